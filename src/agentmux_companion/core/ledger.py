@@ -1,0 +1,120 @@
+"""The ledger: the companion's own record of every run, in ``<data dir>/ledger.db``.
+
+For each write to a store it records what changed (rows inserted, rows updated with their
+previous content, identity_ids rewritten), so that ``undo`` reverses exactly that run and
+nothing else. It never holds a secret: accounts' ``secret_ref`` is a folder path.
+
+A run goes through states: ``started`` (committed before the store is touched, names the
+backup), ``committed`` (the store's transaction committed with the run's changes recorded beside
+it), ``undone``. The change records are written inside the store's write transaction (the ledger
+is ATTACHed), so they exist only if that transaction got as far as committing.
+"""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+import uuid
+from contextlib import closing
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from agentmux_companion.core.paths import ensure_private_dir
+
+SCHEMA = """
+CREATE TABLE IF NOT EXISTS companion_runs (
+    id            TEXT PRIMARY KEY,
+    store_path    TEXT NOT NULL,
+    kind          TEXT NOT NULL,          -- migrate | undo
+    state         TEXT NOT NULL,          -- started | committed | undone
+    started_at_ms INTEGER NOT NULL,
+    backup_path   TEXT NOT NULL DEFAULT '',
+    changes       TEXT NOT NULL DEFAULT '{}',
+    stats         TEXT NOT NULL DEFAULT '{}',
+    warnings      TEXT NOT NULL DEFAULT '[]'
+);
+CREATE INDEX IF NOT EXISTS companion_runs_store ON companion_runs(store_path, started_at_ms);
+CREATE TABLE IF NOT EXISTS companion_backfilled (
+    run_id       TEXT NOT NULL,
+    tbl          TEXT NOT NULL,
+    row_id       TEXT NOT NULL,
+    old_identity TEXT NOT NULL
+);
+"""
+
+
+@dataclass(frozen=True)
+class RunRecord:
+    """One run of the ledger."""
+
+    id: str
+    store_path: str
+    kind: str
+    state: str
+    started_at_ms: int
+    backup_path: str
+    changes: dict[str, Any]
+    stats: dict[str, Any]
+    warnings: list[str]
+
+
+def new_run_id() -> str:
+    return str(uuid.uuid4())
+
+
+def open_ledger(path: Path) -> sqlite3.Connection:
+    ensure_private_dir(path.parent)
+    conn = sqlite3.connect(str(path), isolation_level=None, timeout=5)
+    conn.execute("PRAGMA busy_timeout = 5000")
+    conn.executescript(SCHEMA)
+    path.chmod(0o600)
+    return conn
+
+
+def start_run(ledger_path: Path, run_id: str, store_path: Path, kind: str, at_ms: int, backup: Path) -> None:
+    with closing(open_ledger(ledger_path)) as conn:
+        conn.execute(
+            "INSERT INTO companion_runs (id, store_path, kind, state, started_at_ms, backup_path) "
+            "VALUES (?, ?, ?, 'started', ?, ?)",
+            (run_id, str(store_path.resolve()), kind, at_ms, str(backup)),
+        )
+
+
+def set_state(ledger_path: Path, run_id: str, state: str) -> None:
+    with closing(open_ledger(ledger_path)) as conn:
+        conn.execute("UPDATE companion_runs SET state = ? WHERE id = ?", (state, run_id))
+
+
+def _record(row: tuple[Any, ...]) -> RunRecord:
+    return RunRecord(
+        id=row[0], store_path=row[1], kind=row[2], state=row[3], started_at_ms=row[4],
+        backup_path=row[5], changes=json.loads(row[6]), stats=json.loads(row[7]),
+        warnings=json.loads(row[8]),
+    )
+
+
+_COLUMNS = "id, store_path, kind, state, started_at_ms, backup_path, changes, stats, warnings"
+
+
+def runs_for_store(ledger_path: Path, store_path: Path) -> list[RunRecord]:
+    """All runs of a store, newest first."""
+    if not ledger_path.exists():
+        return []
+    with closing(open_ledger(ledger_path)) as conn:
+        rows = conn.execute(
+            f"SELECT {_COLUMNS} FROM companion_runs WHERE store_path = ? "
+            "ORDER BY started_at_ms DESC, rowid DESC",
+            (str(store_path.resolve()),),
+        ).fetchall()
+    return [_record(r) for r in rows]
+
+
+def all_runs(ledger_path: Path) -> list[RunRecord]:
+    if not ledger_path.exists():
+        return []
+    with closing(open_ledger(ledger_path)) as conn:
+        rows = conn.execute(
+            f"SELECT {_COLUMNS} FROM companion_runs ORDER BY started_at_ms DESC, rowid DESC"
+        ).fetchall()
+    return [_record(r) for r in rows]

@@ -1,0 +1,79 @@
+"""Logging to the platform log dir, with secrets redacted on the way out.
+
+Nothing in the companion logs a credentials file's content, but a redacting filter sits on every
+handler anyway: token-shaped values and any secret registered at run time are masked, so a
+mistake elsewhere cannot put a token in a log file.
+"""
+
+from __future__ import annotations
+
+import logging
+import logging.handlers
+import os
+import re
+import threading
+from pathlib import Path
+
+from agentmux_companion.core.paths import ensure_private_dir
+
+_LOCK = threading.Lock()
+_KNOWN_SECRETS: set[str] = set()
+
+_PATTERNS = [
+    # JSON or key=value fields whose name says token/secret/password.
+    re.compile(
+        r'(?i)("?(?:access|refresh|id)?_?token"?|"?(?:accessToken|refreshToken|idToken)"?|'
+        r'"?(?:client_)?secret"?|"?password"?)(\s*[:=]\s*)"?([^",\s}]+)"?'
+    ),
+    # Well-known token prefixes (Anthropic, OpenAI, GitHub), whatever surrounds them.
+    re.compile(r"\b(sk-(?:ant-)?[A-Za-z0-9_-]{8,}|gh[pousr]_[A-Za-z0-9]{16,})"),
+]
+
+
+def register_secret(value: str) -> None:
+    """Mask ``value`` wherever it would appear in a log record from now on."""
+    if len(value) >= 6:
+        with _LOCK:
+            _KNOWN_SECRETS.add(value)
+
+
+def redact(text: str) -> str:
+    """``text`` with secrets masked as ``***``."""
+    with _LOCK:
+        known = sorted(_KNOWN_SECRETS, key=len, reverse=True)
+    for secret in known:
+        text = text.replace(secret, "***")
+    text = _PATTERNS[0].sub(lambda m: f"{m.group(1)}{m.group(2)}***", text)
+    return _PATTERNS[1].sub("***", text)
+
+
+class RedactingFilter(logging.Filter):
+    def filter(self, record: logging.LogRecord) -> bool:
+        message = record.getMessage()
+        if record.exc_info and not record.exc_text:
+            record.exc_text = logging.Formatter().formatException(record.exc_info)
+        record.msg, record.args = redact(message), None
+        if record.exc_text:
+            record.exc_text = redact(record.exc_text)
+        return True
+
+
+def setup_logging(log_file: Path, level: int = logging.INFO) -> Path:
+    """Send the package's log records to ``log_file`` (rotated, 0600 in a 0700 folder)."""
+    ensure_private_dir(log_file.parent)
+    logger = logging.getLogger("agentmux_companion")
+    logger.setLevel(level)
+    for handler in list(logger.handlers):
+        if getattr(handler, "_companion", False):
+            logger.removeHandler(handler)
+            handler.close()
+    handler = logging.handlers.RotatingFileHandler(
+        log_file, maxBytes=1_000_000, backupCount=3, encoding="utf-8"
+    )
+    handler._companion = True  # type: ignore[attr-defined]
+    handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
+    handler.addFilter(RedactingFilter())
+    logger.addHandler(handler)
+    if os.name == "posix" and log_file.exists():
+        os.chmod(log_file, 0o600)
+    return log_file

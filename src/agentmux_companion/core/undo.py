@@ -1,0 +1,351 @@
+"""Undo: reverse exactly what one migration run changed, or restore its backup.
+
+Precise undo reads the run's record in the ledger and reverses it in one ``BEGIN IMMEDIATE``
+transaction, after checking that every row it would touch still holds what the run wrote. If
+AgentMux (or the user) changed one of them since, it refuses with a clear message and writes
+nothing: the backup (``undo --from-backup``) remains the last resort.
+"""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+import time
+from collections.abc import Callable
+from contextlib import closing
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from agentmux_companion.core import ledger
+from agentmux_companion.core import store as st
+from agentmux_companion.core.apply import ACCOUNT_COLUMNS, BUNDLE_COLUMNS, _is_busy, _row
+from agentmux_companion.core.backup import backup_connection, backup_path_for, list_backups
+from agentmux_companion.core.errors import StoreBusy, StoreRefused, UndoRefused
+from agentmux_companion.core.paths import AppPaths
+from agentmux_companion.core.plan import DEFAULT_BUNDLE_ID, MIGRATION_ID, now_ms
+
+
+@dataclass(frozen=True)
+class UndoResult:
+    """What an undo did.
+
+    Attributes:
+        path: the store.
+        run_id: the run reversed ('' for a restore from backup).
+        method: ``precise`` or ``backup``.
+        reverted: counts of what was put back.
+        safety_backup: the backup taken of the store just before undoing.
+        restored_from: for ``backup``: the file restored.
+        warnings: e.g. back-filled rows that AgentMux has deleted since.
+    """
+
+    path: Path
+    run_id: str
+    method: str
+    reverted: dict[str, int]
+    safety_backup: str
+    restored_from: str = ""
+    warnings: tuple[str, ...] = ()
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "path": str(self.path),
+            "run_id": self.run_id or None,
+            "method": self.method,
+            "reverted": self.reverted,
+            "safety_backup": self.safety_backup,
+            "restored_from": self.restored_from or None,
+            "warnings": list(self.warnings),
+        }
+
+
+def _evidence_of_commit(conn: sqlite3.Connection, accounts: str, run: ledger.RunRecord) -> bool:
+    """Whether a run's recorded changes are in the store (its COMMIT went through)."""
+    changes = run.changes
+    for account in changes.get("accounts", []):
+        return _row(conn, accounts, ACCOUNT_COLUMNS, "id", account["id"]) == account["after"]
+    if changes.get("bundle_inserted"):
+        return _row(conn, st.BUNDLES, BUNDLE_COLUMNS, "id", DEFAULT_BUNDLE_ID) == changes["bundle_inserted"]
+    if changes.get("migration_record"):
+        return conn.execute(f"SELECT 1 FROM {st.MIGRATIONS} WHERE id = ?", (MIGRATION_ID,)).fetchone() is not None
+    return any(changes.get("backfilled", {}).values())
+
+
+def last_undoable_run(paths: AppPaths, store_path: Path) -> ledger.RunRecord | None:
+    """The newest migration run of a store that has not been undone.
+
+    A run left ``started`` with its changes recorded was killed around its COMMIT: the ledger's
+    part committed, and the store's may or may not have. The store tells which (its COMMIT is
+    atomic, so one recorded change present means all are), and the run is settled accordingly.
+    """
+    for run in ledger.runs_for_store(paths.ledger_path, store_path):
+        if run.kind != "migrate":
+            continue
+        if run.state == "started" and run.stats:
+            inspection = st.inspect_store(store_path)
+            committed = False
+            if inspection.era.migratable:
+                with closing(st.open_readonly(store_path)) as conn:
+                    committed = _evidence_of_commit(conn, inspection.accounts_table, run)
+            ledger.set_state(paths.ledger_path, run.id, "committed" if committed else "abandoned")
+            if committed:
+                return ledger.RunRecord(**{**run.__dict__, "state": "committed"})
+            continue
+        if run.state == "committed":
+            return run
+    return None
+
+
+def undo_last(
+    paths: AppPaths,
+    store_path: Path,
+    busy_timeout_ms: int = st.BUSY_TIMEOUT_MS,
+    progress: Callable[[str], None] | None = None,
+) -> UndoResult:
+    """Reverse the last migration of ``store_path`` precisely.
+
+    Raises:
+        UndoRefused: no run to undo, or rows changed since (nothing written).
+        StoreBusy: the store stayed locked past the busy timeout (nothing written).
+    """
+    say = progress or (lambda _m: None)
+    run = last_undoable_run(paths, store_path)
+    if run is None:
+        interrupted = next(
+            (r for r in ledger.runs_for_store(paths.ledger_path, store_path) if r.state == "started"),
+            None,
+        )
+        hint = ""
+        if interrupted and Path(interrupted.backup_path).exists():
+            hint = (
+                f" A run was interrupted while committing; if it changed the store, restore its "
+                f"backup with: undo --from-backup {interrupted.backup_path}"
+            )
+        raise UndoRefused(f"no migration of {store_path} to undo.{hint}")
+    inspection = st.inspect_store(store_path)
+    if inspection.refusal:
+        raise StoreRefused(inspection.refusal)
+    refusal = st.write_refusal(store_path)
+    if refusal:
+        raise StoreRefused(refusal)
+
+    at_ms = now_ms()
+    safety = backup_path_for(paths.backups_dir, store_path, at_ms)
+    try:
+        with st.migrations_lock(store_path, busy_timeout_ms), closing(
+            st.open_for_write(store_path, busy_timeout_ms)
+        ) as conn:
+            conn.execute("ATTACH DATABASE ? AS ledger", (str(paths.ledger_path),))
+            conn.execute("BEGIN IMMEDIATE")
+            try:
+                reverted, warnings = _reverse(conn, inspection, run, safety, say)
+            except BaseException:
+                conn.execute("ROLLBACK")
+                safety.unlink(missing_ok=True)
+                raise
+            conn.execute("COMMIT")
+    except sqlite3.OperationalError as exc:
+        if _is_busy(exc):
+            raise StoreBusy(
+                f"{store_path} is busy: another program (probably AgentMux) kept it locked. "
+                "Nothing was undone; close AgentMux and try again"
+            ) from exc
+        raise
+    ledger.set_state(paths.ledger_path, run.id, "undone")
+    return UndoResult(store_path, run.id, "precise", reverted, str(safety), warnings=tuple(warnings))
+
+
+def _reverse(
+    conn: sqlite3.Connection,
+    inspection: st.StoreInspection,
+    run: ledger.RunRecord,
+    safety: Path,
+    say: Callable[[str], None],
+) -> tuple[dict[str, int], list[str]]:
+    accounts = inspection.accounts_table
+    changes = run.changes
+    conflicts: list[str] = []
+    warnings: list[str] = []
+
+    # Check first: every row the run wrote must still hold what it wrote.
+    for binding in changes.get("bindings", []):
+        now = conn.execute(
+            f"SELECT account_id FROM {st.BINDINGS} WHERE identity_id = ? AND provider = ?",
+            (DEFAULT_BUNDLE_ID, binding["provider"]),
+        ).fetchone()
+        if now is None or now[0] != binding["after"]:
+            conflicts.append(f"the Default bundle's {binding['provider']} binding was changed")
+    for account in changes.get("accounts", []):
+        if _row(conn, accounts, ACCOUNT_COLUMNS, "id", account["id"]) != account["after"]:
+            conflicts.append(f"the {account['after']['name']} account was changed")
+    backfilled_tables = [t for t, n in changes.get("backfilled", {}).items() if n]
+    conn.execute("CREATE TEMP TABLE undo_rows (tbl TEXT, row_id TEXT, old TEXT, PRIMARY KEY (tbl, row_id))")
+    conn.execute(
+        "INSERT INTO temp.undo_rows SELECT tbl, row_id, old_identity FROM ledger.companion_backfilled "
+        "WHERE run_id = ?",
+        (run.id,),
+    )
+    for table in backfilled_tables:
+        moved = conn.execute(
+            f"SELECT count(*) FROM main.{table} t JOIN temp.undo_rows u "
+            "ON u.tbl = ? AND u.row_id = t.id WHERE t.identity_id <> ?",
+            (table, DEFAULT_BUNDLE_ID),
+        ).fetchone()[0]
+        if moved:
+            conflicts.append(f"{moved} back-filled row(s) of {table} now use another bundle")
+    bundle = changes.get("bundle_inserted")
+    if bundle:
+        if _row(conn, st.BUNDLES, BUNDLE_COLUMNS, "id", DEFAULT_BUNDLE_ID) != bundle:
+            conflicts.append("the Default bundle was changed")
+        ours = {b["provider"] for b in changes.get("bindings", [])}
+        others = [
+            p for (p,) in conn.execute(
+                f"SELECT provider FROM {st.BINDINGS} WHERE identity_id = ?", (DEFAULT_BUNDLE_ID,)
+            ) if p not in ours
+        ]
+        if others:
+            conflicts.append(f"the Default bundle now also binds {', '.join(sorted(others))}")
+        for table in (st.INSTANCES, st.AGENTS):
+            if not (inspection.has_instances if table == st.INSTANCES else inspection.has_agents):
+                continue
+            newer = conn.execute(
+                f"SELECT count(*) FROM main.{table} t WHERE t.identity_id = ? AND NOT EXISTS "
+                "(SELECT 1 FROM temp.undo_rows u WHERE u.tbl = ? AND u.row_id = t.id)",
+                (DEFAULT_BUNDLE_ID, table),
+            ).fetchone()[0]
+            if newer:
+                conflicts.append(f"{newer} other row(s) of {table} now use the Default bundle")
+    if conflicts:
+        raise_undo_refused(conflicts, run)
+
+    say("Backing up")
+    backup_connection(conn, safety)
+    reverted = {"bindings": 0, "accounts": 0, "bundle": 0, "rows": 0, "migration_record": 0}
+    say("Reverting")
+    for binding in reversed(changes.get("bindings", [])):
+        if binding["before"] is None:
+            conn.execute(
+                f"DELETE FROM {st.BINDINGS} WHERE identity_id = ? AND provider = ?",
+                (DEFAULT_BUNDLE_ID, binding["provider"]),
+            )
+        else:
+            conn.execute(
+                f"UPDATE {st.BINDINGS} SET account_id = ? WHERE identity_id = ? AND provider = ?",
+                (binding["before"], DEFAULT_BUNDLE_ID, binding["provider"]),
+            )
+        reverted["bindings"] += 1
+    for account in reversed(changes.get("accounts", [])):
+        before = account["before"]
+        if before is None:
+            conn.execute(f"DELETE FROM {accounts} WHERE id = ?", (account["id"],))
+        else:
+            sets = ", ".join(f"{c} = ?" for c in ACCOUNT_COLUMNS[1:])
+            conn.execute(
+                f"UPDATE {accounts} SET {sets} WHERE id = ?",
+                (*(before[c] for c in ACCOUNT_COLUMNS[1:]), account["id"]),
+            )
+        reverted["accounts"] += 1
+    for table in backfilled_tables:
+        gone = conn.execute(
+            f"SELECT count(*) FROM temp.undo_rows u WHERE u.tbl = ? AND NOT EXISTS "
+            f"(SELECT 1 FROM main.{table} t WHERE t.id = u.row_id)",
+            (table,),
+        ).fetchone()[0]
+        if gone:
+            warnings.append(f"{gone} back-filled row(s) of {table} were deleted since; nothing to put back")
+        reverted["rows"] += conn.execute(
+            f"UPDATE main.{table} SET identity_id = u.old FROM temp.undo_rows u "
+            f"WHERE u.tbl = ? AND u.row_id = {table}.id AND {table}.identity_id = ?",
+            (table, DEFAULT_BUNDLE_ID),
+        ).rowcount
+    if bundle:
+        conn.execute(f"DELETE FROM {st.BUNDLES} WHERE id = ?", (DEFAULT_BUNDLE_ID,))
+        reverted["bundle"] = 1
+    record = changes.get("migration_record")
+    if record:
+        reverted["migration_record"] = conn.execute(
+            f"DELETE FROM {st.MIGRATIONS} WHERE id = ? AND applied_at = ?",
+            (record["id"], record["applied_at"]),
+        ).rowcount
+    conn.execute("DELETE FROM ledger.companion_backfilled WHERE run_id = ?", (run.id,))
+    conn.execute("DROP TABLE temp.undo_rows")
+    problems = conn.execute("PRAGMA main.foreign_key_check").fetchall()
+    if problems:
+        raise UndoRefused(f"undo would leave {len(problems)} broken reference(s); nothing was undone")
+    return reverted, warnings
+
+
+def raise_undo_refused(conflicts: list[str], run: ledger.RunRecord) -> None:
+    detail = "; ".join(conflicts)
+    hint = f" To go back anyway, restore the backup: undo --from-backup {run.backup_path}" if run.backup_path else ""
+    raise UndoRefused(
+        f"AgentMux changed what the migration wrote since it ran ({detail}). Nothing was undone."
+        + hint
+    )
+
+
+def undo_from_backup(
+    paths: AppPaths,
+    store_path: Path,
+    backup: Path | None = None,
+    busy_timeout_ms: int = st.BUSY_TIMEOUT_MS,
+) -> UndoResult:
+    """Restore a store from a backup (the last resort): its whole content becomes the backup's.
+
+    Args:
+        backup: the file to restore; default the backup of the store's last migration run.
+
+    Raises:
+        UndoRefused: no backup, the file is not a SQLite database, or its schema differs from the
+            store's (AgentMux upgraded the store since; restoring would downgrade it).
+    """
+    if backup is None:
+        run = last_undoable_run(paths, store_path)
+        candidates = [Path(run.backup_path)] if run and run.backup_path else list_backups(paths.backups_dir, store_path)
+        backup = next((c for c in candidates if c.exists()), None)
+        if backup is None:
+            raise UndoRefused(f"no backup of {store_path} was found in {paths.backups_dir}")
+    if not backup.is_file():
+        raise UndoRefused(f"{backup} does not exist")
+    refusal = st.write_refusal(store_path)
+    if refusal:
+        raise StoreRefused(refusal)
+    try:
+        with closing(st.open_readonly(backup)) as source:
+            backup_schema = source.execute("SELECT type, name, sql FROM sqlite_master ORDER BY name").fetchall()
+            source.execute("PRAGMA quick_check").fetchone()
+    except sqlite3.DatabaseError as exc:
+        raise UndoRefused(f"{backup} is not a readable SQLite database ({exc})") from exc
+    at_ms = now_ms()
+    safety = backup_path_for(paths.backups_dir, store_path, at_ms)
+    try:
+        with st.migrations_lock(store_path, busy_timeout_ms), closing(
+            st.open_for_write(store_path, busy_timeout_ms)
+        ) as conn:
+            conn.execute("BEGIN IMMEDIATE")
+            store_schema = conn.execute("SELECT type, name, sql FROM sqlite_master ORDER BY name").fetchall()
+            if store_schema != backup_schema:
+                conn.execute("ROLLBACK")
+                raise UndoRefused(
+                    f"{backup} has another schema than the store (AgentMux upgraded the store since); "
+                    "restoring it would downgrade the store, so nothing was changed"
+                )
+            backup_connection(conn, safety)
+            conn.execute("COMMIT")
+            with closing(sqlite3.connect(str(backup))) as source:
+                source.backup(conn)
+    except sqlite3.OperationalError as exc:
+        if _is_busy(exc):
+            raise StoreBusy(f"{store_path} is busy; nothing was restored. Close AgentMux and try again") from exc
+        raise
+    # Every committed run since that backup is now undone too.
+    for run in ledger.runs_for_store(paths.ledger_path, store_path):
+        if run.state == "committed":
+            ledger.set_state(paths.ledger_path, run.id, "undone")
+    return UndoResult(store_path, "", "backup", {}, str(safety), restored_from=str(backup))
+
+
+def describe_run(run: ledger.RunRecord) -> str:
+    when = time.strftime("%Y-%m-%d %H:%M:%S", time.localtime(run.started_at_ms / 1000))
+    return f"{when}: {json.dumps(run.stats)}"
