@@ -30,7 +30,7 @@ from typing import Any
 
 from agentmux_companion.core import ledger
 from agentmux_companion.core import store as st
-from agentmux_companion.core.backup import backup_connection, backup_path_for
+from agentmux_companion.core.backup import backup_store, backup_path_for
 from agentmux_companion.core.credentials import AmbientCredential
 from agentmux_companion.core.errors import CompanionError, StoreBusy, StoreChanged, StoreRefused
 from agentmux_companion.core.paths import AppPaths
@@ -379,7 +379,7 @@ def _migrate_in_transaction(
         )
 
     say("Backing up")
-    backup_connection(conn, backup)
+    backup_store(store_plan.path, backup)
 
     writer = _Writer(conn, inspection.accounts_table, run_id, at_ms)
     seeded = 0

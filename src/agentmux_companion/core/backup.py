@@ -15,6 +15,7 @@ from contextlib import closing
 from pathlib import Path
 
 from agentmux_companion.core.paths import ensure_private_dir
+from agentmux_companion.core.store import open_readonly
 
 
 def store_slug(store_path: Path) -> str:
@@ -31,22 +32,28 @@ def backup_path_for(backups_dir: Path, store_path: Path, at_ms: int) -> Path:
     return backups_dir / store_slug(store_path) / f"{stamp}-{store_path.name}"
 
 
-def backup_connection(source: sqlite3.Connection, destination: Path) -> Path:
-    """Copy the database open on ``source`` to ``destination`` (0600, in a 0700 folder).
+def backup_store(store_path: Path, destination: Path) -> Path:
+    """Copy the store at ``store_path`` to ``destination`` (0600, in a 0700 folder).
 
-    Works while ``source`` holds a write transaction that has not written yet, which is how
-    ``apply`` takes its backup: the copy is exactly the state the migration starts from.
+    Reads through its own read-only connection. SQLite's backup refuses a source connection that
+    holds a write transaction (``SQLITE_LOCKED``, which Python's ``backup`` retries forever), so
+    ``apply`` takes ``BEGIN IMMEDIATE`` on its writing connection first and then calls this: no
+    other writer can commit in between, so the copy is exactly the state the migration starts from.
     """
     ensure_private_dir(destination.parent)
     partial = destination.with_name(destination.name + ".partial")
     fd = os.open(partial, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
     os.close(fd)
-    with closing(sqlite3.connect(str(partial))) as target:
-        source.backup(target)
-        # The copy must not depend on a -wal file beside it: one self-contained file.
-        target.execute("PRAGMA journal_mode = DELETE")
-    os.chmod(partial, 0o600)
-    os.replace(partial, destination)
+    try:
+        with closing(open_readonly(store_path)) as source, closing(sqlite3.connect(str(partial))) as target:
+            source.backup(target)
+            # The copy must not depend on a -wal file beside it: one self-contained file.
+            target.execute("PRAGMA journal_mode = DELETE")
+        os.chmod(partial, 0o600)
+        os.replace(partial, destination)
+    except BaseException:
+        partial.unlink(missing_ok=True)
+        raise
     return destination
 
 

@@ -224,7 +224,7 @@ def probe_provider(provider: Provider, home: Path, now_ms: int) -> AmbientCreden
         if symlink_target is not None:
             kind, reason = FileKind.DANGLING_SYMLINK, f"symlink to {symlink_target}, which does not exist"
         elif exc.errno in (errno.ENOENT, errno.ENOTDIR):
-            kind, reason = FileKind.MISSING, "no ambient credentials file"
+            kind, reason = FileKind.MISSING, f"{path} does not exist"
         else:
             # Exists but cannot even be looked at (a folder without search permission): AgentMux's
             # exists() says no too, so it is treated as absent; say why.

@@ -313,7 +313,7 @@ def decide(
             lines.append(
                 ProviderPlan(
                     provider.id, provider.display_name, Action.SKIP_NO_AMBIENT,
-                    f"no ambient credentials ({credential.reason})", credential,
+                    f"no ambient credentials: {credential.reason}", credential,
                 )
             )
         else:
@@ -395,7 +395,7 @@ def plan_store(
                 p.id, p.display_name,
                 Action.BLOCKED if by_provider[p.id].present else Action.SKIP_NO_AMBIENT,
                 f"store refused: {inspection.refusal}" if by_provider[p.id].present
-                else f"no ambient credentials ({by_provider[p.id].reason})",
+                else f"no ambient credentials: {by_provider[p.id].reason}",
                 by_provider[p.id],
             )
             for p in registry.oauth_providers

@@ -20,7 +20,7 @@ from typing import Any
 from agentmux_companion.core import ledger
 from agentmux_companion.core import store as st
 from agentmux_companion.core.apply import ACCOUNT_COLUMNS, BUNDLE_COLUMNS, _is_busy, _row
-from agentmux_companion.core.backup import backup_connection, backup_path_for, list_backups
+from agentmux_companion.core.backup import backup_store, backup_path_for, list_backups
 from agentmux_companion.core.errors import StoreBusy, StoreRefused, UndoRefused
 from agentmux_companion.core.paths import AppPaths
 from agentmux_companion.core.plan import DEFAULT_BUNDLE_ID, MIGRATION_ID, now_ms
@@ -139,7 +139,7 @@ def undo_last(
             conn.execute("ATTACH DATABASE ? AS ledger", (str(paths.ledger_path),))
             conn.execute("BEGIN IMMEDIATE")
             try:
-                reverted, warnings = _reverse(conn, inspection, run, safety, say)
+                reverted, warnings = _reverse(conn, store_path, inspection, run, safety, say)
             except BaseException:
                 conn.execute("ROLLBACK")
                 safety.unlink(missing_ok=True)
@@ -158,6 +158,7 @@ def undo_last(
 
 def _reverse(
     conn: sqlite3.Connection,
+    store_path: Path,
     inspection: st.StoreInspection,
     run: ledger.RunRecord,
     safety: Path,
@@ -220,7 +221,7 @@ def _reverse(
         raise_undo_refused(conflicts, run)
 
     say("Backing up")
-    backup_connection(conn, safety)
+    backup_store(store_path, safety)
     reverted = {"bindings": 0, "accounts": 0, "bundle": 0, "rows": 0, "migration_record": 0}
     say("Reverting")
     for binding in reversed(changes.get("bindings", [])):
@@ -331,7 +332,7 @@ def undo_from_backup(
                     f"{backup} has another schema than the store (AgentMux upgraded the store since); "
                     "restoring it would downgrade the store, so nothing was changed"
                 )
-            backup_connection(conn, safety)
+            backup_store(store_path, safety)
             conn.execute("COMMIT")
             with closing(sqlite3.connect(str(backup))) as source:
                 source.backup(conn)
