@@ -21,11 +21,11 @@ from typing import Any, TextIO
 from agentmux_companion import __version__
 from agentmux_companion.core import store as st
 from agentmux_companion.core.apply import StoreResult, apply_plan
-from agentmux_companion.core.errors import CompanionError, StoreBusy, StoreRefused, UsageError
+from agentmux_companion.core.errors import CompanionError, StoreRefused, UsageError
 from agentmux_companion.core.log import redact, setup_logging
 from agentmux_companion.core.paths import COMPANION_DIR_ENV, AppPaths
 from agentmux_companion.core.plan import MigrationPlan, build_plan, probe_all
-from agentmux_companion.core.providers import ProviderRegistry, load_registry
+from agentmux_companion.core.providers import load_registry
 from agentmux_companion.core.undo import UndoResult, last_undoable_run, undo_from_backup, undo_last
 
 EXIT_OK, EXIT_ERROR, EXIT_USAGE, EXIT_REFUSED, EXIT_BUSY, EXIT_WARNINGS = 0, 1, 2, 3, 4, 5
@@ -40,7 +40,7 @@ class _Parser(argparse.ArgumentParser):
 
 
 def build_parser() -> argparse.ArgumentParser:
-    common = argparse.ArgumentParser(add_help=False)
+    common = _Parser(add_help=False)
     common.add_argument("--home", type=Path, help="where ambient credentials are looked for")
     common.add_argument("--agentmux-root", type=Path, help="AgentMux's root (default <home>/.agentmux)")
     common.add_argument("--store", type=Path, action="append", default=None, metavar="PATH",
@@ -74,14 +74,15 @@ def build_parser() -> argparse.ArgumentParser:
 # Output helpers
 
 
-def _table(rows: Sequence[Sequence[str]], out: TextIO) -> None:
+def _table(rows: Sequence[Sequence[str]], out: TextIO, indent: str = "") -> None:
+    """Columns padded to their widest cell, the header underlined."""
     if not rows:
         return
     widths = [max(len(r[i]) for r in rows) for i in range(len(rows[0]))]
     for index, row in enumerate(rows):
-        out.write("  ".join(cell.ljust(w) for cell, w in zip(row, widths, strict=True)).rstrip() + "\n")
+        out.write(indent + "  ".join(cell.ljust(w) for cell, w in zip(row, widths, strict=True)).rstrip() + "\n")
         if index == 0:
-            out.write("  ".join("-" * w for w in widths) + "\n")
+            out.write(indent + "  ".join("-" * w for w in widths) + "\n")
 
 
 def _emit_json(document: Any, out: TextIO) -> None:
@@ -155,8 +156,8 @@ def cmd_stores(ctx: Context) -> int:
     else:
         rows = [["TARGET", "STORE", "ERA", "MIGRATABLE", "PATH"]]
         for e, loc in zip(entries, locations, strict=True):
-            rows.append(["yes" if e["default_target"] else "", loc.label, e["era"],
-                         "yes" if e["migratable"] else "no", e["path"]])
+            rows.append(["yes" if e["default_target"] else "", loc.label, str(e["era"]),
+                         "yes" if e["migratable"] else "no", str(e["path"])])
         _table(rows, ctx.out)
         for e in entries:
             if e["refused"] and e["default_target"]:
@@ -169,7 +170,7 @@ def cmd_scan(ctx: Context) -> int:
 
     at = ctx.args.now_ms if ctx.args.now_ms is not None else now_ms()
     found = probe_all(ctx.registry, ctx.paths.home, at)
-    entries = []
+    entries: list[dict[str, Any]] = []
     for cred in found:
         provider = ctx.registry.get(cred.provider)
         assert provider is not None
@@ -211,14 +212,7 @@ def render_plan(plan: MigrationPlan, out: TextIO) -> None:
             status = line.credential.status.value if line.credential.status else "-"
             rows.append([line.provider, line.action.value, status,
                          line.credential.fingerprint or "-", line.reason])
-        buffer: list[str] = []
-
-        class _W:
-            def write(self, s: str) -> None:
-                buffer.append(s)
-
-        _table(rows, _W())  # type: ignore[arg-type]
-        out.write("".join("  " + line + "\n" for line in "".join(buffer).splitlines()))
+        _table(rows, out, indent="  ")
         if store_plan.refused:
             out.write(f"  Refused: {store_plan.refused}\n")
             continue
@@ -394,8 +388,8 @@ def cmd_doctor(ctx: Context) -> int:
         ctx.out.write(f"{'providers':18} {', '.join(document['providers'])}\n")
         for entry in document["stores"]:
             ctx.out.write(f"{'store':18} {entry['path']} ({entry['era']})\n")
-        for hook in DOCTOR_RENDERERS:
-            hook(document, ctx.out)
+        for render in DOCTOR_RENDERERS:
+            render(document, ctx.out)
     failing = [h for h in DOCTOR_FAILURES if h(document)]
     return EXIT_WARNINGS if failing else EXIT_OK
 
@@ -490,8 +484,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     argv = list(sys.argv[1:] if argv is None else argv)
     if argv[:1] == ["gui"]:
         # The GUI lives behind this one import, so the CLI never loads Qt.
-        from agentmux_companion.app import main as gui_main
+        import importlib
 
+        gui_main: Callable[[list[str]], int] = importlib.import_module("agentmux_companion.app").main
         return gui_main(argv[1:])
     parser = build_parser()
     try:

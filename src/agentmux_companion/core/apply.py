@@ -30,7 +30,7 @@ from typing import Any
 
 from agentmux_companion.core import ledger
 from agentmux_companion.core import store as st
-from agentmux_companion.core.backup import backup_store, backup_path_for
+from agentmux_companion.core.backup import backup_path_for, backup_store
 from agentmux_companion.core.credentials import AmbientCredential
 from agentmux_companion.core.errors import CompanionError, StoreBusy, StoreChanged, StoreRefused
 from agentmux_companion.core.paths import AppPaths

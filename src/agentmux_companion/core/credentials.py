@@ -199,7 +199,11 @@ def _register_token_values(document: Any, depth: int = 0) -> None:
     # Teach the log redactor this file's secrets, so no log line can ever carry one.
     if depth > 8:
         return
-    items = document.items() if isinstance(document, dict) else enumerate(document) if isinstance(document, list) else ()
+    items: Any = ()
+    if isinstance(document, dict):
+        items = document.items()
+    elif isinstance(document, list):
+        items = enumerate(document)
     for key, value in items:
         if isinstance(value, str) and any(w in str(key).lower() for w in ("token", "secret", "key", "password")):
             register_secret(value)

@@ -358,7 +358,7 @@ def decide(
         bundle = BundleAction.NONE
     backfilling = bundle is not BundleAction.NONE
     record = inspection.has_migrations and not state.migration_recorded
-    if write_refusal and (backfilling and (state.instances_to_backfill or state.agents_to_backfill) or record):
+    if write_refusal and ((backfilling and (state.instances_to_backfill or state.agents_to_backfill)) or record):
         return Decision(tuple(lines), bundle, 0, 0, False, write_refusal)
     return Decision(
         providers=tuple(lines),

@@ -131,7 +131,8 @@ class StoreShape(enum.Enum):
 def create_store(path: Path, shape: StoreShape, wal: bool = True) -> Path:
     """Create an empty store of ``shape`` at ``path`` (parents created)."""
     path.parent.mkdir(parents=True, exist_ok=True)
-    accounts = "db_accounts" if shape in (StoreShape.ACCOUNTS_RENAMED, StoreShape.SHARED_RENAMED, StoreShape.POST_BUNDLE) else "db_identity_accounts"
+    renamed = (StoreShape.ACCOUNTS_RENAMED, StoreShape.SHARED_RENAMED, StoreShape.POST_BUNDLE)
+    accounts = "db_accounts" if shape in renamed else "db_identity_accounts"
     parts: list[str] = ["CREATE TABLE db_workspaces (id TEXT PRIMARY KEY, name TEXT NOT NULL DEFAULT '');"]
     user_version = 0
     if shape is StoreShape.EARLY_CHAIN:
@@ -193,7 +194,9 @@ def bind(conn: sqlite3.Connection, bundle_id: str, provider: str, account_id: st
     )
 
 
-def add_instances(conn: sqlite3.Connection, identities: Iterable[str], definition: str = "def-1", prefix: str = "inst") -> int:
+def add_instances(
+    conn: sqlite3.Connection, identities: Iterable[str], definition: str = "def-1", prefix: str = "inst"
+) -> int:
     """Add a definition (if missing) and one instance per identity_id given."""
     conn.execute(
         "INSERT OR IGNORE INTO db_agent_definitions (id, name, provider, slug) VALUES (?, ?, 'claude', ?)",

@@ -393,7 +393,7 @@ def agentmux_process_running() -> bool:
 
 
 def _process_list_mentions_agentmux() -> bool:
-    import subprocess  # noqa: PLC0415 - only needed off Linux
+    import subprocess
 
     command = ["tasklist", "/FO", "CSV", "/NH"] if os.name == "nt" else ["ps", "-axo", "comm="]
     try:

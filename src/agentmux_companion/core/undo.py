@@ -20,7 +20,7 @@ from typing import Any
 from agentmux_companion.core import ledger
 from agentmux_companion.core import store as st
 from agentmux_companion.core.apply import ACCOUNT_COLUMNS, BUNDLE_COLUMNS, _is_busy, _row
-from agentmux_companion.core.backup import backup_store, backup_path_for, list_backups
+from agentmux_companion.core.backup import backup_path_for, backup_store, list_backups
 from agentmux_companion.core.errors import StoreBusy, StoreRefused, UndoRefused
 from agentmux_companion.core.paths import AppPaths
 from agentmux_companion.core.plan import DEFAULT_BUNDLE_ID, MIGRATION_ID, now_ms
@@ -63,10 +63,11 @@ class UndoResult:
 def _evidence_of_commit(conn: sqlite3.Connection, accounts: str, run: ledger.RunRecord) -> bool:
     """Whether a run's recorded changes are in the store (its COMMIT went through)."""
     changes = run.changes
-    for account in changes.get("accounts", []):
-        return _row(conn, accounts, ACCOUNT_COLUMNS, "id", account["id"]) == account["after"]
+    # Any one recorded change tells: the store's part of the run commits or rolls back as a whole.
+    for account in changes.get("accounts", [])[:1]:
+        return bool(_row(conn, accounts, ACCOUNT_COLUMNS, "id", account["id"]) == account["after"])
     if changes.get("bundle_inserted"):
-        return _row(conn, st.BUNDLES, BUNDLE_COLUMNS, "id", DEFAULT_BUNDLE_ID) == changes["bundle_inserted"]
+        return bool(_row(conn, st.BUNDLES, BUNDLE_COLUMNS, "id", DEFAULT_BUNDLE_ID) == changes["bundle_inserted"])
     if changes.get("migration_record"):
         return conn.execute(f"SELECT 1 FROM {st.MIGRATIONS} WHERE id = ?", (MIGRATION_ID,)).fetchone() is not None
     return any(changes.get("backfilled", {}).values())
