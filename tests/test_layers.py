@@ -17,7 +17,7 @@ def test_core_and_cli_never_load_qt_or_keyring() -> None:
     modules = sorted(f"agentmux_companion.core.{p.stem}" for p in (PACKAGE / "core").glob("*.py"))
     code = (
         "import importlib, sys\n"
-        f"for name in {modules + ['agentmux_companion.cli']!r}:\n"
+        f"for name in {[*modules, 'agentmux_companion.cli']!r}:\n"
         "    importlib.import_module(name)\n"
         "bad = sorted(m for m in sys.modules if m.split('.')[0] in ('PySide6', 'shiboken6', 'keyring'))\n"
         "print(','.join(bad))\n"

@@ -35,10 +35,10 @@ from agentmux_companion.core.credentials import AmbientCredential
 from agentmux_companion.core.errors import CompanionError, StoreBusy, StoreChanged, StoreRefused
 from agentmux_companion.core.paths import AppPaths
 from agentmux_companion.core.plan import (
+    BACKFILL_CONDITIONS,
     DEFAULT_BUNDLE_DESCRIPTION,
     DEFAULT_BUNDLE_ID,
     DEFAULT_BUNDLE_NAME,
-    LEGACY_IDENTITY_IDS,
     MIGRATION_ID,
     Action,
     BundleAction,
@@ -248,17 +248,17 @@ class _Writer:
         )
         return True
 
-    def backfill(self, table: str, extra_condition: str = "") -> int:
-        """Contract §7 step 4 on one table; records each row's old identity_id in the ledger."""
-        where = f"identity_id IN (?, ?){extra_condition}"
-        self.conn.execute(
-            f"INSERT INTO ledger.companion_backfilled (run_id, tbl, row_id, old_identity) "
-            f"SELECT ?, ?, id, identity_id FROM main.{table} WHERE {where}",
-            (self.run_id, table, *LEGACY_IDENTITY_IDS),
-        )
+    def backfill(self, table: str) -> int:
+        """Contract §7 step 4 on one table: one ``UPDATE``, as AgentMux's own migration does.
+
+        Which rows it rewrote is not copied into the ledger: the run's backup, taken inside this
+        same transaction, holds exactly those rows with their former identity_id, and undo reads
+        them from there (and checks the count recorded here). Journaling a million row ids a
+        second time would hold AgentMux's store locked half as long again (benchmarks/).
+        """
         count = self.conn.execute(
-            f"UPDATE main.{table} SET identity_id = ? WHERE {where}",
-            (DEFAULT_BUNDLE_ID, *LEGACY_IDENTITY_IDS),
+            f"UPDATE main.{table} SET identity_id = ? WHERE {BACKFILL_CONDITIONS[table]}",
+            (DEFAULT_BUNDLE_ID,),
         ).rowcount
         self.changes["backfilled"][table] = count
         return int(count)
@@ -272,16 +272,25 @@ class _Writer:
         self.changes["migration_record"] = row
 
 
-def _verify(conn: sqlite3.Connection) -> None:
-    """Foreign-key and integrity checks before COMMIT; a failure rolls the run back."""
-    problems = conn.execute("PRAGMA main.foreign_key_check").fetchall()
+def _verify(conn: sqlite3.Connection, accounts_table: str, has_migrations: bool) -> None:
+    """Foreign-key and integrity checks of what the run inserted, before COMMIT.
+
+    A failure raises, and the caller rolls the run back. The checks cover the tables the run
+    inserted rows into (bundles, accounts, bindings, the migrations record). The back-fill is one
+    ``UPDATE`` of a column without index or foreign key, so a whole-database ``quick_check`` would
+    only re-read every page of the store — half again the cost of the back-fill on a big store,
+    measured in benchmarks/bench_migrate.py — to find damage that predates the run.
+    """
+    problems = conn.execute(f"PRAGMA main.foreign_key_check({st.BINDINGS})").fetchall()
     if problems:
         raise CompanionError(
             f"foreign-key check failed after writing ({len(problems)} problem(s)); nothing was written"
         )
-    result = conn.execute("PRAGMA main.quick_check").fetchone()[0]
-    if result != "ok":
-        raise CompanionError(f"integrity check failed after writing ({result}); nothing was written")
+    tables = [st.BUNDLES, accounts_table, st.BINDINGS] + ([st.MIGRATIONS] if has_migrations else [])
+    for table in tables:
+        result = conn.execute(f"PRAGMA main.quick_check({table})").fetchone()[0]
+        if result != "ok":
+            raise CompanionError(f"integrity check of {table} failed after writing ({result}); nothing was written")
 
 
 def _same_decisions(plan: StorePlan, lines: Sequence[Any], bundle: BundleAction) -> bool:
@@ -368,7 +377,7 @@ def _migrate_in_transaction(
     say: ProgressCallback,
     verify: bool,
 ) -> StoreResult:
-    state = read_state(conn, inspection)
+    state = read_state(conn, inspection, count_rows=False)
     decision = decide(state, inspection, credentials, registry)
     if decision.blocked:
         raise StoreRefused(decision.blocked)
@@ -408,7 +417,7 @@ def _migrate_in_transaction(
             say("Back-filling agent instances")
             instances = writer.backfill(st.INSTANCES)
         if inspection.has_agents:
-            agents = writer.backfill(st.AGENTS, " AND is_template = 0 AND definition_id <> ''")
+            agents = writer.backfill(st.AGENTS)
     recorded = False
     if decision.record_migration:
         scope = "global" if store_plan.location.is_shared else "channel"
@@ -417,7 +426,7 @@ def _migrate_in_transaction(
 
     if verify:
         say("Verifying")
-        _verify(conn)
+        _verify(conn, inspection.accounts_table, inspection.has_migrations)
     stats = _stats_for(decision.providers, seeded, instances, bundle_created)
     warnings = list(store_plan.warnings) + writer.warnings
     conn.execute(

@@ -1,8 +1,10 @@
 """The ledger: the companion's own record of every run, in ``<data dir>/ledger.db``.
 
 For each write to a store it records what changed (rows inserted, rows updated with their
-previous content, identity_ids rewritten), so that ``undo`` reverses exactly that run and
-nothing else. It never holds a secret: accounts' ``secret_ref`` is a folder path.
+previous content, how many identity_ids were back-filled in which table) and the backup taken
+inside the same transaction (which holds the back-filled rows' former identity_ids), so that
+``undo`` reverses exactly that run and nothing else. It never holds a secret: accounts'
+``secret_ref`` is a folder path.
 
 A run goes through states: ``started`` (committed before the store is touched, names the
 backup), ``committed`` (the store's transaction committed with the run's changes recorded beside
@@ -35,12 +37,6 @@ CREATE TABLE IF NOT EXISTS companion_runs (
     warnings      TEXT NOT NULL DEFAULT '[]'
 );
 CREATE INDEX IF NOT EXISTS companion_runs_store ON companion_runs(store_path, started_at_ms);
-CREATE TABLE IF NOT EXISTS companion_backfilled (
-    run_id       TEXT NOT NULL,
-    tbl          TEXT NOT NULL,
-    row_id       TEXT NOT NULL,
-    old_identity TEXT NOT NULL
-);
 """
 
 

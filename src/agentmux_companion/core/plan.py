@@ -28,6 +28,12 @@ DEFAULT_BUNDLE_DESCRIPTION = "Seeded from ambient OAuth credentials on first lau
 BLANK_BUNDLE_ID = "blank"
 MIGRATION_ID = "0008_default_bundle"
 LEGACY_IDENTITY_IDS = ("", BLANK_BUNDLE_ID)
+#: Which rows the back-fill rewrites, per table (contract §3, §7 step 4): legacy identity_ids,
+#: and in db_agents only instance rows (not templates, and with a definition).
+BACKFILL_CONDITIONS = {
+    st.INSTANCES: "identity_id IN ('', 'blank')",
+    st.AGENTS: "identity_id IN ('', 'blank') AND is_template = 0 AND definition_id <> ''",
+}
 
 
 def now_ms() -> int:
@@ -213,8 +219,14 @@ class MigrationPlan:
 # Reading a store's state
 
 
-def read_state(conn: sqlite3.Connection, inspection: st.StoreInspection) -> StoreState:
-    """Read what contract §7 decides on, from one snapshot (caller holds a transaction or ro conn)."""
+def read_state(conn: sqlite3.Connection, inspection: st.StoreInspection, count_rows: bool = True) -> StoreState:
+    """Read what contract §7 decides on, from one snapshot (caller holds a transaction or ro conn).
+
+    Args:
+        count_rows: count the legacy rows to back-fill. ``identity_id`` has no index in AgentMux's
+            schema, so this is a full scan; apply skips it (its counts stay 0) because it counts
+            what it back-fills anyway.
+    """
     covered: dict[str, list[str]] = {}
     rows = conn.execute(
         f"SELECT b.provider, COALESCE(u.name, b.identity_id) FROM {st.BINDINGS} b "
@@ -237,15 +249,13 @@ def read_state(conn: sqlite3.Connection, inspection: st.StoreInspection) -> Stor
         ).fetchall()
     )
     instances = agents = 0
-    if inspection.has_instances:
+    if count_rows and inspection.has_instances:
         instances = conn.execute(
-            f"SELECT count(*) FROM {st.INSTANCES} WHERE identity_id IN (?, ?)", LEGACY_IDENTITY_IDS
+            f"SELECT count(*) FROM {st.INSTANCES} WHERE {BACKFILL_CONDITIONS[st.INSTANCES]}"
         ).fetchone()[0]
-    if inspection.has_agents:
+    if count_rows and inspection.has_agents:
         agents = conn.execute(
-            f"SELECT count(*) FROM {st.AGENTS} WHERE identity_id IN (?, ?) "
-            "AND is_template = 0 AND definition_id <> ''",
-            LEGACY_IDENTITY_IDS,
+            f"SELECT count(*) FROM {st.AGENTS} WHERE {BACKFILL_CONDITIONS[st.AGENTS]}"
         ).fetchone()[0]
     recorded = False
     if inspection.has_migrations:

@@ -222,13 +222,14 @@ def explicit_locations(store_paths: Iterable[Path | str]) -> list[StoreLocation]
 # Opening
 
 
-def _readonly_uri(path: Path) -> str:
+def readonly_uri(path: Path) -> str:
+    """A ``file:`` URI that opens ``path`` read-only (for connect and ATTACH)."""
     return path.resolve().as_uri() + "?mode=ro"
 
 
 def open_readonly(path: Path) -> sqlite3.Connection:
     """A read-only connection: inspection and planning never write, not even a journal mode."""
-    conn = sqlite3.connect(_readonly_uri(path), uri=True, timeout=BUSY_TIMEOUT_MS / 1000)
+    conn = sqlite3.connect(readonly_uri(path), uri=True, timeout=BUSY_TIMEOUT_MS / 1000)
     conn.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
     return conn
 
@@ -237,9 +238,9 @@ def open_for_write(path: Path, busy_timeout_ms: int = BUSY_TIMEOUT_MS) -> sqlite
     """A connection configured as AgentMux configures its own (WAL, busy timeout, foreign keys).
 
     The connection is in manual-transaction mode (``isolation_level=None``) so the caller issues
-    ``BEGIN IMMEDIATE`` itself.
+    ``BEGIN IMMEDIATE`` itself. It is opened by URI so that it can ATTACH files read-only.
     """
-    conn = sqlite3.connect(str(path), timeout=busy_timeout_ms / 1000, isolation_level=None)
+    conn = sqlite3.connect(path.resolve().as_uri(), uri=True, timeout=busy_timeout_ms / 1000, isolation_level=None)
     try:
         conn.execute(f"PRAGMA busy_timeout = {int(busy_timeout_ms)}")
         conn.execute("PRAGMA foreign_keys = ON")

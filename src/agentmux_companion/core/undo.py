@@ -23,7 +23,7 @@ from agentmux_companion.core.apply import ACCOUNT_COLUMNS, BUNDLE_COLUMNS, _is_b
 from agentmux_companion.core.backup import backup_path_for, backup_store, list_backups
 from agentmux_companion.core.errors import StoreBusy, StoreRefused, UndoRefused
 from agentmux_companion.core.paths import AppPaths
-from agentmux_companion.core.plan import DEFAULT_BUNDLE_ID, MIGRATION_ID, now_ms
+from agentmux_companion.core.plan import BACKFILL_CONDITIONS, DEFAULT_BUNDLE_ID, now_ms
 
 
 @dataclass(frozen=True)
@@ -68,9 +68,22 @@ def _evidence_of_commit(conn: sqlite3.Connection, accounts: str, run: ledger.Run
         return bool(_row(conn, accounts, ACCOUNT_COLUMNS, "id", account["id"]) == account["after"])
     if changes.get("bundle_inserted"):
         return bool(_row(conn, st.BUNDLES, BUNDLE_COLUMNS, "id", DEFAULT_BUNDLE_ID) == changes["bundle_inserted"])
-    if changes.get("migration_record"):
-        return conn.execute(f"SELECT 1 FROM {st.MIGRATIONS} WHERE id = ?", (MIGRATION_ID,)).fetchone() is not None
-    return any(changes.get("backfilled", {}).values())
+    record = changes.get("migration_record")
+    if record:
+        return conn.execute(
+            f"SELECT 1 FROM {st.MIGRATIONS} WHERE id = ? AND applied_at = ?", (record["id"], record["applied_at"])
+        ).fetchone() is not None
+    # Only rows were back-filled: one row that was legacy in the run's backup tells.
+    backup = Path(run.backup_path)
+    for table, count in changes.get("backfilled", {}).items():
+        if not count or not backup.is_file():
+            continue
+        with closing(st.open_readonly(backup)) as snapshot:
+            row = snapshot.execute(f"SELECT id FROM {table} WHERE {BACKFILL_CONDITIONS[table]} LIMIT 1").fetchone()
+        if row is not None:
+            now = conn.execute(f"SELECT identity_id FROM {table} WHERE id = ?", (row[0],)).fetchone()
+            return now is not None and now[0] == DEFAULT_BUNDLE_ID
+    return False
 
 
 def last_undoable_run(paths: AppPaths, store_path: Path) -> ledger.RunRecord | None:
@@ -131,6 +144,12 @@ def undo_last(
     if refusal:
         raise StoreRefused(refusal)
 
+    if any(run.changes.get("backfilled", {}).values()) and not Path(run.backup_path).is_file():
+        raise UndoRefused(
+            f"the backup this migration took ({run.backup_path}) is gone; it is what tells which agent "
+            "rows the migration back-filled, so nothing was undone"
+        )
+
     at_ms = now_ms()
     safety = backup_path_for(paths.backups_dir, store_path, at_ms)
     try:
@@ -138,6 +157,9 @@ def undo_last(
             st.open_for_write(store_path, busy_timeout_ms)
         ) as conn:
             conn.execute("ATTACH DATABASE ? AS ledger", (str(paths.ledger_path),))
+            if any(run.changes.get("backfilled", {}).values()):
+                # The run's backup holds the back-filled rows as they were (see apply.backfill).
+                conn.execute("ATTACH DATABASE ? AS snapshot", (st.readonly_uri(Path(run.backup_path)),))
             conn.execute("BEGIN IMMEDIATE")
             try:
                 reverted, warnings = _reverse(conn, store_path, inspection, run, safety, say)
@@ -183,11 +205,17 @@ def _reverse(
             conflicts.append(f"the {account['after']['name']} account was changed")
     backfilled_tables = [t for t, n in changes.get("backfilled", {}).items() if n]
     conn.execute("CREATE TEMP TABLE undo_rows (tbl TEXT, row_id TEXT, old TEXT, PRIMARY KEY (tbl, row_id))")
-    conn.execute(
-        "INSERT INTO temp.undo_rows SELECT tbl, row_id, old_identity FROM ledger.companion_backfilled "
-        "WHERE run_id = ?",
-        (run.id,),
-    )
+    for table in backfilled_tables:
+        found = conn.execute(
+            f"INSERT INTO temp.undo_rows SELECT ?, id, identity_id FROM snapshot.{table} "
+            f"WHERE {BACKFILL_CONDITIONS[table]}",
+            (table,),
+        ).rowcount
+        if found != changes["backfilled"][table]:
+            raise UndoRefused(
+                f"the backup {run.backup_path} does not match the run it belongs to ({found} rows of "
+                f"{table} to put back instead of {changes['backfilled'][table]}); nothing was undone"
+            )
     for table in backfilled_tables:
         moved = conn.execute(
             f"SELECT count(*) FROM main.{table} t JOIN temp.undo_rows u "
@@ -270,7 +298,6 @@ def _reverse(
             f"DELETE FROM {st.MIGRATIONS} WHERE id = ? AND applied_at = ?",
             (record["id"], record["applied_at"]),
         ).rowcount
-    conn.execute("DELETE FROM ledger.companion_backfilled WHERE run_id = ?", (run.id,))
     conn.execute("DROP TABLE temp.undo_rows")
     problems = conn.execute("PRAGMA main.foreign_key_check").fetchall()
     if problems:
