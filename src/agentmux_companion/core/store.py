@@ -141,8 +141,11 @@ def version_key(version: str) -> tuple[tuple[int, ...], int, tuple[str, ...]]:
     text = version.lstrip("vV")
     release, _, pre = text.partition("-")
     numbers = tuple(int(n) for n in re.findall(r"\d+", release))
-    # A release sorts after its pre-releases; non-numeric names sort first.
-    return numbers, (0 if pre else 1), tuple(m.group(0).zfill(12) for m in _VERSION_PART.finditer(pre))
+    # A release sorts after its pre-releases. Pre-release parts compare as semver does: numbers
+    # numerically (zero-padded), words as written (alpha < beta < rc), numbers before words.
+    return numbers, (0 if pre else 1), tuple(
+        m.group(1).zfill(12) if m.group(1) else m.group(2) for m in _VERSION_PART.finditer(pre)
+    )
 
 
 def _objects_db(data_parent: Path) -> Path:
