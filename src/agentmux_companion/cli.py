@@ -115,6 +115,12 @@ class Context:
         self.json = bool(args.json)
         self.out = sys.stdout
         self.err = sys.stderr
+        self.emitted_json = False
+
+    def emit_json(self, document: Any) -> None:
+        """Print the command's one JSON document (``--json``)."""
+        _emit_json(document, self.out)
+        self.emitted_json = True
 
     @property
     def explicit(self) -> list[st.StoreLocation] | None:
@@ -150,7 +156,7 @@ def cmd_stores(ctx: Context) -> int:
             "refused": inspection.refusal, "user_version": inspection.user_version,
         })
     if ctx.json:
-        _emit_json({"agentmux_root": str(ctx.paths.agentmux_root), "stores": entries}, ctx.out)
+        ctx.emit_json({"agentmux_root": str(ctx.paths.agentmux_root), "stores": entries})
     elif not entries:
         ctx.out.write(f"No AgentMux store found under {ctx.paths.agentmux_root}.\n")
     else:
@@ -184,7 +190,7 @@ def cmd_scan(ctx: Context) -> int:
             "notes": list(provider.notes()),
         })
     if ctx.json:
-        _emit_json({"home": str(ctx.paths.home), "now_ms": at, "providers": entries}, ctx.out)
+        ctx.emit_json({"home": str(ctx.paths.home), "now_ms": at, "providers": entries})
     else:
         rows = [["PROVIDER", "OAUTH", "PRESENT", "STATUS", "FINGERPRINT", "CREDENTIALS"]]
         for e in entries:
@@ -240,7 +246,7 @@ def cmd_plan(ctx: Context) -> int:
     if not plan.stores:
         raise _no_stores(ctx)
     if ctx.json:
-        _emit_json(plan.to_json(), ctx.out)
+        ctx.emit_json(plan.to_json())
     else:
         render_plan(plan, ctx.out)
     return EXIT_REFUSED if any(s.refused for s in plan.stores) else EXIT_OK
@@ -287,7 +293,7 @@ def cmd_migrate(ctx: Context) -> int:
     for r in results:
         log.info("migrate %s: %s %s", r.path, r.outcome, r.stats.to_json())
     if ctx.json:
-        _emit_json({"stores": [_migrate_json(r) for r in results]}, ctx.out)
+        ctx.emit_json({"stores": [_migrate_json(r) for r in results]})
     else:
         for r in results:
             _render_result(r, ctx.out)
@@ -330,8 +336,7 @@ def cmd_undo(ctx: Context) -> int:
             failures.append(exc)
             ctx.err.write(f"{loc.path}: {exc.message}\n")
     if ctx.json:
-        _emit_json({"stores": [r.to_json() for r in results],
-                    "errors": [f.message for f in failures]}, ctx.out)
+        ctx.emit_json({"stores": [r.to_json() for r in results], "errors": [f.message for f in failures]})
     else:
         for r in results:
             ctx.out.write(f"{r.path}: undone ({r.method})\n")
@@ -379,7 +384,7 @@ def cmd_doctor(ctx: Context) -> int:
     for hook in DOCTOR_SECTIONS:
         hook(ctx, document)
     if ctx.json:
-        _emit_json(document, ctx.out)
+        ctx.emit_json(document)
     else:
         for key in ("version", "python", "platform", "sqlite", "platformdirs", "frozen", "agentmux_running"):
             ctx.out.write(f"{key:18} {document[key]}\n")
@@ -463,7 +468,7 @@ def cmd_demo(ctx: Context) -> int:
         shutil.rmtree(root, ignore_errors=True)
         say("The sandbox was removed (use --dir to keep one).")
     if ctx.json:
-        _emit_json({"sandbox": str(root), "kept": keep, "steps": steps, "undo_restored_plan": same}, ctx.out)
+        ctx.emit_json({"sandbox": str(root), "kept": keep, "steps": steps, "undo_restored_plan": same})
     ok = all(r.outcome == "migrated" for r in results) and all(r.outcome == "nothing_to_do" for r in second) and same
     return EXIT_OK if ok else EXIT_ERROR
 
@@ -489,6 +494,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         gui_main: Callable[[list[str]], int] = importlib.import_module("agentmux_companion.app").main
         return gui_main(argv[1:])
     parser = build_parser()
+    ctx: Context | None = None
     try:
         args = parser.parse_args(argv)
         if not args.command:
@@ -501,6 +507,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     except CompanionError as exc:
         sys.stderr.write(f"agentmux-companion: {redact(exc.message)}\n")
         log.warning("refused: %s", exc.message)
+        if ctx is not None and ctx.json and not ctx.emitted_json:
+            # Scripts parse stdout: even a refusal is one JSON document there.
+            ctx.emit_json({"error": {"exit_code": exc.exit_code, "message": exc.message}})
         return exc.exit_code
     except KeyboardInterrupt:
         sys.stderr.write("interrupted; nothing further was written\n")
