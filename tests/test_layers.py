@@ -29,3 +29,10 @@ def test_core_and_cli_never_load_qt_or_keyring() -> None:
 def test_core_sources_do_not_mention_qt() -> None:
     offenders = [p.name for p in (PACKAGE / "core").glob("*.py") if "PySide6" in p.read_text(encoding="utf-8")]
     assert offenders == []
+
+
+def test_version_matches_pyproject() -> None:
+    import tomllib
+
+    pyproject = tomllib.loads((PACKAGE.parents[1] / "pyproject.toml").read_text(encoding="utf-8"))
+    assert agentmux_companion.__version__ == pyproject["project"]["version"]

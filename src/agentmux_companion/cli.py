@@ -16,17 +16,19 @@ import sys
 import tempfile
 from collections.abc import Callable, Sequence
 from pathlib import Path
-from typing import Any, TextIO
+from typing import TYPE_CHECKING, Any, TextIO
 
 from agentmux_companion import __version__
 from agentmux_companion.core import store as st
-from agentmux_companion.core.apply import StoreResult, apply_plan
 from agentmux_companion.core.errors import CompanionError, StoreRefused, UsageError
 from agentmux_companion.core.log import redact, setup_logging
 from agentmux_companion.core.paths import COMPANION_DIR_ENV, AppPaths
 from agentmux_companion.core.plan import MigrationPlan, build_plan, probe_all
 from agentmux_companion.core.providers import load_registry
-from agentmux_companion.core.undo import UndoResult, last_undoable_run, undo_from_backup, undo_last
+
+if TYPE_CHECKING:
+    from agentmux_companion.core.apply import StoreResult
+    from agentmux_companion.core.undo import UndoResult
 
 EXIT_OK, EXIT_ERROR, EXIT_USAGE, EXIT_REFUSED, EXIT_BUSY, EXIT_WARNINGS = 0, 1, 2, 3, 4, 5
 
@@ -280,6 +282,8 @@ def _render_result(result: StoreResult, out: TextIO) -> None:
 
 
 def cmd_migrate(ctx: Context) -> int:
+    from agentmux_companion.core.apply import apply_plan  # the write path loads only when used
+
     plan = ctx.plan(include_all=ctx.args.all)
     if not plan.stores:
         raise _no_stores(ctx)
@@ -312,6 +316,8 @@ def _migrate_json(result: StoreResult) -> dict[str, Any]:
 
 
 def cmd_undo(ctx: Context) -> int:
+    from agentmux_companion.core.undo import last_undoable_run, undo_from_backup, undo_last
+
     locations = ctx.explicit or [loc for loc in st.discover_stores(ctx.paths) if loc.default_target]
     from_backup = ctx.args.from_backup
     candidates = []
@@ -406,8 +412,10 @@ DOCTOR_FAILURES: list[Callable[[dict[str, Any]], bool]] = []
 
 
 def cmd_demo(ctx: Context) -> int:
+    from agentmux_companion.core.apply import apply_plan
     from agentmux_companion.core.plan import now_ms
     from agentmux_companion.core.sandbox import build_demo_sandbox
+    from agentmux_companion.core.undo import undo_last
 
     at = ctx.args.now_ms if ctx.args.now_ms is not None else now_ms()
     keep = ctx.args.dir is not None
