@@ -54,6 +54,8 @@ def build_parser() -> argparse.ArgumentParser:
         "Move legacy AI-CLI logins into AgentMux's Default identity bundle."))
     parser.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
+    # `gui` is dispatched before parsing (main); listed here so --help shows it.
+    sub.add_parser("gui", help="the tray companion (options: agentmux-companion gui --help)")
     sub.add_parser("stores", parents=[common], help="list the AgentMux stores found")
     sub.add_parser("scan", parents=[common], help="list providers and their ambient credentials")
     p = sub.add_parser("plan", parents=[common], help="the dry run: what migrate would do")
