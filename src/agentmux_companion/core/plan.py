@@ -397,7 +397,9 @@ def plan_store(
     """Inspect one store read-only and decide what the migration would do to it."""
     inspection = st.inspect_store(location.path)
     running = process_running or st.store_in_use(location.path)
-    warnings = tuple(w for c in credentials for w in c.warnings if registry.get(c.provider) and c.present)
+    # Odd credential files matter to the migration only for the providers it binds.
+    oauth_ids = {p.id for p in registry.oauth_providers}
+    warnings = tuple(w for c in credentials if c.provider in oauth_ids and c.present for w in c.warnings)
     if inspection.refusal is not None:
         by_provider = {c.provider: c for c in credentials}
         lines = tuple(
