@@ -1,0 +1,46 @@
+"""The tray states and their icons (SVG files in ``resources/icons``)."""
+
+from __future__ import annotations
+
+import enum
+from importlib import resources
+from pathlib import Path
+
+from PySide6.QtGui import QIcon
+
+APP_ICON_NAME = "agentmux-companion.svg"
+
+
+class TrayState(enum.StrEnum):
+    """What the tray icon says at a glance; the value is also what ``gui --smoke`` prints."""
+
+    NOTHING_TO_DO = "nothing_to_do"
+    ACTION_NEEDED = "action_needed"
+    WORKING = "working"
+    DONE = "done"
+    ERROR = "error"
+
+
+def icons_dir() -> Path:
+    # Package data lives beside the modules (also in the PyInstaller build, which collects it).
+    return Path(str(resources.files("agentmux_companion").joinpath("resources/icons")))
+
+
+def icon_path(state: TrayState) -> Path:
+    return icons_dir() / f"tray-{state.value.replace('_', '-')}.svg"
+
+
+_cache: dict[str, QIcon] = {}
+
+
+def state_icon(state: TrayState) -> QIcon:
+    key = state.value
+    if key not in _cache:
+        _cache[key] = QIcon(str(icon_path(state)))
+    return _cache[key]
+
+
+def app_icon() -> QIcon:
+    if "app" not in _cache:
+        _cache["app"] = QIcon(str(icons_dir() / APP_ICON_NAME))
+    return _cache["app"]

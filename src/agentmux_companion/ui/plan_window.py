@@ -1,0 +1,564 @@
+"""The plan window: the migration preview, the Migrate button, progress and the result.
+
+A view only: it lays out what the controller gives it (the same :class:`MigrationPlan` object the
+CLI prints, results of ``apply_plan``) and reports what the user asks for through signals. It
+never calls the core and never decides what happens next.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from pathlib import Path
+
+from PySide6.QtCore import QCoreApplication, Qt, Signal, Slot
+from PySide6.QtWidgets import (
+    QAbstractItemView,
+    QDialog,
+    QDialogButtonBox,
+    QFormLayout,
+    QFrame,
+    QGroupBox,
+    QHBoxLayout,
+    QHeaderView,
+    QLabel,
+    QListWidget,
+    QListWidgetItem,
+    QProgressBar,
+    QPushButton,
+    QSizePolicy,
+    QStyle,
+    QTableWidget,
+    QTableWidgetItem,
+    QVBoxLayout,
+    QWidget,
+)
+
+from agentmux_companion.core.apply import StoreResult
+from agentmux_companion.core.plan import Action, BundleAction, MigrationPlan, ProviderPlan, StorePlan
+from agentmux_companion.ui.messages import Level, UserMessage
+
+PATH_ROLE = Qt.ItemDataRole.UserRole + 1
+
+# Badge colours: saturated mid-tones with white text read well on light and dark palettes alike.
+# These are the only fixed colours in the UI; everything else follows the system palette.
+BADGE_COLOURS = {
+    "valid": "#1e7b34",
+    "expired": "#9a5b00",
+    "needs_reauth": "#b3261e",
+    "unknown": "#5b6470",
+    "missing": "#5b6470",
+}
+
+
+def status_words(status: str) -> str:
+    """The login status as shown in the badge."""
+    words = {
+        "valid": QCoreApplication.translate("PlanWindow", "valid"),
+        "expired": QCoreApplication.translate("PlanWindow", "expired"),
+        "needs_reauth": QCoreApplication.translate("PlanWindow", "sign in again"),
+        "unknown": QCoreApplication.translate("PlanWindow", "unknown"),
+        "missing": QCoreApplication.translate("PlanWindow", "not found"),
+    }
+    return words.get(status, status)
+
+
+def action_words(action: Action) -> str:
+    """What happens to a provider, in plain words."""
+    return {
+        Action.BIND: QCoreApplication.translate("PlanWindow", "Will be added to the Default bundle"),
+        Action.SKIP_EXISTING: QCoreApplication.translate("PlanWindow", "Already set up, left as it is"),
+        Action.SKIP_NO_AMBIENT: QCoreApplication.translate("PlanWindow", "Nothing to add (no login found)"),
+        Action.BLOCKED: QCoreApplication.translate("PlanWindow", "Cannot be added"),
+    }[action]
+
+
+def era_words(store_plan: StorePlan) -> str:
+    if store_plan.era.migratable:
+        return QCoreApplication.translate("PlanWindow", "identity-bundle era")
+    return QCoreApplication.translate("PlanWindow", "era: {0}").format(store_plan.era.value)
+
+
+class StatusBadge(QLabel):
+    """A login status as colour plus text (the text carries the meaning; colour only helps)."""
+
+    def __init__(self, status: str, parent: QWidget | None = None) -> None:
+        super().__init__(status_words(status), parent)
+        colour = BADGE_COLOURS.get(status, BADGE_COLOURS["unknown"])
+        self.setAlignment(Qt.AlignmentFlag.AlignCenter)
+        self.setStyleSheet(
+            f"QLabel {{ background-color: {colour}; color: #ffffff; border-radius: 8px;"
+            " padding: 2px 8px; font-weight: 600; margin: 3px 6px; }"
+        )
+        self.setAccessibleName(QCoreApplication.translate("PlanWindow", "Login status: {0}").format(self.text()))
+        self.setSizePolicy(QSizePolicy.Policy.Maximum, QSizePolicy.Policy.Maximum)
+
+
+class MessageBanner(QFrame):
+    """The place where the message funnel's messages appear inside the window."""
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setFrameShape(QFrame.Shape.StyledPanel)
+        self.setAccessibleName(self.tr("Message"))
+        self.icon = QLabel()
+        self.title = QLabel()
+        self.title.setWordWrap(True)
+        self.text = QLabel()
+        self.text.setWordWrap(True)
+        self.text.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        self.dismiss = QPushButton(self.tr("&Dismiss"))
+        self.dismiss.setAccessibleName(self.tr("Dismiss message"))
+        self.dismiss.clicked.connect(self.hide)
+        texts = QVBoxLayout()
+        texts.addWidget(self.title)
+        texts.addWidget(self.text)
+        row = QHBoxLayout(self)
+        row.addWidget(self.icon, 0, Qt.AlignmentFlag.AlignTop)
+        row.addLayout(texts, 1)
+        row.addWidget(self.dismiss, 0, Qt.AlignmentFlag.AlignTop)
+        self.hide()
+
+    def show_message(self, message: UserMessage) -> None:
+        pixmap = {
+            Level.INFO: QStyle.StandardPixmap.SP_MessageBoxInformation,
+            Level.WARNING: QStyle.StandardPixmap.SP_MessageBoxWarning,
+            Level.ERROR: QStyle.StandardPixmap.SP_MessageBoxCritical,
+        }[message.level]
+        self.icon.setPixmap(self.style().standardIcon(pixmap).pixmap(32, 32))
+        self.title.setText(f"<b>{_escape(message.title)}</b>")
+        self.text.setText(message.text)
+        self.setAccessibleDescription(f"{message.title}. {message.text}")
+        self.show()
+
+
+class PlanWindow(QDialog):
+    """The migration preview and its outcome.
+
+    Signals:
+        migrate_requested(list): the store paths the user chose to migrate.
+        undo_requested(list): the store paths whose migration just shown to undo.
+        open_backup_requested(object): the backup file whose folder to show.
+        rescan_requested(): look again.
+        closed(): the window was closed (Esc, Close, or the title bar).
+    """
+
+    migrate_requested = Signal(list)
+    undo_requested = Signal(list)
+    open_backup_requested = Signal(object)
+    rescan_requested = Signal()
+    closed = Signal()
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setWindowTitle(self.tr("AgentMux Companion"))
+        self.setAccessibleName(self.tr("Migration plan"))
+        self.setMinimumSize(760, 560)
+        self.plan: MigrationPlan | None = None
+        self._busy = False
+        self._checked: dict[Path, bool] = {}
+        self._results: list[StoreResult] = []
+
+        self.demo_label = QLabel()
+        self.demo_label.setWordWrap(True)
+        self.demo_label.setAccessibleName(self.tr("Demo notice"))
+        self.demo_label.hide()
+        self.banner = MessageBanner()
+        self.status_label = QLabel(self.tr("Looking for AgentMux stores and logins…"))
+        self.status_label.setWordWrap(True)
+        self.status_label.setAccessibleName(self.tr("Status"))
+
+        # Stores: one checkable line each; the selected one's details show below.
+        self.stores_list = QListWidget()
+        self.stores_list.setAccessibleName(self.tr("AgentMux stores"))
+        self.stores_list.setAccessibleDescription(self.tr(
+            "Checked stores are migrated. Use the arrow keys to choose a store and Space to check it."))
+        self.stores_list.setMaximumHeight(110)
+        self.stores_list.currentItemChanged.connect(self._on_current_store_changed)
+        self.stores_list.itemChanged.connect(self._on_store_item_changed)
+        stores_box = QGroupBox(self.tr("&Stores"))
+        stores_layout = QVBoxLayout(stores_box)
+        stores_layout.addWidget(self.stores_list)
+        self.refused_label = QLabel()
+        self.refused_label.setWordWrap(True)
+        self.refused_label.setAccessibleName(self.tr("Why this store cannot be migrated"))
+        self.refused_label.hide()
+        stores_layout.addWidget(self.refused_label)
+
+        self.providers_table = QTableWidget(0, 6)
+        self.providers_table.setHorizontalHeaderLabels([
+            self.tr("Provider"), self.tr("Login"), self.tr("What happens"), self.tr("Why"),
+            self.tr("Credentials file"), self.tr("Fingerprint"),
+        ])
+        self.providers_table.setAccessibleName(self.tr("Providers"))
+        self.providers_table.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
+        self.providers_table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
+        self.providers_table.setTabKeyNavigation(False)
+        self.providers_table.setWordWrap(True)
+        self.providers_table.verticalHeader().setVisible(False)
+        header = self.providers_table.horizontalHeader()
+        for column in (0, 1, 2, 5):
+            header.setSectionResizeMode(column, QHeaderView.ResizeMode.ResizeToContents)
+        header.setSectionResizeMode(3, QHeaderView.ResizeMode.Stretch)
+        header.setSectionResizeMode(4, QHeaderView.ResizeMode.Interactive)
+        providers_box = QGroupBox(self.tr("&Providers in this store"))
+        QVBoxLayout(providers_box).addWidget(self.providers_table)
+
+        self.bundle_value = QLabel()
+        self.backfill_value = QLabel()
+        self.backup_value = QLabel()
+        self.backup_value.setWordWrap(True)
+        self.backup_value.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        for label, name in ((self.bundle_value, self.tr("Default bundle")),
+                            (self.backfill_value, self.tr("Agent rows to back-fill")),
+                            (self.backup_value, self.tr("Backup location"))):
+            label.setAccessibleName(name)
+        self.running_warning = QLabel(self.tr(
+            "⚠ AgentMux appears to be running. It caches its state: close it before migrating, "
+            "or restart it afterwards."))
+        self.running_warning.setWordWrap(True)
+        self.running_warning.setAccessibleName(self.tr("AgentMux is running"))
+        self.running_warning.hide()
+        summary = QFormLayout()
+        summary.addRow(self.tr("Default bundle:"), self.bundle_value)
+        summary.addRow(self.tr("Agent rows to back-fill:"), self.backfill_value)
+        summary.addRow(self.tr("Backup goes to:"), self.backup_value)
+        self.notes_label = QLabel()
+        self.notes_label.setWordWrap(True)
+        self.notes_label.setAccessibleName(self.tr("Notes"))
+        self.notes_label.setEnabled(False)  # drawn in the palette's secondary text colour
+
+        self.progress_bar = QProgressBar()
+        self.progress_bar.setRange(0, 0)
+        self.progress_bar.setAccessibleName(self.tr("Progress"))
+        self.progress_label = QLabel()
+        self.progress_label.setAccessibleName(self.tr("Current step"))
+        progress_row = QHBoxLayout()
+        progress_row.addWidget(self.progress_bar, 1)
+        progress_row.addWidget(self.progress_label, 2)
+        self.progress_box = QWidget()
+        self.progress_box.setLayout(progress_row)
+        self.progress_box.hide()
+
+        self.result_box = QGroupBox(self.tr("Result"))
+        self.result_label = QLabel()
+        self.result_label.setWordWrap(True)
+        self.result_label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        self.result_label.setAccessibleName(self.tr("Migration result"))
+        self.open_backup_button = QPushButton(self.tr("Open &backup folder"))
+        self.open_backup_button.setAccessibleName(self.tr("Open backup folder"))
+        self.undo_button = QPushButton(self.tr("&Undo this migration"))
+        self.undo_button.setAccessibleName(self.tr("Undo this migration"))
+        self.open_backup_button.clicked.connect(self._on_open_backup_clicked)
+        self.undo_button.clicked.connect(self._on_undo_clicked)
+        result_buttons = QHBoxLayout()
+        result_buttons.addWidget(self.open_backup_button)
+        result_buttons.addWidget(self.undo_button)
+        result_buttons.addStretch(1)
+        result_layout = QVBoxLayout(self.result_box)
+        result_layout.addWidget(self.result_label)
+        result_layout.addLayout(result_buttons)
+        self.result_box.hide()
+
+        self.buttons = QDialogButtonBox()
+        self.migrate_button = QPushButton(self.tr("&Migrate"))
+        self.migrate_button.setAccessibleName(self.tr("Migrate"))
+        self.migrate_button.setEnabled(False)
+        self.rescan_button = QPushButton(self.tr("&Rescan"))
+        self.rescan_button.setAccessibleName(self.tr("Rescan"))
+        self.close_button = QPushButton(self.tr("&Close"))
+        self.close_button.setAccessibleName(self.tr("Close"))
+        # Without a tray icon, the tray's menu (log, start at login, about, quit) lives here.
+        self.more_button = QPushButton(self.tr("Mor&e"))
+        self.more_button.setAccessibleName(self.tr("More actions"))
+        self.more_button.setAutoDefault(False)
+        self.buttons.addButton(self.more_button, QDialogButtonBox.ButtonRole.HelpRole)
+        self.buttons.addButton(self.migrate_button, QDialogButtonBox.ButtonRole.ActionRole)
+        self.buttons.addButton(self.rescan_button, QDialogButtonBox.ButtonRole.ActionRole)
+        self.buttons.addButton(self.close_button, QDialogButtonBox.ButtonRole.RejectRole)
+        self.migrate_button.clicked.connect(self._on_migrate_clicked)
+        self.rescan_button.clicked.connect(self.rescan_requested)
+        self.close_button.clicked.connect(self.reject)
+        self.migrate_button.setDefault(True)
+
+        layout = QVBoxLayout(self)
+        layout.addWidget(self.demo_label)
+        layout.addWidget(self.banner)
+        layout.addWidget(self.status_label)
+        layout.addWidget(stores_box)
+        layout.addWidget(providers_box, 1)
+        layout.addLayout(summary)
+        layout.addWidget(self.running_warning)
+        layout.addWidget(self.notes_label)
+        layout.addWidget(self.progress_box)
+        layout.addWidget(self.result_box)
+        layout.addWidget(self.buttons)
+
+        # Keyboard order follows reading order; Enter migrates (default button), Esc closes.
+        QWidget.setTabOrder(self.stores_list, self.providers_table)
+        QWidget.setTabOrder(self.providers_table, self.open_backup_button)
+        QWidget.setTabOrder(self.open_backup_button, self.undo_button)
+        QWidget.setTabOrder(self.undo_button, self.migrate_button)
+        QWidget.setTabOrder(self.migrate_button, self.rescan_button)
+        QWidget.setTabOrder(self.rescan_button, self.close_button)
+        QWidget.setTabOrder(self.close_button, self.more_button)
+        QWidget.setTabOrder(self.more_button, self.banner.dismiss)
+
+    # ------------------------------------------------------------------------------------------
+    # What the controller calls
+
+    def set_demo(self, sandbox_dir: str | None) -> None:
+        if sandbox_dir is None:
+            self.demo_label.hide()
+            self.setWindowTitle(self.tr("AgentMux Companion"))
+            return
+        self.setWindowTitle(self.tr("AgentMux Companion (demo)"))
+        self.demo_label.setText(self.tr(
+            "<b>Demo:</b> this is a sandbox in {0} with made-up logins and a sample AgentMux store. "
+            "Your real files are not touched.").format(_escape(sandbox_dir)))
+        self.demo_label.show()
+
+    def show_scanning(self) -> None:
+        self.status_label.setText(self.tr("Looking for AgentMux stores and logins…"))
+
+    def show_message(self, message: UserMessage) -> None:
+        self.banner.show_message(message)
+
+    def show_plan(self, plan: MigrationPlan) -> None:
+        """Show a (new) plan; the user's store choices survive a rescan."""
+        self.plan = plan
+        current = self.current_store_path()
+        self.stores_list.blockSignals(True)
+        self.stores_list.clear()
+        for store_plan in plan.stores:
+            item = QListWidgetItem(self._store_line(store_plan))
+            item.setData(PATH_ROLE, str(store_plan.path))
+            item.setToolTip(str(store_plan.path))
+            if store_plan.will_write:
+                item.setFlags(item.flags() | Qt.ItemFlag.ItemIsUserCheckable)
+                checked = self._checked.get(store_plan.path, store_plan.location.default_target)
+                item.setCheckState(Qt.CheckState.Checked if checked else Qt.CheckState.Unchecked)
+            else:
+                item.setFlags(item.flags() & ~Qt.ItemFlag.ItemIsUserCheckable)
+            self.stores_list.addItem(item)
+        self.stores_list.blockSignals(False)
+        paths = [s.path for s in plan.stores]
+        row = paths.index(current) if current in paths else 0
+        if plan.stores:
+            self.stores_list.setCurrentRow(row)
+            self._show_store(plan.stores[row])
+        else:
+            self._show_store(None)
+        self.status_label.setText(self._plan_status(plan))
+        self._update_migrate_enabled()
+
+    def show_working(self, text: str) -> None:
+        self._busy = True
+        self.progress_label.setText(text)
+        self.progress_box.show()
+        self._update_migrate_enabled()
+
+    def show_progress(self, text: str) -> None:
+        self.progress_label.setText(text)
+
+    def show_idle(self) -> None:
+        self._busy = False
+        self.progress_box.hide()
+        self._update_migrate_enabled()
+
+    def show_results(self, results: Sequence[StoreResult], undoable: Iterable[Path]) -> None:
+        """The outcome of a migration: counts per store, and Open backup / Undo when it wrote."""
+        self._results = list(results)
+        undoable_paths = set(undoable)
+        lines = []
+        for result in results:
+            name = self._label_for(result.path)
+            if result.outcome == "migrated":
+                s = result.stats
+                lines.append(self.tr(
+                    "<b>{0}: migrated.</b> {1} provider(s) added to the Default bundle, {2} already set "
+                    "up, {3} without a login; Default bundle {4}; {5} agent row(s) back-filled.").format(
+                    _escape(name), s.providers_seeded, s.providers_skipped_existing,
+                    s.providers_skipped_no_ambient,
+                    self.tr("created") if s.default_bundle_created else self.tr("kept"),
+                    s.instances_backfilled))
+                lines.append(self.tr("Backup: {0}").format(_escape(result.backup)))
+            elif result.outcome == "nothing_to_do":
+                lines.append(self.tr("<b>{0}:</b> nothing to do.").format(_escape(name)))
+            else:
+                lines.append(self.tr("<b>{0}: not migrated.</b> {1}").format(
+                    _escape(name), _escape(result.message)))
+            lines.extend(_escape(self.tr("warning: {0}").format(w)) for w in result.warnings)
+        if any(r.outcome == "migrated" for r in results):
+            lines.append(self.tr("If AgentMux is running, restart it so it picks up the Default bundle."))
+        self.result_label.setText("<br>".join(lines))
+        self.open_backup_button.setEnabled(any(r.backup for r in results))
+        self.undo_button.setEnabled(bool(undoable_paths & {r.path for r in results}))
+        self.result_box.show()
+        if self.undo_button.isEnabled():
+            self.undo_button.setFocus()
+
+    def show_undone(self, text: str) -> None:
+        self.result_label.setText(text)
+        self.undo_button.setEnabled(False)
+        self.result_box.show()
+
+    def checked_store_paths(self) -> list[Path]:
+        paths = []
+        for row in range(self.stores_list.count()):
+            item = self.stores_list.item(row)
+            if item.flags() & Qt.ItemFlag.ItemIsUserCheckable and item.checkState() == Qt.CheckState.Checked:
+                paths.append(Path(item.data(PATH_ROLE)))
+        return paths
+
+    def current_store_path(self) -> Path | None:
+        item = self.stores_list.currentItem()
+        return Path(item.data(PATH_ROLE)) if item is not None else None
+
+    def provider_rows(self) -> list[tuple[str, str, str, str, str, str]]:
+        """The table's text, row by row (what a screen reader reads; the tests check it)."""
+        rows = []
+        for row in range(self.providers_table.rowCount()):
+            badge = self.providers_table.cellWidget(row, 1)
+            cells = [
+                self.providers_table.item(row, c).text() if self.providers_table.item(row, c) else ""
+                for c in range(6)
+            ]
+            cells[1] = badge.text() if isinstance(badge, QLabel) else cells[1]
+            rows.append((cells[0], cells[1], cells[2], cells[3], cells[4], cells[5]))
+        return rows
+
+    # ------------------------------------------------------------------------------------------
+    # Internals
+
+    def done(self, result: int) -> None:  # Esc, Close and the title bar's close all end here
+        super().done(result)
+        self.closed.emit()
+
+    def _store_line(self, store_plan: StorePlan) -> str:
+        line = f"{store_plan.location.label} — {era_words(store_plan)}"
+        if store_plan.refused:
+            line += " — " + self.tr("cannot be migrated")
+        elif not store_plan.will_write:
+            line += " — " + self.tr("nothing to do")
+        elif not store_plan.location.default_target:
+            line += " — " + self.tr("older version, not chosen by default")
+        return line
+
+    def _label_for(self, path: Path) -> str:
+        if self.plan is not None:
+            store_plan = self.plan.store(path)
+            if store_plan is not None:
+                return store_plan.location.label
+        return str(path)
+
+    def _plan_status(self, plan: MigrationPlan) -> str:
+        if not plan.stores:
+            return self.tr("No AgentMux store was found, so there is nothing to migrate.")
+        binding = {p.provider for s in plan.stores if s.location.default_target and not s.refused for p in s.to_bind}
+        if any(s.will_write for s in plan.stores if s.location.default_target):
+            if binding:
+                return self.tr("{0} login(s) can be added to AgentMux's Default bundle: {1}.").format(
+                    len(binding), ", ".join(sorted(binding)))
+            return self.tr("AgentMux's legacy agent rows can be moved to the Default bundle.")
+        if any(s.refused for s in plan.stores if s.location.default_target):
+            return self.tr("The AgentMux store cannot be migrated; see below.")
+        return self.tr("Nothing to do: AgentMux already uses these logins.")
+
+    def _show_store(self, store_plan: StorePlan | None) -> None:
+        table = self.providers_table
+        table.setRowCount(0)
+        if store_plan is None:
+            for label in (self.bundle_value, self.backfill_value, self.backup_value):
+                label.setText("—")
+            self.refused_label.hide()
+            self.running_warning.hide()
+            self.notes_label.hide()
+            return
+        for line in store_plan.providers:
+            self._add_provider_row(line)
+        table.resizeRowsToContents()
+        if store_plan.refused:
+            self.refused_label.setText(self.tr("<b>Cannot be migrated:</b> {0}").format(_escape(store_plan.refused)))
+            self.refused_label.show()
+        else:
+            self.refused_label.hide()
+        bundle = {
+            BundleAction.CREATE: self.tr("will be created"),
+            BundleAction.REUSE: self.tr("exists and is reused as it is"),
+            BundleAction.NONE: self.tr("not needed"),
+        }[store_plan.bundle]
+        self.bundle_value.setText(bundle)
+        backfill = str(store_plan.instances_to_backfill)
+        if store_plan.agents_to_backfill:
+            backfill += self.tr(" (and {0} mirrored in db_agents)").format(store_plan.agents_to_backfill)
+        self.backfill_value.setText(backfill)
+        assert self.plan is not None
+        self.backup_value.setText(
+            str(self.plan.backups_dir) if store_plan.will_write else self.tr("no backup needed (nothing is written)"))
+        self.running_warning.setVisible(store_plan.agentmux_running)
+        notes = [f"{provider}: {note}" for provider, items in self.plan.notes.items() for note in items]
+        notes.extend(store_plan.warnings)
+        self.notes_label.setText("\n".join(notes))
+        self.notes_label.setVisible(bool(notes))
+
+    def _add_provider_row(self, line: ProviderPlan) -> None:
+        table = self.providers_table
+        row = table.rowCount()
+        table.insertRow(row)
+        credential = line.credential
+        status = credential.status.value if credential.status else "missing"
+        cells = [
+            line.display_name,
+            status_words(status),
+            action_words(line.action),
+            line.reason,
+            str(credential.path),
+            credential.fingerprint or "—",
+        ]
+        for column, text in enumerate(cells):
+            item = QTableWidgetItem(text)
+            item.setToolTip(text)
+            table.setItem(row, column, item)
+        table.setCellWidget(row, 1, StatusBadge(status))
+
+    def _update_migrate_enabled(self) -> None:
+        can = False
+        if self.plan is not None and not self._busy:
+            chosen = set(self.checked_store_paths())
+            can = any(s.will_write for s in self.plan.stores if s.path in chosen)
+        self.migrate_button.setEnabled(can)
+
+    @Slot(QListWidgetItem, QListWidgetItem)
+    def _on_current_store_changed(self, current: QListWidgetItem | None, _previous: QListWidgetItem | None) -> None:
+        if self.plan is None or current is None:
+            return
+        self._show_store(self.plan.store(Path(current.data(PATH_ROLE))))
+
+    @Slot(QListWidgetItem)
+    def _on_store_item_changed(self, item: QListWidgetItem) -> None:
+        if item.flags() & Qt.ItemFlag.ItemIsUserCheckable:
+            self._checked[Path(item.data(PATH_ROLE))] = item.checkState() == Qt.CheckState.Checked
+        self._update_migrate_enabled()
+
+    @Slot()
+    def _on_migrate_clicked(self) -> None:
+        paths = self.checked_store_paths()
+        if paths:
+            self.migrate_requested.emit(paths)
+
+    @Slot()
+    def _on_undo_clicked(self) -> None:
+        migrated = [r.path for r in self._results if r.outcome == "migrated"]
+        if migrated:
+            self.undo_requested.emit(migrated)
+
+    @Slot()
+    def _on_open_backup_clicked(self) -> None:
+        for result in self._results:
+            if result.backup:
+                self.open_backup_requested.emit(Path(result.backup))
+                return
+
+
+def _escape(text: str) -> str:
+    return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
