@@ -30,7 +30,7 @@ demo: $(STAMP)
 test: system-deps $(STAMP) lint typecheck pytest
 
 lint: $(STAMP)
-	$(BIN)/ruff check src tests benchmarks packaging
+	$(BIN)/ruff check $(wildcard src tests benchmarks packaging)
 
 typecheck: $(STAMP)
 	$(BIN)/mypy
