@@ -231,8 +231,18 @@ def readonly_uri(path: Path) -> str:
 
 
 def open_readonly(path: Path) -> sqlite3.Connection:
-    """A read-only connection: inspection and planning never write, not even a journal mode."""
-    conn = sqlite3.connect(readonly_uri(path), uri=True, timeout=BUSY_TIMEOUT_MS / 1000)
+    """A read-only connection: inspection and planning never write, not even a journal mode.
+
+    A plain ``mode=ro`` connection to a WAL-mode store creates ``-wal`` and ``-shm`` files beside
+    it and leaves them there when it closes (and cannot open at all in a read-only folder). When
+    neither a ``-wal`` nor a ``-journal`` file exists, no connection has the store open for
+    writing and the file alone holds its whole content, so it is read as ``immutable``: nothing
+    is created beside it. Decisions are re-read inside apply's write transaction anyway.
+    """
+    uri = readonly_uri(path)
+    if not any(path.with_name(path.name + suffix).exists() for suffix in ("-wal", "-journal")):
+        uri += "&immutable=1"
+    conn = sqlite3.connect(uri, uri=True, timeout=BUSY_TIMEOUT_MS / 1000)
     conn.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
     return conn
 
