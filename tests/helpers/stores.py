@@ -299,3 +299,15 @@ def run_cli_process(
         stdin=subprocess.DEVNULL, env=dict(os.environ if env is None else env), check=False, **kwargs,
     )
     return CliRun(completed.returncode, completed.stdout, completed.stderr)
+
+
+#: A realistic legacy store: a user bundle binding a non-OAuth provider, legacy instances, and
+#: db_agents rows of every kind.
+LEGACY_SPEC = StoreSpec(
+    bundles=[("b-work", "Work")],
+    accounts=[("acc-gemini", "gemini", "api_key")],
+    bindings=[("b-work", "gemini", "acc-gemini")],
+    instances=["", "blank", "b-work", ""],
+    agents=[("tpl", 1, "", ""), ("a-empty", 0, "def-1", ""), ("a-blank", 0, "def-1", "blank"),
+            ("a-work", 0, "def-1", "b-work")],
+)
