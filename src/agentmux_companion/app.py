@@ -174,7 +174,11 @@ def main(argv: Sequence[str] | None = None) -> int:
         return EXIT_USAGE
     try:
         if not has_display(env):
-            return _plan_without_display(launch)
+            if not args.smoke:
+                return _plan_without_display(launch)
+            # The self-test still exercises Qt: offscreen needs no display and never aborts.
+            sys.stderr.write("agentmux-companion gui --smoke: no display here; running offscreen\n")
+            os.environ["QT_QPA_PLATFORM"] = "offscreen"
         return _run_gui(launch)
     finally:
         if launch.demo_root is not None:

@@ -430,6 +430,13 @@ class PlanWindow(QDialog):
     # ------------------------------------------------------------------------------------------
     # Internals
 
+    def setVisible(self, visible: bool) -> None:
+        super().setVisible(visible)
+        if visible:
+            # QDialog hands "default" to the first auto-default button it meets when shown; Enter
+            # should migrate (unless the focus is on another button, which Enter then presses).
+            self.migrate_button.setDefault(True)
+
     def done(self, result: int) -> None:  # Esc, Close and the title bar's close all end here
         super().done(result)
         self.closed.emit()

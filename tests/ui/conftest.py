@@ -1,0 +1,109 @@
+"""Fixtures for the GUI tests: a demo sandbox per test and a controller wired to it.
+
+Everything is real: SQLite stores built by ``core.sandbox``, the real controller and widgets
+driven by pytest-qt on the offscreen platform (``tests/conftest.py`` sets it).
+"""
+
+from __future__ import annotations
+
+import logging
+import sqlite3
+from collections.abc import Callable, Iterator
+from contextlib import closing
+from pathlib import Path
+
+import pytest
+from PySide6.QtCore import QObject, QUrl, Slot
+from PySide6.QtGui import QDesktopServices
+from PySide6.QtWidgets import QApplication
+from pytestqt.qtbot import QtBot
+
+from agentmux_companion.core.log import setup_logging
+from agentmux_companion.core.paths import COMPANION_DIR_ENV, AppPaths
+from agentmux_companion.core.plan import now_ms
+from agentmux_companion.core.providers import ProviderRegistry, load_registry
+from agentmux_companion.core.sandbox import DemoSandbox, build_demo_sandbox
+from agentmux_companion.ui.controller import Controller, ControllerOptions, PlanBuilder
+
+
+@pytest.fixture
+def sandbox(tmp_path: Path) -> DemoSandbox:
+    return build_demo_sandbox(tmp_path / "demo", now_ms())
+
+
+@pytest.fixture
+def paths(sandbox: DemoSandbox) -> AppPaths:
+    return AppPaths.resolve(
+        home=sandbox.home, agentmux_root=sandbox.agentmux_root,
+        env={COMPANION_DIR_ENV: str(sandbox.companion_dir)},
+    )
+
+
+@pytest.fixture
+def registry() -> ProviderRegistry:
+    return load_registry()
+
+
+MakeController = Callable[..., Controller]
+
+
+@pytest.fixture
+def make_controller(qtbot: QtBot, paths: AppPaths, registry: ProviderRegistry) -> Iterator[MakeController]:
+    """Build (not start) controllers; each is shut down and its windows closed at teardown."""
+    made: list[Controller] = []
+    setup_logging(paths.log_file)  # as app.main does before building the controller
+
+    def make(
+        *, options: ControllerOptions | None = None, plan_builder: PlanBuilder | None = None,
+        app_paths: AppPaths | None = None,
+    ) -> Controller:
+        controller = Controller(app_paths or paths, registry, options or ControllerOptions(debounce_ms=50),
+                                plan_builder=plan_builder)
+        made.append(controller)
+        return controller
+
+    yield make
+    for controller in made:
+        controller.shutdown()
+        for widget in (controller.window, controller.crash_dialog, controller.dialog):
+            if widget is not None:
+                widget.hide()
+                widget.deleteLater()
+        if controller.tray is not None:
+            controller.tray.menu.deleteLater()
+        controller.deleteLater()
+    QApplication.processEvents()
+    logger = logging.getLogger("agentmux_companion")
+    for handler in [h for h in logger.handlers if getattr(h, "_companion", False)]:
+        logger.removeHandler(handler)
+        handler.close()
+
+
+def start_and_scan(qtbot: QtBot, controller: Controller) -> None:
+    with qtbot.waitSignal(controller.scan_finished, timeout=20_000):
+        controller.start()
+
+
+def bundles(store: Path) -> list[tuple[str, str]]:
+    with closing(sqlite3.connect(str(store))) as conn:
+        return conn.execute("SELECT id, name FROM db_identity_bundles ORDER BY id").fetchall()
+
+
+class UrlRecorder(QObject):
+    """Receives the URLs the app asks the desktop to open (QDesktopServices' own hook)."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.urls: list[QUrl] = []
+
+    @Slot(QUrl)
+    def open(self, url: QUrl) -> None:
+        self.urls.append(url)
+
+
+@pytest.fixture
+def opened_urls() -> Iterator[UrlRecorder]:
+    recorder = UrlRecorder()
+    QDesktopServices.setUrlHandler("file", recorder, "open")
+    yield recorder
+    QDesktopServices.unsetUrlHandler("file")

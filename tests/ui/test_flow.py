@@ -1,0 +1,186 @@
+"""The main path through the GUI: launch, scan, the plan, migrate, the result, undo."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from PySide6.QtCore import Qt
+from PySide6.QtTest import QTest
+from PySide6.QtWidgets import QApplication
+from pytestqt.qtbot import QtBot
+
+from agentmux_companion.core.paths import AppPaths
+from agentmux_companion.core.plan import build_plan
+from agentmux_companion.core.providers import ProviderRegistry
+from agentmux_companion.core.sandbox import DemoSandbox, claude_credentials, write_credentials
+from agentmux_companion.ui.controller import ControllerOptions
+from agentmux_companion.ui.icons import TrayState
+from tests.ui.conftest import MakeController, bundles, start_and_scan
+
+
+def test_launch_scan_migrate_result_undo(
+    qtbot: QtBot, make_controller: MakeController, sandbox: DemoSandbox, paths: AppPaths, registry: ProviderRegistry
+) -> None:
+    controller = make_controller(options=ControllerOptions(use_tray=False, debounce_ms=50))
+    start_and_scan(qtbot, controller)
+    window = controller.window
+    assert window is not None and window.isVisible()
+    assert controller.state is TrayState.ACTION_NEEDED
+    assert "Claude Code" in controller.status_line and "Codex" in controller.status_line
+
+    # The window shows the very plan object the scan built, and it says what the CLI's plan says.
+    assert window.plan is controller.plan
+    cli_plan = build_plan(paths, registry, None, controller.plan.now_ms, include_all=True)
+    assert [s.to_json() for s in controller.plan.stores] == [s.to_json() for s in cli_plan.stores]
+
+    # Stores: the newest version is checked, the older one is listed unchecked.
+    assert window.stores_list.count() == 2
+    assert window.checked_store_paths() == [sandbox.store]
+    assert "stable 0.33.4 — identity-bundle era" in window.stores_list.item(0).text()
+    assert "older version" in window.stores_list.item(1).text()
+
+    rows = window.provider_rows()
+    assert [r[0] for r in rows] == ["Claude Code", "Codex", "OpenClaw"]
+    claude, codex, openclaw = rows
+    assert claude[1:3] == ("valid", "Will be added to the Default bundle")
+    assert ".claude into the Default bundle" in claude[3]
+    assert claude[4] == str(sandbox.home / ".claude" / ".credentials.json")
+    assert claude[5].startswith("sha256:") and len(claude[5]) == len("sha256:") + 12
+    assert codex[1:3] == ("expired", "Will be added to the Default bundle")
+    assert openclaw[1:3] == ("not found", "Nothing to add (no login found)")
+    assert openclaw[5] == "—"
+    assert window.bundle_value.text() == "will be created"
+    assert window.backfill_value.text() == "6 (and 2 mirrored in db_agents)"
+    assert window.backup_value.text() == str(paths.backups_dir)
+    assert not window.running_warning.isVisible()
+    assert window.migrate_button.isEnabled() and window.migrate_button.isDefault()
+
+    with qtbot.waitSignal(controller.migrate_finished, timeout=20_000) as migrated:
+        qtbot.mouseClick(window.migrate_button, Qt.MouseButton.LeftButton)
+    (result,) = migrated.args[0]
+    assert result.outcome == "migrated"
+    assert controller.state is TrayState.DONE
+    assert ("default", "Default") in bundles(sandbox.store)
+    assert window.result_box.isVisible()
+    text = window.result_label.text()
+    assert "migrated" in text and "2 provider(s) added" in text and "6 agent row(s) back-filled" in text
+    assert result.backup and Path(result.backup).is_file()
+    assert window.undo_button.isEnabled() and window.open_backup_button.isEnabled()
+
+    # The rescan after our own write finds nothing left; the tray keeps saying "done".
+    reused = "exists and is reused as it is"
+    qtbot.waitUntil(lambda: not controller.runner.busy and window.bundle_value.text() == reused)
+    assert controller.state is TrayState.DONE
+
+    with qtbot.waitSignal(controller.undo_finished, timeout=20_000):
+        qtbot.mouseClick(window.undo_button, Qt.MouseButton.LeftButton)
+    assert ("default", "Default") not in bundles(sandbox.store)
+    assert "undone" in window.result_label.text()
+    # Undo puts the store back, so the migration is offered again.
+    qtbot.waitUntil(lambda: controller.state is TrayState.ACTION_NEEDED, timeout=20_000)
+
+    # The log has the run, and no token from the demo's credential files.
+    log_text = paths.log_file.read_text(encoding="utf-8")
+    assert "migrate" in log_text
+    assert "DEMO-not-a-real-token" not in log_text and "codex-DEMO-access-token" not in log_text
+
+
+def test_keyboard_only(qtbot: QtBot, make_controller: MakeController, sandbox: DemoSandbox) -> None:
+    controller = make_controller(options=ControllerOptions(use_tray=False, debounce_ms=50))
+    start_and_scan(qtbot, controller)
+    window = controller.window
+    assert window is not None
+    window.activateWindow()
+    window.stores_list.setFocus()
+
+    order = []
+    for _ in range(4):
+        order.append(QApplication.focusWidget())
+        QTest.keyClick(QApplication.focusWidget(), Qt.Key.Key_Tab)
+    # Reading order: stores, providers, then the dialog's buttons (result buttons are hidden now).
+    assert order[:3] == [window.stores_list, window.providers_table, window.migrate_button]
+
+    # Space unchecks the chosen store (Migrate becomes unavailable), Space again checks it.
+    window.stores_list.setFocus()
+    QTest.keyClick(window.stores_list, Qt.Key.Key_Space)
+    assert window.checked_store_paths() == [] and not window.migrate_button.isEnabled()
+    QTest.keyClick(window.stores_list, Qt.Key.Key_Space)
+    assert window.checked_store_paths() == [sandbox.store]
+
+    # Enter presses the default button: Migrate.
+    with qtbot.waitSignal(controller.migrate_finished, timeout=20_000):
+        QTest.keyClick(window.stores_list, Qt.Key.Key_Return)
+    assert ("default", "Default") in bundles(sandbox.store)
+
+    # Esc closes the window; without a tray that quits the app.
+    qtbot.waitUntil(lambda: not controller.runner.busy)
+    with qtbot.waitSignal(controller.quit_requested, timeout=5_000):
+        QTest.keyClick(window, Qt.Key.Key_Escape)
+    assert not window.isVisible()
+
+
+def test_accessible_names(qtbot: QtBot, make_controller: MakeController) -> None:
+    from PySide6.QtWidgets import QAbstractButton, QAbstractItemView, QLabel
+
+    controller = make_controller(options=ControllerOptions(use_tray=False))
+    start_and_scan(qtbot, controller)
+    window = controller.window
+    assert window is not None
+    interactive = window.findChildren(QAbstractButton) + window.findChildren(QAbstractItemView)
+    unnamed = [w for w in interactive if not w.accessibleName() and not isinstance(w, QLabel)
+               and w.parent() is not window.providers_table]
+    # Buttons inside Qt's own item views (header corner buttons) are Qt's business.
+    assert [w.objectName() or type(w).__name__ for w in unnamed if w.isVisibleTo(window)] == []
+
+
+def test_no_tray_opens_the_window_and_closing_quits(qtbot: QtBot, make_controller: MakeController) -> None:
+    # Offscreen there is no system tray, as on GNOME without AppIndicator.
+    controller = make_controller(options=ControllerOptions(use_tray=None))
+    start_and_scan(qtbot, controller)
+    assert controller.tray is None
+    window = controller.window
+    assert window is not None and window.isVisible()
+    assert window.more_button.isVisible()  # the tray's menu is reachable from the window
+    with qtbot.waitSignal(controller.quit_requested, timeout=5_000):
+        qtbot.mouseClick(window.close_button, Qt.MouseButton.LeftButton)
+
+
+def test_tray_mode_first_launch_opens_the_window_once(
+    qtbot: QtBot, make_controller: MakeController, paths: AppPaths
+) -> None:
+    first = make_controller(options=ControllerOptions(use_tray=True))
+    start_and_scan(qtbot, first)
+    assert first.tray is not None and first.window is not None and first.window.isVisible()
+    assert "Ready to add" in first.tray.icon.toolTip()
+    # Closing the window does not quit while the tray lives.
+    with qtbot.assertNotEmitted(first.quit_requested):
+        first.window.reject()
+    first.shutdown()
+
+    second = make_controller(options=ControllerOptions(use_tray=True))
+    start_and_scan(qtbot, second)
+    assert second.state is TrayState.ACTION_NEEDED
+    assert second.window is None  # not the first launch any more: the tray and a notification only
+
+
+def test_changes_on_disk_trigger_a_rescan(
+    qtbot: QtBot, make_controller: MakeController, sandbox: DemoSandbox
+) -> None:
+    controller = make_controller(options=ControllerOptions(use_tray=False, debounce_ms=50))
+    start_and_scan(qtbot, controller)
+    window = controller.window
+    assert window is not None
+    assert str(sandbox.home / ".claude" / ".credentials.json") in controller.watcher.files()
+    assert window.provider_rows()[2][2] == "Nothing to add (no login found)"
+    scans = controller.scans_started
+
+    # A notification that changes nothing (our own reads touch SQLite's -shm files) is ignored.
+    controller._on_debounce_timeout()
+    assert controller.scans_started == scans
+
+    # OpenClaw's CLI logs in: the file appears, the watcher notices, the plan updates.
+    with qtbot.waitSignal(controller.scan_finished, timeout=20_000):
+        login = claude_credentials("oc-access-x", "oc-refresh-x", 4_102_444_800_000)
+        write_credentials(sandbox.home, "openclaw", login)
+    assert window.provider_rows()[2][2] == "Will be added to the Default bundle"
+    assert controller.scans_started == scans + 1
