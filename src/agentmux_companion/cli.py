@@ -90,7 +90,19 @@ def _table(rows: Sequence[Sequence[str]], out: TextIO, indent: str = "") -> None
 
 
 def _emit_json(document: Any, out: TextIO) -> None:
-    out.write(redact(json.dumps(document, indent=2, ensure_ascii=False)) + "\n")
+    # Redact string values, not the serialized text: the redactor's ``key: value`` pattern would
+    # otherwise rewrite ``"has_refresh_token": true`` into ``***`` and break the JSON.
+    out.write(json.dumps(_redact_strings(document), indent=2, ensure_ascii=False) + "\n")
+
+
+def _redact_strings(value: Any) -> Any:
+    if isinstance(value, str):
+        return redact(value)
+    if isinstance(value, dict):
+        return {key: _redact_strings(item) for key, item in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_redact_strings(item) for item in value]
+    return value
 
 
 def _confirm(question: str, assume_yes: bool) -> None:
