@@ -314,7 +314,8 @@ def apply_store(
     if store_plan.refused:
         raise StoreRefused(store_plan.refused)
     if not store_plan.will_write:
-        return StoreResult(path, store_plan.era, "nothing_to_do")
+        # A no-op run still examined every provider: report what it found, as AgentMux's would.
+        return StoreResult(path, store_plan.era, "nothing_to_do", stats=_stats_for(store_plan.providers, 0, 0, False))
 
     inspection = st.inspect_store(path)
     if inspection.refusal:
