@@ -155,6 +155,7 @@ class PlanWindow(QDialog):
         self.setMinimumSize(760, 560)
         self.plan: MigrationPlan | None = None
         self._busy = False
+        self._scanning = False
         self._checked: dict[Path, bool] = {}
         self._results: list[StoreResult] = []
 
@@ -318,7 +319,10 @@ class PlanWindow(QDialog):
         self.demo_label.show()
 
     def show_scanning(self) -> None:
+        # The plan on screen may be about to change: no migrating it until the new one is shown.
+        self._scanning = True
         self.status_label.setText(self.tr("Looking for AgentMux stores and logins…"))
+        self._update_migrate_enabled()
 
     def show_message(self, message: UserMessage) -> None:
         self.banner.show_message(message)
@@ -326,6 +330,7 @@ class PlanWindow(QDialog):
     def show_plan(self, plan: MigrationPlan) -> None:
         """Show a (new) plan; the user's store choices survive a rescan."""
         self.plan = plan
+        self._scanning = False
         current = self.current_store_path()
         self.stores_list.blockSignals(True)
         self.stores_list.clear()
@@ -530,7 +535,7 @@ class PlanWindow(QDialog):
 
     def _update_migrate_enabled(self) -> None:
         can = False
-        if self.plan is not None and not self._busy:
+        if self.plan is not None and not self._busy and not self._scanning:
             chosen = set(self.checked_store_paths())
             can = any(s.will_write for s in self.plan.stores if s.path in chosen)
         self.migrate_button.setEnabled(can)

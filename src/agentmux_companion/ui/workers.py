@@ -62,10 +62,15 @@ class Job(QObject):
         try:
             result = self._function(self.progress.emit)
         except Exception as exc:
+            # Not running any more by the time the GUI thread handles the outcome, so a handler
+            # may start the next job right away.
+            self.running = False
             self.failed.emit(JobFailure(exc, traceback.format_exc()))
         else:
+            self.running = False
             self.finished.emit(result)
         finally:
+            self.running = False
             self.done.emit()
 
 
@@ -97,14 +102,15 @@ class JobRunner(QObject):
 
     @property
     def busy(self) -> bool:
-        return bool(self._active)
+        """Whether a job's work is still under way (its outcome not yet delivered)."""
+        return any(job.running for job in self._active)
 
     def active_names(self) -> list[str]:
         return [job.name for job in self._active]
 
     def start(self, job: Job) -> Job:
         """Run ``job`` in the background; connect to its signals before or right after calling."""
-        was_busy = self.busy
+        was_busy = bool(self._active)
         runnable = _Runnable(job)
         self._active[job] = runnable
         job.running = True
@@ -122,10 +128,9 @@ class JobRunner(QObject):
         job = self.sender()
         if not isinstance(job, Job):
             return
-        job.running = False
         self._active.pop(job, None)
         log.debug("job %s done", job.name)
-        if not self.busy:
+        if not self._active:
             self.busy_changed.emit(False)
 
     def wait_for_done(self, msecs: int = -1) -> bool:
