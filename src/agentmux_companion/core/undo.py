@@ -157,8 +157,11 @@ def undo_last(
             st.open_for_write(store_path, busy_timeout_ms)
         ) as conn:
             conn.execute("ATTACH DATABASE ? AS ledger", (str(paths.ledger_path),))
-            if any(run.changes.get("backfilled", {}).values()):
-                # The run's backup holds the back-filled rows as they were (see apply.backfill).
+            if any(run.changes.get("backfilled", {}).values()) or (
+                run.changes.get("bundle_inserted") and Path(run.backup_path).is_file()
+            ):
+                # The run's backup holds the back-filled rows as they were (see apply.backfill), and
+                # the rows that already named 'default' before the run created that bundle.
                 conn.execute("ATTACH DATABASE ? AS snapshot", (st.readonly_uri(Path(run.backup_path)),))
             conn.execute("BEGIN IMMEDIATE")
             try:
@@ -239,9 +242,17 @@ def _reverse(
         for table in (st.INSTANCES, st.AGENTS):
             if not (inspection.has_instances if table == st.INSTANCES else inspection.has_agents):
                 continue
+            # Rows that already named 'default' before the run (a Default bundle deleted in
+            # AgentMux leaves them so) are not AgentMux's doing since: only newer ones conflict.
+            before_run = (
+                f" AND NOT EXISTS (SELECT 1 FROM snapshot.{table} s "
+                "WHERE s.id = t.id AND s.identity_id = t.identity_id)"
+                if any(name == "snapshot" for _seq, name, _file in conn.execute("PRAGMA database_list"))
+                else ""
+            )
             newer = conn.execute(
                 f"SELECT count(*) FROM main.{table} t WHERE t.identity_id = ? AND NOT EXISTS "
-                "(SELECT 1 FROM temp.undo_rows u WHERE u.tbl = ? AND u.row_id = t.id)",
+                "(SELECT 1 FROM temp.undo_rows u WHERE u.tbl = ? AND u.row_id = t.id)" + before_run,
                 (DEFAULT_BUNDLE_ID, table),
             ).fetchone()[0]
             if newer:
