@@ -22,6 +22,7 @@ from tests.helpers.stores import (
     LEGACY_SPEC,
     NOW_MS,
     SUPPORTED_SHAPES,
+    StoreSpec,
     accounts_table,
     build_store,
     dump_store,
@@ -142,4 +143,18 @@ def test_cli_undo_reports_what_it_reverted(tmp_path: Path, private_home: Path) -
     assert entry["reverted"] == {"bindings": 3, "accounts": 3, "bundle": 1,
                                  "rows": 3 + 2 if has_instances(StoreShape.WITH_AGENTS) else 0,
                                  "migration_record": 0}
+    assert dump_store(store) == original
+
+
+def test_undo_after_agentmux_had_deleted_its_default_bundle(tmp_path: Path, private_home: Path) -> None:
+    """Rows that still name 'default' from a Default bundle deleted in AgentMux (identity_id has no
+    foreign key) predate the run: they do not block its undo, and stay as they were."""
+    write_all_creds(private_home, ["claude"])
+    spec = StoreSpec(instances=["default", ""], agents=[("a-old", 0, "", "default"), ("a-new", 0, "def-1", "")])
+    store = build_store(tmp_path / "objects.db", StoreShape.WITH_AGENTS, spec)
+    original = dump_store(store)
+    paths = AppPaths.resolve(private_home)
+    [result] = apply_plan(build_plan(paths, REGISTRY, explicit_locations([store]), NOW_MS), paths, REGISTRY)
+    assert result.stats.default_bundle_created and result.stats.instances_backfilled == 1
+    undo_last(paths, store)
     assert dump_store(store) == original
