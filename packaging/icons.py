@@ -52,7 +52,7 @@ def render_pngs(svg: Path, sizes: set[int]) -> dict[int, bytes]:
     """The SVG rendered square at each size, as PNG bytes (transparent background)."""
     os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
     from PySide6.QtCore import QBuffer, QByteArray, QIODevice, Qt
-    from PySide6.QtGui import QGuiApplication, QImage, QPainter
+    from PySide6.QtGui import QGuiApplication, QImage, QImageWriter, QPainter
     from PySide6.QtSvg import QSvgRenderer
 
     app = QGuiApplication.instance() or QGuiApplication([])
@@ -70,8 +70,9 @@ def render_pngs(svg: Path, sizes: set[int]) -> dict[int, bytes]:
         data = QByteArray()
         buffer = QBuffer(data)
         buffer.open(QIODevice.OpenModeFlag.WriteOnly)
-        if not image.save(buffer, b"PNG"):
-            raise SystemExit(f"could not encode a {size}px PNG of {svg}")
+        writer = QImageWriter(buffer, QByteArray(b"png"))
+        if not writer.write(image):
+            raise SystemExit(f"could not encode a {size}px PNG of {svg}: {writer.errorString()}")
         pngs[size] = bytes(data.data())
     del app
     return pngs
