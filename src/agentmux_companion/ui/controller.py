@@ -552,7 +552,8 @@ class Controller(QObject):
     def _on_job_done(self) -> None:
         if self.sender() is self._scan_job:
             self._scan_job = None
-        if self.window is not None:
+        # A scan's ``done`` can arrive after a migration has already started: stay "working".
+        if self.window is not None and not self.runner.busy:
             self.window.show_idle()
 
     @Slot(bool)

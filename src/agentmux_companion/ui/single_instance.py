@@ -42,8 +42,10 @@ def ask_running_instance_to_activate(name: str) -> bool:
     if not socket.waitForConnected(_CONNECT_TIMEOUT_MS):
         return False
     socket.write(ACTIVATE)
-    socket.flush()
-    delivered = socket.waitForBytesWritten(_CONNECT_TIMEOUT_MS)
+    socket.flush()  # usually writes everything at once; otherwise wait for the rest
+    if socket.bytesToWrite():
+        socket.waitForBytesWritten(_CONNECT_TIMEOUT_MS)
+    delivered = socket.bytesToWrite() == 0
     socket.disconnectFromServer()
     if socket.state() != QLocalSocket.LocalSocketState.UnconnectedState:
         socket.waitForDisconnected(_CONNECT_TIMEOUT_MS)

@@ -1,0 +1,90 @@
+"""``agentmux-companion gui`` as a process: flags, no display, the smoke check, lazy imports."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from agentmux_companion.core.sandbox import StoreShape, create_store
+
+
+def run_gui(*args: str, display: bool = True, timeout: float = 60) -> subprocess.CompletedProcess[str]:
+    env = {k: v for k, v in os.environ.items() if k not in ("DISPLAY", "WAYLAND_DISPLAY", "QT_QPA_PLATFORM")}
+    if display:
+        env["QT_QPA_PLATFORM"] = "offscreen"
+    return subprocess.run(
+        [sys.executable, "-m", "agentmux_companion", "gui", *args],
+        env=env, capture_output=True, text=True, timeout=timeout, check=False,
+    )
+
+
+def test_smoke_prints_one_ready_line() -> None:
+    result = run_gui("--demo", "--smoke")
+    assert result.returncode == 0, result.stderr
+    assert result.stdout == "ready action_needed\n"
+
+
+def test_smoke_on_a_store_with_nothing_to_do(tmp_path: Path, private_home: Path) -> None:
+    store = create_store(tmp_path / "s" / "objects.db", StoreShape.WITH_AGENTS)
+    result = run_gui("--smoke", f"--store={store}")
+    assert result.returncode == 0, result.stderr
+    assert result.stdout == "ready nothing_to_do\n"
+
+
+def test_smoke_without_a_display_runs_offscreen() -> None:
+    result = run_gui("--demo", "--smoke", display=False)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout == "ready action_needed\n"
+    assert "no display" in result.stderr
+
+
+def test_no_display_shows_the_cli_plan_instead_of_aborting(private_home: Path) -> None:
+    result = run_gui("--demo", display=False)
+    assert result.returncode == 0, result.stderr
+    assert "no display here" in result.stderr
+    assert "Store: stable 0.33.4 (bundle)" in result.stdout
+    assert "claude    bind" in result.stdout
+    assert "DEMO-not-a-real-token" not in result.stdout + result.stderr
+
+
+def test_demo_if_no_store_says_so(private_home: Path) -> None:
+    result = run_gui("--demo-if-no-store", "--smoke")
+    assert result.returncode == 0, result.stderr
+    first, second = result.stdout.splitlines()
+    assert first.startswith("No AgentMux store found on this machine: running the demo sandbox in ")
+    demo_dir = Path(first.rsplit(" in ", 1)[1])
+    assert second == "ready action_needed"
+    assert not demo_dir.exists()  # the sandbox is removed at exit
+
+
+def test_demo_if_no_store_uses_the_real_store_when_there_is_one(private_home: Path) -> None:
+    create_store(private_home / ".agentmux" / "channels" / "stable" / "versions" / "1.0.0" / "data" / "db"
+                 / "objects.db", StoreShape.WITH_AGENTS)
+    result = run_gui("--demo-if-no-store", "--smoke")
+    assert result.returncode == 0, result.stderr
+    assert result.stdout == "ready nothing_to_do\n"  # the empty real store, not the demo
+
+
+def test_bad_arguments_are_a_usage_error() -> None:
+    result = run_gui("--no-such-flag")
+    assert result.returncode == 2
+    assert "unrecognized arguments: --no-such-flag" in result.stderr
+    assert "Traceback" not in result.stderr
+
+
+@pytest.mark.parametrize("module", ["keyring", "secretstorage"])
+def test_heavy_imports_stay_off_the_start_path(module: str) -> None:
+    code = (
+        "import sys\n"
+        "from agentmux_companion import app\n"
+        "rc = app.main(['--demo', '--smoke'])\n"
+        f"print(rc, {module!r} in sys.modules)\n"
+    )
+    env = dict(os.environ, QT_QPA_PLATFORM="offscreen")
+    result = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True, timeout=60,
+                            check=False)
+    assert result.stdout.splitlines()[-1] == "0 False", result.stderr
