@@ -137,8 +137,9 @@ def channel_store_path(root: Path, version: str, channel: str = "stable") -> Pat
 # The canonical dump
 
 
-def _sort_key(row: tuple[Any, ...]) -> tuple[tuple[str, str], ...]:
-    return tuple((type(v).__name__, repr(v)) for v in row)
+def _sort_key(row: tuple[Any, ...]) -> tuple[tuple[str, Any], ...]:
+    # Pairs (type name, value): values of one type compare among themselves, None as 0.
+    return tuple((type(v).__name__, 0 if v is None else v) for v in row)
 
 
 def dump_store(path: Path) -> dict[str, Any]:
@@ -148,15 +149,17 @@ def dump_store(path: Path) -> dict[str, Any]:
     a reader must see them exactly as AgentMux (which opens read-write) would.
     """
     with closing(sqlite3.connect(str(path))) as conn:
-        schema = sorted(
-            conn.execute("SELECT type, name, tbl_name, sql FROM sqlite_master WHERE name NOT LIKE 'sqlite_%'"),
-            key=_sort_key,
-        )
+        schema = conn.execute(
+            "SELECT type, name, tbl_name, sql FROM sqlite_master WHERE name NOT LIKE 'sqlite_%' ORDER BY 1, 2, 3, 4"
+        ).fetchall()
         tables = [name for kind, name, _t, _s in schema if kind == "table"]
-        content = {
-            table: sorted(conn.execute(f'SELECT * FROM "{table}"').fetchall(), key=_sort_key)
-            for table in tables
-        }
+        content = {}
+        for table in tables:
+            # Ordered by every column in SQL (fast on big stores); SQLite orders mixed types
+            # deterministically, so the dump does not depend on insertion order.
+            width = len(conn.execute(f'SELECT * FROM "{table}" LIMIT 0').description)
+            order = ", ".join(str(i) for i in range(1, width + 1))
+            content[table] = conn.execute(f'SELECT * FROM "{table}" ORDER BY {order}').fetchall()
         user_version = conn.execute("PRAGMA user_version").fetchone()[0]
     return {"user_version": user_version, "schema": schema, "tables": content}
 
