@@ -168,6 +168,26 @@ def test_gui_reaches_ready_offscreen_against_the_demo_and_exits_cleanly(
     assert list(Path(frozen_env["TMPDIR"]).iterdir()) == []
 
 
+@pytest.mark.xvfb
+def test_gui_reaches_ready_on_a_real_x_display_with_a_tray(frozen_build: FrozenBuild,
+                                                          frozen_env: dict[str, str]) -> None:
+    # The xcb platform plugin and the X libraries it needs made it into the trimmed folder.
+    from tests.helpers.xvfb import xvfb_with_tray
+
+    with xvfb_with_tray() as display:
+        env = display.env(frozen_env)
+        states = []
+        for command in ([frozen_build.gui], [INSTALLED_CLI, "gui"]):
+            completed = run([*command, "--demo", "--smoke"], env)
+            assert completed.returncode == 0, completed.stderr
+            match = READY.search(completed.stdout)
+            assert match, f"no ready line in {completed.stdout!r}; stderr: {completed.stderr}"
+            assert "Traceback" not in completed.stderr and "could not load the Qt platform plugin" not in (
+                completed.stderr.lower())
+            states.append(match.group(1))
+    assert states[0] == states[1]
+
+
 def wait_for(condition: Any, what: str, timeout: float = RUN_TIMEOUT_S) -> None:
     deadline = time.monotonic() + timeout
     while not condition():
