@@ -173,7 +173,6 @@ class PlanWindow(QDialog):
         self.stores_list.setAccessibleName(self.tr("AgentMux stores"))
         self.stores_list.setAccessibleDescription(self.tr(
             "Checked stores are migrated. Use the arrow keys to choose a store and Space to check it."))
-        self.stores_list.setMaximumHeight(110)
         self.stores_list.currentItemChanged.connect(self._on_current_store_changed)
         self.stores_list.itemChanged.connect(self._on_store_item_changed)
         stores_box = QGroupBox(self.tr("&Stores"))
@@ -197,10 +196,9 @@ class PlanWindow(QDialog):
         self.providers_table.setWordWrap(True)
         self.providers_table.verticalHeader().setVisible(False)
         header = self.providers_table.horizontalHeader()
-        for column in (0, 1, 2, 5):
+        for column in (0, 1, 2, 4, 5):
             header.setSectionResizeMode(column, QHeaderView.ResizeMode.ResizeToContents)
         header.setSectionResizeMode(3, QHeaderView.ResizeMode.Stretch)
-        header.setSectionResizeMode(4, QHeaderView.ResizeMode.Interactive)
         providers_box = QGroupBox(self.tr("&Providers in this store"))
         QVBoxLayout(providers_box).addWidget(self.providers_table)
 
@@ -346,6 +344,9 @@ class PlanWindow(QDialog):
                 item.setFlags(item.flags() & ~Qt.ItemFlag.ItemIsUserCheckable)
             self.stores_list.addItem(item)
         self.stores_list.blockSignals(False)
+        rows = max(1, min(self.stores_list.count(), 4))
+        frame = 2 * self.stores_list.frameWidth()
+        self.stores_list.setFixedHeight(rows * max(self.stores_list.sizeHintForRow(0), 18) + frame + 4)
         paths = [s.path for s in plan.stores]
         row = paths.index(current) if current in paths else 0
         if plan.stores:
@@ -420,15 +421,17 @@ class PlanWindow(QDialog):
         return Path(item.data(PATH_ROLE)) if item is not None else None
 
     def provider_rows(self) -> list[tuple[str, str, str, str, str, str]]:
-        """The table's text, row by row (what a screen reader reads; the tests check it)."""
+        """The table's content row by row, paths in full (the tests compare it with the plan)."""
         rows = []
         for row in range(self.providers_table.rowCount()):
-            badge = self.providers_table.cellWidget(row, 1)
             cells = [
                 self.providers_table.item(row, c).text() if self.providers_table.item(row, c) else ""
                 for c in range(6)
             ]
-            cells[1] = badge.text() if isinstance(badge, QLabel) else cells[1]
+            badge = self.providers_table.cellWidget(row, 1).findChild(StatusBadge)
+            cells[1] = badge.text() if badge is not None else cells[1]
+            cells[3] = self.providers_table.item(row, 3).toolTip()
+            cells[4] = self.providers_table.item(row, 4).toolTip()
             rows.append((cells[0], cells[1], cells[2], cells[3], cells[4], cells[5]))
         return rows
 
@@ -466,7 +469,8 @@ class PlanWindow(QDialog):
     def _plan_status(self, plan: MigrationPlan) -> str:
         if not plan.stores:
             return self.tr("No AgentMux store was found, so there is nothing to migrate.")
-        binding = {p.provider for s in plan.stores if s.location.default_target and not s.refused for p in s.to_bind}
+        binding = {p.display_name for s in plan.stores if s.location.default_target and not s.refused
+                   for p in s.to_bind}
         if any(s.will_write for s in plan.stores if s.location.default_target):
             if binding:
                 return self.tr("{0} login(s) can be added to AgentMux's Default bundle: {1}.").format(
@@ -523,15 +527,31 @@ class PlanWindow(QDialog):
             line.display_name,
             status_words(status),
             action_words(line.action),
-            line.reason,
-            str(credential.path),
+            self._home_relative(line.reason),
+            self._home_relative(str(credential.path)),
             credential.fingerprint or "—",
         ]
+        full = [cells[0], cells[1], cells[2], line.reason, str(credential.path), cells[5]]
         for column, text in enumerate(cells):
             item = QTableWidgetItem(text)
-            item.setToolTip(text)
+            item.setToolTip(full[column])
             table.setItem(row, column, item)
-        table.setCellWidget(row, 1, StatusBadge(status))
+        # The badge draws the status; the item keeps it for screen readers, not painted twice.
+        badge_item = table.item(row, 1)
+        badge_item.setData(Qt.ItemDataRole.AccessibleTextRole, cells[1])
+        badge_item.setText("")
+        holder = QWidget()
+        holder_layout = QHBoxLayout(holder)
+        holder_layout.setContentsMargins(0, 0, 0, 0)
+        holder_layout.addWidget(StatusBadge(status), 0, Qt.AlignmentFlag.AlignCenter)
+        table.setCellWidget(row, 1, holder)
+
+    def _home_relative(self, text: str) -> str:
+        """Paths under the scanned home shown as ``~/...``: shorter, and the same for everyone."""
+        if self.plan is None:
+            return text
+        home = str(self.plan.home).rstrip("/\\")
+        return text.replace(home + "/", "~/").replace(home + "\\", "~\\")
 
     def _update_migrate_enabled(self) -> None:
         can = False
