@@ -61,10 +61,12 @@ QT_PLUGINS_KEPT: dict[str, frozenset[str]] = {
     "styles": frozenset({"*"}),
 }
 
-#: Standard-library packages no part of the companion (nor keyring, nor PySide6) imports.
+#: Standard-library packages no part of the companion (nor keyring, nor PySide6) imports. ``ssl``
+#: comes in only through modules that import it optionally (urllib, http.client, smtplib); the
+#: companion never opens a network connection, so TLS (libssl) stays out and would fail loudly.
 STDLIB_EXCLUDES = (
     "tkinter", "_tkinter", "turtle", "turtledemo", "idlelib", "lib2to3", "pydoc_data",
-    "ensurepip", "venv", "distutils", "unittest", "doctest", "xmlrpc", "curses",
+    "ensurepip", "venv", "distutils", "unittest", "doctest", "xmlrpc", "curses", "ssl", "_ssl",
 )
 
 
