@@ -10,7 +10,7 @@ For each store that the plan says will be written:
 5. online backup of the store as it is at that instant (inside the transaction, so it is exactly
    the state the migration starts from);
 6. the writes of contract §7, with each provider in a savepoint (warn-don't-block), recording
-   every change in the ATTACHed ledger;
+   every change;
 7. foreign-key and integrity checks; then one COMMIT.
 
 A kill at any instant leaves the store either untouched (no COMMIT reached) or fully migrated.
@@ -334,12 +334,16 @@ def apply_store(
     say(f"Opening {path}")
     try:
         with st.migrations_lock(path, busy_timeout_ms), closing(st.open_for_write(path, busy_timeout_ms)) as conn:
-            conn.execute("ATTACH DATABASE ? AS ledger", (str(paths.ledger_path),))
             conn.execute("BEGIN IMMEDIATE")
             try:
-                result = _migrate_in_transaction(
+                result, changes = _migrate_in_transaction(
                     conn, plan, store_plan, inspection, credentials, registry, run_id, at_ms,
                     backup, started, say, verify,
+                )
+                # The ledger commits first: a kill between the two commits then leaves a run
+                # that undo can settle by looking for its changes in the store.
+                ledger.record_changes(
+                    paths.ledger_path, run_id, changes, result.stats.to_json(), list(result.warnings)
                 )
             except BaseException:
                 conn.execute("ROLLBACK")
@@ -377,7 +381,8 @@ def _migrate_in_transaction(
     started: float,
     say: ProgressCallback,
     verify: bool,
-) -> StoreResult:
+) -> tuple[StoreResult, dict[str, Any]]:
+    """The run inside the open transaction; returns its result and the record of its changes."""
     state = read_state(conn, inspection, count_rows=False)
     decision = decide(state, inspection, credentials, registry)
     if decision.blocked:
@@ -430,11 +435,7 @@ def _migrate_in_transaction(
         _verify(conn, inspection.accounts_table, inspection.has_migrations)
     stats = _stats_for(decision.providers, seeded, instances, bundle_created)
     warnings = list(store_plan.warnings) + writer.warnings
-    conn.execute(
-        "UPDATE ledger.companion_runs SET changes = ?, stats = ?, warnings = ? WHERE id = ?",
-        (json.dumps(writer.changes), json.dumps(stats.to_json()), json.dumps(warnings), run_id),
-    )
-    return StoreResult(
+    result = StoreResult(
         path=store_plan.path,
         era=inspection.era,
         outcome="migrated",
@@ -445,6 +446,7 @@ def _migrate_in_transaction(
         migration_recorded=recorded,
         warnings=tuple(warnings),
     )
+    return result, writer.changes
 
 
 def apply_plan(

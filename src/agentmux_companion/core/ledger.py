@@ -7,9 +7,11 @@ inside the same transaction (which holds the back-filled rows' former identity_i
 ``secret_ref`` is a folder path.
 
 A run goes through states: ``started`` (committed before the store is touched, names the
-backup), ``committed`` (the store's transaction committed with the run's changes recorded beside
-it), ``undone``. The change records are written inside the store's write transaction (the ledger
-is ATTACHed), so they exist only if that transaction got as far as committing.
+backup), ``committed`` (the store's transaction committed), ``undone``, or ``abandoned`` (it
+never committed). The run's changes are committed here *before* the store's own COMMIT, while the
+store's transaction is still open. Two files cannot commit atomically together, so this order is
+what keeps a kill between the two commits recoverable: a ``started`` run with changes recorded is
+settled later by looking for those changes in the store (``undo.last_undoable_run``).
 """
 
 from __future__ import annotations
@@ -29,7 +31,7 @@ CREATE TABLE IF NOT EXISTS companion_runs (
     id            TEXT PRIMARY KEY,
     store_path    TEXT NOT NULL,
     kind          TEXT NOT NULL,          -- migrate | undo
-    state         TEXT NOT NULL,          -- started | committed | undone
+    state         TEXT NOT NULL,          -- started | committed | undoing | undone | abandoned
     started_at_ms INTEGER NOT NULL,
     backup_path   TEXT NOT NULL DEFAULT '',
     changes       TEXT NOT NULL DEFAULT '{}',
@@ -77,9 +79,26 @@ def start_run(ledger_path: Path, run_id: str, store_path: Path, kind: str, at_ms
         )
 
 
+def record_changes(
+    ledger_path: Path, run_id: str, changes: dict[str, Any], stats: dict[str, Any], warnings: list[str]
+) -> None:
+    """Record what a run is about to commit to its store (see the module docstring)."""
+    with closing(open_ledger(ledger_path)) as conn:
+        conn.execute(
+            "UPDATE companion_runs SET changes = ?, stats = ?, warnings = ? WHERE id = ?",
+            (json.dumps(changes), json.dumps(stats), json.dumps(warnings), run_id),
+        )
+
+
 def set_state(ledger_path: Path, run_id: str, state: str) -> None:
     with closing(open_ledger(ledger_path)) as conn:
         conn.execute("UPDATE companion_runs SET state = ? WHERE id = ?", (state, run_id))
+
+
+def state_of(ledger_path: Path, run_id: str) -> str | None:
+    with closing(open_ledger(ledger_path)) as conn:
+        row = conn.execute("SELECT state FROM companion_runs WHERE id = ?", (run_id,)).fetchone()
+    return str(row[0]) if row else None
 
 
 def _record(row: tuple[Any, ...]) -> RunRecord:

@@ -89,12 +89,23 @@ def _evidence_of_commit(conn: sqlite3.Connection, accounts: str, run: ledger.Run
 def last_undoable_run(paths: AppPaths, store_path: Path) -> ledger.RunRecord | None:
     """The newest migration run of a store that has not been undone.
 
-    A run left ``started`` with its changes recorded was killed around its COMMIT: the ledger's
-    part committed, and the store's may or may not have. The store tells which (its COMMIT is
-    atomic, so one recorded change present means all are), and the run is settled accordingly.
+    A run left ``started`` with its changes recorded was killed around its COMMIT, and one left
+    ``undoing`` around its undo's COMMIT: the ledger's part committed, and the store's may or may
+    not have. The store tells which (its COMMIT is atomic, so one recorded change present means
+    all are), and the run is settled accordingly.
     """
     for run in ledger.runs_for_store(paths.ledger_path, store_path):
         if run.kind != "migrate":
+            continue
+        if run.state == "undoing":
+            inspection = st.inspect_store(store_path)
+            if not inspection.era.migratable:
+                continue
+            with closing(st.open_readonly(store_path)) as conn:
+                still_there = _evidence_of_commit(conn, inspection.accounts_table, run)
+            ledger.set_state(paths.ledger_path, run.id, "committed" if still_there else "undone")
+            if still_there:
+                return ledger.RunRecord(**{**run.__dict__, "state": "committed"})
             continue
         if run.state == "started" and run.stats:
             inspection = st.inspect_store(store_path)
@@ -156,7 +167,6 @@ def undo_last(
         with st.migrations_lock(store_path, busy_timeout_ms), closing(
             st.open_for_write(store_path, busy_timeout_ms)
         ) as conn:
-            conn.execute("ATTACH DATABASE ? AS ledger", (str(paths.ledger_path),))
             if any(run.changes.get("backfilled", {}).values()) or (
                 run.changes.get("bundle_inserted") and Path(run.backup_path).is_file()
             ):
@@ -166,9 +176,14 @@ def undo_last(
             conn.execute("BEGIN IMMEDIATE")
             try:
                 reverted, warnings = _reverse(conn, store_path, inspection, run, safety, say)
+                # As in apply, the ledger commits first; a kill before the store's COMMIT leaves
+                # the run 'undoing', which last_undoable_run settles by looking at the store.
+                ledger.set_state(paths.ledger_path, run.id, "undoing")
             except BaseException:
                 conn.execute("ROLLBACK")
                 safety.unlink(missing_ok=True)
+                if ledger.state_of(paths.ledger_path, run.id) == "undoing":
+                    ledger.set_state(paths.ledger_path, run.id, "committed")
                 raise
             conn.execute("COMMIT")
     except sqlite3.OperationalError as exc:
