@@ -160,16 +160,37 @@ def _reject_constant(name: str) -> Any:
     raise ValueError(f"{name} is not valid JSON")
 
 
+#: AgentMux reads these files with serde_json, whose recursion limit rejects 128 nested levels.
+MAX_JSON_DEPTH = 127
+
+
+def _nesting_depth(document: Any) -> int:
+    deepest = 0
+    stack = [(document, 1)]
+    while stack:
+        value, depth = stack.pop()
+        children = value.values() if isinstance(value, dict) else value if isinstance(value, list) else None
+        if children is None:
+            continue
+        deepest = max(deepest, depth)
+        stack.extend((child, depth + 1) for child in children)
+    return deepest
+
+
 def parse_credentials(data: bytes) -> Any:
-    """Parse a credentials file the way AgentMux does (strict UTF-8, strict JSON).
+    """Parse a credentials file the way AgentMux does (strict UTF-8, strict JSON, depth limit).
 
     Raises:
-        ValueError: not UTF-8 or not JSON.
+        ValueError: not UTF-8, not JSON, or nested deeper than AgentMux's reader accepts.
+        RecursionError: nested far deeper still (Python's own parser gives up).
     """
     text = data.decode("utf-8")  # UnicodeDecodeError is a ValueError
     if text.startswith("\ufeff"):
         raise ValueError("starts with a byte-order mark")
-    return json.loads(text, parse_constant=_reject_constant)
+    document = json.loads(text, parse_constant=_reject_constant)
+    if _nesting_depth(document) > MAX_JSON_DEPTH:
+        raise ValueError(f"nested more than {MAX_JSON_DEPTH} levels deep, which AgentMux cannot read")
+    return document
 
 
 def status_of_document(document: Any, now_ms: int) -> tuple[Status, int | None, bool, str]:
