@@ -397,9 +397,6 @@ def plan_store(
     """Inspect one store read-only and decide what the migration would do to it."""
     inspection = st.inspect_store(location.path)
     running = process_running or st.store_in_use(location.path)
-    # Odd credential files matter to the migration only for the providers it binds.
-    oauth_ids = {p.id for p in registry.oauth_providers}
-    warnings = tuple(w for c in credentials if c.provider in oauth_ids and c.present for w in c.warnings)
     if inspection.refusal is not None:
         by_provider = {c.provider: c for c in credentials}
         lines = tuple(
@@ -414,14 +411,14 @@ def plan_store(
         )
         return StorePlan(
             location, inspection, BundleAction.NONE, 0, 0, False, running,
-            inspection.refusal, lines, warnings,
+            inspection.refusal, lines, _warnings_of(lines),
         )
     try:
         with closing(st.open_readonly(location.path)) as conn:
             state = read_state(conn, inspection)
     except sqlite3.DatabaseError as exc:
         refusal = f"{location.path} could not be read ({exc}); nothing was written"
-        return StorePlan(location, inspection, BundleAction.NONE, 0, 0, False, running, refusal, (), warnings)
+        return StorePlan(location, inspection, BundleAction.NONE, 0, 0, False, running, refusal, (), ())
     decision = decide(state, inspection, credentials, registry, st.write_refusal(location.path))
     return StorePlan(
         location=location,
@@ -433,8 +430,13 @@ def plan_store(
         agentmux_running=running,
         refused=decision.blocked,
         providers=decision.providers,
-        warnings=warnings,
+        warnings=_warnings_of(decision.providers),
     )
+
+
+def _warnings_of(lines: Iterable[ProviderPlan]) -> tuple[str, ...]:
+    # An odd credentials file matters to this store only for a provider it would bind.
+    return tuple(w for line in lines if line.action in (Action.BIND, Action.BLOCKED) for w in line.credential.warnings)
 
 
 def build_plan(
