@@ -110,8 +110,16 @@ def _user_home(env: Mapping[str, str]) -> Path:
 
 
 def ensure_private_dir(path: Path) -> Path:
-    """Create ``path`` (and parents) and make it 0700: backups and the ledger live there."""
-    path.mkdir(parents=True, exist_ok=True)
+    """Create ``path`` and make it 0700, and any folder created on the way: backups and the
+    ledger live there. Folders that already existed above it are left as they are."""
+    missing = []
+    parent = path
+    while not parent.exists() and parent != parent.parent:
+        missing.append(parent)
+        parent = parent.parent
+    for folder in reversed(missing):
+        folder.mkdir(mode=0o700, exist_ok=True)
     if os.name == "posix":
-        os.chmod(path, 0o700)
+        for folder in {path, *missing}:
+            os.chmod(folder, 0o700)  # mkdir's mode is filtered by the umask
     return path
