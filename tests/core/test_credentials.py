@@ -233,6 +233,16 @@ def test_invalid_content_needs_reauth(private_home: Path, content: bytes, what: 
     assert_masked(found)
 
 
+@pytest.mark.parametrize(("depth", "readable"), [(127, True), (128, False), (900, False)])
+def test_nesting_limit_is_serde_jsons(private_home: Path, depth: int, readable: bool) -> None:
+    # AgentMux parses with serde_json, whose recursion limit accepts 127 nested levels and
+    # rejects 128: a file AgentMux cannot read needs re-auth here too, even if Python could.
+    nested = '{"a":' * (depth - 1) + "1" + "}" * (depth - 1)
+    write_creds(private_home, "claude", ('{"expiresAt": 1780000003600000, "x": ' + nested + "}").encode())
+    found = probe(private_home)
+    assert found.status is (Status.VALID if readable else Status.NEEDS_REAUTH), found.reason
+
+
 def test_oversize_file_is_not_read(private_home: Path) -> None:
     path = write_creds(private_home, "claude", claude_creds())
     with path.open("ab") as handle:

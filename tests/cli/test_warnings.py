@@ -1,0 +1,38 @@
+"""Exit 5 ("done with warnings") is about the providers the run binds, not every odd file."""
+
+from __future__ import annotations
+
+import os
+import stat
+from pathlib import Path
+
+from agentmux_companion.core.sandbox import StoreShape
+from tests.helpers.stores import StoreSpec, build_store, channel_store_path, claude_creds, run_cli, write_creds
+
+
+def test_odd_file_of_an_already_bound_provider_is_not_a_warning(private_home: Path) -> None:
+    store = build_store(
+        channel_store_path(private_home / ".agentmux", "1.0.0"), StoreShape.WITH_MIGRATIONS,
+        StoreSpec(bundles=[("b-work", "Work")], accounts=[("acc-codex", "codex", "oauth")],
+                  bindings=[("b-work", "codex", "acc-codex")]),
+    )
+    write_creds(private_home, "claude", claude_creds())
+    (private_home / ".codex" / ".credentials.json").mkdir(parents=True)  # odd, but codex is bound
+
+    result = run_cli("migrate", "--yes", "--json", "--store", store, "--home", private_home)
+    assert result.code == 0, result.err
+    assert result.json()["stores"][0]["warnings"] == []
+
+
+def test_odd_file_of_a_provider_being_bound_is_a_warning(private_home: Path) -> None:
+    store = build_store(channel_store_path(private_home / ".agentmux", "1.0.0"), StoreShape.WITH_MIGRATIONS)
+    fifo = private_home / ".claude" / ".credentials.json"
+    fifo.parent.mkdir(parents=True)
+    os.mkfifo(fifo)
+    assert stat.S_ISFIFO(fifo.lstat().st_mode)
+
+    result = run_cli("migrate", "--yes", "--json", "--store", store, "--home", private_home)
+    assert result.code == 5, result.err
+    [entry] = result.json()["stores"]
+    assert entry["stats"]["providers_seeded"] == 1
+    assert any("claude" in w or "FIFO" in w or "fifo" in w for w in entry["warnings"]), entry["warnings"]
