@@ -13,21 +13,18 @@ import os
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from PySide6.QtCore import QFileSystemWatcher, QObject, QSettings, QTimer, QUrl, Signal, Slot
-from PySide6.QtGui import QDesktopServices, QGuiApplication
-from PySide6.QtWidgets import QMenu, QMessageBox, QSystemTrayIcon, QWidget
+from PySide6.QtGui import QGuiApplication
+from PySide6.QtWidgets import QMenu, QSystemTrayIcon, QWidget
 
 from agentmux_companion import __version__
 from agentmux_companion.core import store as st
-from agentmux_companion.core.apply import StoreResult, apply_plan
 from agentmux_companion.core.errors import StoreRefused
 from agentmux_companion.core.paths import AppPaths
 from agentmux_companion.core.plan import MigrationPlan, build_plan
 from agentmux_companion.core.providers import ProviderRegistry
-from agentmux_companion.core.undo import UndoResult, last_undoable_run, undo_last
-from agentmux_companion.ui import autostart
-from agentmux_companion.ui.crash_dialog import CrashDialog
 from agentmux_companion.ui.icons import TrayState, app_icon
 from agentmux_companion.ui.messages import (
     CrashReport,
@@ -40,6 +37,14 @@ from agentmux_companion.ui.messages import (
 from agentmux_companion.ui.plan_window import PlanWindow
 from agentmux_companion.ui.tray import SEPARATOR, MenuEntry, TrayIcon, fill_menu
 from agentmux_companion.ui.workers import Job, JobFailure, JobRunner
+
+if TYPE_CHECKING:  # imported where first needed: they are not on the way to the first window
+    from PySide6.QtWidgets import QMessageBox
+
+    from agentmux_companion.core.apply import StoreResult
+    from agentmux_companion.core.undo import UndoResult
+    from agentmux_companion.ui.autostart import Autostart
+    from agentmux_companion.ui.crash_dialog import CrashDialog
 
 log = logging.getLogger(__name__)
 
@@ -131,7 +136,7 @@ class Controller(QObject):
         self._rescan_pending = False
         self._reported_refusals: set[tuple[Path, str]] = set()
         self._watch_signature: tuple[tuple[str, int, int], ...] = ()
-        self.autostart = autostart.for_this_platform(_real_home())
+        self._autostart: Autostart | None = None
         self.settings = QSettings(str(paths.config_dir / "gui.ini"), QSettings.Format.IniFormat)
 
         self.watcher = QFileSystemWatcher(self)
@@ -149,6 +154,15 @@ class Controller(QObject):
 
     # ------------------------------------------------------------------------------------------
     # Start-up and windows
+
+    @property
+    def autostart(self) -> Autostart:
+        """The OS's start-at-login entry (created when the menu first needs it)."""
+        if self._autostart is None:
+            from agentmux_companion.ui import autostart
+
+            self._autostart = autostart.for_this_platform(_real_home())
+        return self._autostart
 
     @property
     def has_tray(self) -> bool:
@@ -262,6 +276,8 @@ class Controller(QObject):
         log.info("start at login %s (%s)", "on" if enabled else "off", self.autostart.location)
 
     def show_about(self) -> None:
+        from PySide6.QtWidgets import QMessageBox
+
         text = self.tr(
             "<b>AgentMux Companion {0}</b><br>Moves the logins that AI coding CLIs keep in your home "
             "folder into AgentMux's Default identity bundle, with a backup and undo.<br><br>"
@@ -278,6 +294,8 @@ class Controller(QObject):
         on_accept: Callable[[], None] | None = None,
     ) -> QMessageBox:
         """A non-blocking message box (the event loop keeps running; tests can answer it)."""
+        from PySide6.QtWidgets import QMessageBox
+
         parent: QWidget | None = self.window if self.window is not None and self.window.isVisible() else None
         box = QMessageBox(icon, title, text, buttons, parent)
         box.setWindowIcon(app_icon())
@@ -314,6 +332,8 @@ class Controller(QObject):
         builder, paths = self.plan_builder, self.paths
 
         def scan_job(progress: Callable[[str], None]) -> ScanOutcome:
+            from agentmux_companion.core.undo import last_undoable_run
+
             plan = builder(progress)
             undoable = frozenset(s.path for s in plan.stores if last_undoable_run(paths, s.path) is not None)
             return ScanOutcome(plan, undoable)
@@ -451,6 +471,9 @@ class Controller(QObject):
         paths, registry, timeout = self.paths, self.registry, self.options.busy_timeout_ms
 
         def migrate_job(progress: Callable[[str], None]) -> MigrateOutcome:
+            from agentmux_companion.core.apply import apply_plan
+            from agentmux_companion.core.undo import last_undoable_run
+
             results = apply_plan(plan, paths, registry, timeout, progress=progress, only=chosen)
             undoable = frozenset(r.path for r in results if last_undoable_run(paths, r.path) is not None)
             return MigrateOutcome(tuple(results), undoable)
@@ -484,6 +507,8 @@ class Controller(QObject):
 
     def confirm_undo_last(self) -> None:
         """The tray's "Undo last migration…": ask first, then undo every store that has a run."""
+        from PySide6.QtWidgets import QMessageBox
+
         targets = sorted(self.undoable)
         if not targets:
             return
@@ -504,6 +529,8 @@ class Controller(QObject):
         paths, timeout = self.paths, self.options.busy_timeout_ms
 
         def undo_job(progress: Callable[[str], None]) -> tuple[UndoResult, ...]:
+            from agentmux_companion.core.undo import undo_last
+
             return tuple(undo_last(paths, p, timeout, progress) for p in targets)
 
         self._start_work(Job("undo", undo_job, self), self.tr("Undoing…"), self._on_undo_finished)
@@ -585,6 +612,8 @@ class Controller(QObject):
 
     @Slot(object)
     def _on_crashed(self, report: CrashReport) -> None:
+        from agentmux_companion.ui.crash_dialog import CrashDialog
+
         parent = self.window if self.window is not None and self.window.isVisible() else None
         dialog = CrashDialog(report, str(self.paths.log_file), parent)
         dialog.setWindowIcon(app_icon())
@@ -601,6 +630,8 @@ class Controller(QObject):
 
 
 def _open_path(path: Path) -> None:
+    from PySide6.QtGui import QDesktopServices
+
     QDesktopServices.openUrl(QUrl.fromLocalFile(str(path)))
 
 

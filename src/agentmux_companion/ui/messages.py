@@ -11,10 +11,10 @@ from __future__ import annotations
 import enum
 import logging
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from PySide6.QtCore import QCoreApplication, QObject, Signal
 
-from agentmux_companion.core.apply import StoreResult
 from agentmux_companion.core.errors import (
     CompanionError,
     KeyringUnavailable,
@@ -25,6 +25,9 @@ from agentmux_companion.core.errors import (
     UsageError,
 )
 from agentmux_companion.core.log import redact
+
+if TYPE_CHECKING:
+    from agentmux_companion.core.apply import StoreResult
 
 log = logging.getLogger(__name__)
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from PySide6.QtCore import QCoreApplication, Qt, Signal, Slot
 from PySide6.QtWidgets import (
@@ -33,9 +34,11 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from agentmux_companion.core.apply import StoreResult
 from agentmux_companion.core.plan import Action, BundleAction, MigrationPlan, ProviderPlan, StorePlan
 from agentmux_companion.ui.messages import Level, UserMessage
+
+if TYPE_CHECKING:
+    from agentmux_companion.core.apply import StoreResult
 
 PATH_ROLE = Qt.ItemDataRole.UserRole + 1
 
