@@ -68,7 +68,19 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--yes", action="store_true", help="do not ask for confirmation")
     p.add_argument("--from-backup", nargs="?", const="", default=None, metavar="FILE",
                    help="restore the backup instead (default: the last run's backup)")
-    sub.add_parser("doctor", parents=[common], help="paths, versions, stores found")
+    p = sub.add_parser("doctor", parents=[common], help="paths, versions, keyring backend and probe, stores found")
+    p.add_argument("--keyring-timeout", type=float, default=None, metavar="SECONDS",
+                   help="bound on each keyring call of the probe (default 10)")
+    p = sub.add_parser("keyring", help="the optional keyring snapshot: copy, status, remove")
+    keyring_sub = p.add_subparsers(dest="keyring_action", metavar="ACTION", parser_class=_Parser, required=True)
+    for action, words in (("copy", "copy each bound OAuth login into the OS keyring, verified"),
+                          ("status", "what was copied, when, and whether each copy is still current"),
+                          ("remove", "delete from the keyring exactly what copy added")):
+        kp = keyring_sub.add_parser(action, parents=[common], help=words)
+        kp.add_argument("--timeout", type=float, default=None, metavar="SECONDS",
+                        help="bound on each keyring call (default 10)")
+        if action == "remove":
+            kp.add_argument("--yes", action="store_true", help="do not ask for confirmation")
     p = sub.add_parser("demo", parents=[common], help="run the whole flow in a sandbox")
     p.add_argument("--dir", type=Path, help="build the sandbox here and keep it (default: a temp dir)")
     return parser
@@ -425,6 +437,158 @@ DOCTOR_RENDERERS: list[Callable[[dict[str, Any], TextIO], None]] = []
 DOCTOR_FAILURES: list[Callable[[dict[str, Any]], bool]] = []
 
 
+# --------------------------------------------------------------------------------------------
+# The keyring snapshot (core/keyring_*.py; the keyring library itself loads only in these)
+
+
+def _keyring_timeout(seconds: float | None) -> float:
+    from agentmux_companion.core.keyring_backend import DEFAULT_TIMEOUT_S
+
+    if seconds is None:
+        return DEFAULT_TIMEOUT_S
+    if not 0 < seconds <= 600:
+        raise UsageError("the keyring timeout must be between 0 and 600 seconds")
+    return seconds
+
+
+def _keyring_store_paths(ctx: Context) -> list[Path]:
+    locations = ctx.explicit or [loc for loc in st.discover_stores(ctx.paths) if loc.default_target]
+    if not locations:
+        raise _no_stores(ctx)
+    return [loc.path for loc in locations]
+
+
+def _when(at_ms: int) -> str:
+    import datetime
+
+    return datetime.datetime.fromtimestamp(at_ms / 1000, datetime.UTC).strftime("%Y-%m-%d %H:%M:%S UTC")
+
+
+def cmd_keyring(ctx: Context) -> int:
+    action = ctx.args.keyring_action
+    timeout = _keyring_timeout(ctx.args.timeout)
+    if action == "copy":
+        return _keyring_copy(ctx, timeout)
+    if action == "status":
+        return _keyring_status(ctx, timeout)
+    return _keyring_remove(ctx, timeout)
+
+
+def _keyring_copy(ctx: Context, timeout: float) -> int:
+    from agentmux_companion.core.keyring_copy import copy_bound_accounts
+
+    report = copy_bound_accounts(ctx.paths, _keyring_store_paths(ctx), timeout_s=timeout, at_ms=ctx.args.now_ms)
+    if ctx.json:
+        ctx.emit_json(report.to_json())
+    else:
+        for path, reason in report.skipped_stores:
+            ctx.out.write(f"store skipped: {path}: {reason}\n")
+        if not report.copies:
+            ctx.out.write("Nothing to copy: no OAuth provider account is bound in these stores "
+                          "(run `migrate` first).\n")
+            return EXIT_OK
+        assert report.backend is not None
+        ctx.out.write(f"Keyring: {report.backend.name} ({report.backend.reason})\n")
+        rows = [["PROVIDER", "KEYRING ENTRY", "OUTCOME", "FINGERPRINT", "CHUNKS"]]
+        for c in report.copies:
+            rows.append([c.account.provider, f"agentmux/{c.account.keyring_account}", c.outcome.value,
+                         c.fingerprint or "-", str(c.chunks) if c.chunks else "-"])
+        _table(rows, ctx.out)
+        for c in report.copies:
+            ctx.out.write(f"{c.account.provider}: {c.message}\n")
+        ctx.out.write("\nThe copy is a snapshot: the bindings still point at each CLI's own folder, and the "
+                      "next token refresh by the CLI makes the copy stale (see `keyring status`).\n")
+    return EXIT_OK if report.all_ok else EXIT_WARNINGS
+
+
+def _keyring_status(ctx: Context, timeout: float) -> int:
+    from agentmux_companion.core.keyring_copy import snapshot_status
+
+    status = snapshot_status(ctx.paths, timeout_s=timeout)
+    if ctx.json:
+        ctx.emit_json(status.to_json())
+        return EXIT_OK
+    if not status.copies:
+        ctx.out.write("No keyring copies are recorded.\n")
+        return EXIT_OK
+    if status.backend is not None:
+        ctx.out.write(f"Keyring: {status.backend.name}\n")
+    if status.keyring_error:
+        ctx.out.write(f"The keyring was not checked: {status.keyring_error}\n")
+    rows = [["PROVIDER", "KEYRING ENTRY", "COPIED", "FRESHNESS", "IN KEYRING", "FINGERPRINT", "BACKEND"]]
+    for c in status.copies:
+        r = c.record
+        rows.append([r.provider, f"{r.service}/{r.account}", _when(r.copied_at_ms), c.freshness.value,
+                     c.in_keyring.value.replace("_", " "), r.fingerprint, r.backend_name])
+    _table(rows, ctx.out)
+    for c in status.copies:
+        ctx.out.write(f"{c.record.provider}: {c.message}\n")
+    return EXIT_OK
+
+
+def _keyring_remove(ctx: Context, timeout: float) -> int:
+    from agentmux_companion.core.keyring_copy import remove_copies
+    from agentmux_companion.core.keyring_ledger import all_copies, ledger_path
+
+    recorded = all_copies(ledger_path(ctx.paths))
+    if not recorded:
+        if ctx.json:
+            ctx.emit_json({"backend": None, "ledger": str(ledger_path(ctx.paths)), "copies": []})
+        else:
+            ctx.out.write("No keyring copies are recorded; nothing to remove.\n")
+        return EXIT_OK
+    _confirm(f"Delete {len(recorded)} keyring cop{'y' if len(recorded) == 1 else 'ies'} made by the companion?",
+             ctx.args.yes)
+    report = remove_copies(ctx.paths, timeout_s=timeout)
+    if ctx.json:
+        ctx.emit_json(report.to_json())
+    else:
+        for c in report.copies:
+            ctx.out.write(f"{c.record.provider} {c.record.service}/{c.record.account}: "
+                          f"{c.outcome.value.replace('_', ' ')} ({c.message})\n")
+    return EXIT_OK if report.all_removed else EXIT_WARNINGS
+
+
+def _doctor_keyring(ctx: Context, document: dict[str, Any]) -> None:
+    from agentmux_companion.core.errors import KeyringUnavailable
+    from agentmux_companion.core.keyring_backend import KeyringAdapter, backend_report, probe
+
+    timeout = _keyring_timeout(ctx.args.keyring_timeout)
+    report = backend_report(timeout)
+    section: dict[str, Any] = report.to_json()
+    section["probe"] = None
+    if report.secure:
+        try:
+            section["probe"] = probe(KeyringAdapter.open(timeout_s=timeout)).to_json()
+        except KeyringUnavailable as exc:
+            section["probe"] = {"write": "failed", "read": "skipped", "delete": "skipped", "error": exc.message}
+    document["keyring"] = section
+
+
+def _render_doctor_keyring(document: dict[str, Any], out: TextIO) -> None:
+    section = document["keyring"]
+    verdict = section["reason"] if section["secure"] else f"NOT secure: {section['reason']}"
+    out.write(f"{'keyring':18} {section['name'] or 'none'} ({verdict})\n")
+    probe = section["probe"]
+    if probe is None:
+        out.write(f"{'keyring probe':18} not run (the backend is not one the companion writes to)\n")
+    else:
+        out.write(f"{'keyring probe':18} write {probe['write']}, read {probe['read']}, delete {probe['delete']}"
+                  + (f": {probe['error']}" if probe["error"] else "") + "\n")
+
+
+def _doctor_keyring_failed(document: dict[str, Any]) -> bool:
+    # The snapshot is optional: no secure keyring (a headless box) is reported, not a failure.
+    # A secure keyring whose probe fails is one: the user would hit it on `keyring copy`.
+    probe = document["keyring"]["probe"]
+    return probe is not None and probe["error"] is not None
+
+
+DOCTOR_SECTIONS.append(_doctor_keyring)
+DOCTOR_RENDERERS.append(_render_doctor_keyring)
+DOCTOR_FAILURES.append(_doctor_keyring_failed)
+
+
 def cmd_demo(ctx: Context) -> int:
     from agentmux_companion.core.apply import apply_plan
     from agentmux_companion.core.plan import now_ms
@@ -502,6 +666,7 @@ COMMANDS: dict[str, Callable[[Context], int]] = {
     "migrate": cmd_migrate,
     "undo": cmd_undo,
     "doctor": cmd_doctor,
+    "keyring": cmd_keyring,
     "demo": cmd_demo,
 }
 
