@@ -90,6 +90,8 @@ class SecretService:
             except subprocess.TimeoutExpired:
                 process.kill()
                 process.wait(5)
+        if self.bus.stdout is not None:
+            self.bus.stdout.close()
 
     def lock_collections(self) -> None:
         """Lock every collection, as a screen lock or `secret-tool lock` would."""
@@ -182,6 +184,7 @@ def start_secret_service(root: Path, unlock: bool = True) -> SecretService:
     address = bus.stdout.readline().decode().strip()
     if not address:
         bus.kill()
+        bus.stdout.close()
         pytest.fail(f"dbus-daemon did not start (exit code {bus.wait(5)})", pytrace=False)
     env["DBUS_SESSION_BUS_ADDRESS"] = address
     service = SecretService(address=address, root=root, env=env, bus=bus)
