@@ -93,7 +93,10 @@ def test_cli_executable_carries_no_qt_and_the_gui_executable_does(frozen_build: 
     gui_scripts, gui_modules = contents(frozen_build.gui)
     assert "pyi_rth_pyside6" not in cli_scripts and "pyi_rth_pyside6" in gui_scripts
     assert not {m for m in cli_modules if m.split(".")[0] in ("PySide6", "shiboken6")}
-    assert "agentmux_companion.cli" in cli_modules
+    assert {"agentmux_companion.cli", "agentmux_companion.core.keyring_copy"} <= cli_modules
+    # keyring finds its backends by name at run time; PyInstaller's keyring hook collects them.
+    assert {"keyring.backends.SecretService", "keyring.backends.macOS", "keyring.backends.Windows",
+            "secretstorage"} <= cli_modules
     assert {"agentmux_companion.app", "agentmux_companion.ui.tray", "PySide6"} <= gui_modules
 
 
@@ -109,6 +112,34 @@ def test_both_executables_report_the_version_from_pyproject(frozen_build: Frozen
 
 # ------------------------------------------------------------------------------------------
 # The CLI
+
+
+SECRET_SERVICE_BACKEND = "keyring.backends.SecretService.Keyring"
+
+
+@pytest.mark.keyring_real
+def test_cli_doctor_finds_the_secret_service_and_its_probe_passes(frozen_build: FrozenBuild,
+                                                                 frozen_env: dict[str, str], tmp_path: Path) -> None:
+    # PyInstaller's keyring hook must have collected the backends (they are found through entry
+    # points and imported by name), and SecretStorage's crypto must work frozen.
+    from tests.helpers.secret_service import start_secret_service
+
+    service = start_secret_service(tmp_path / "secret-service")
+    try:
+        env = {**frozen_env, "DBUS_SESSION_BUS_ADDRESS": service.address}
+        sections = {}
+        for label, cli in (("installed", INSTALLED_CLI), ("frozen", frozen_build.cli)):
+            completed = run([cli, "doctor", "--json"], env)
+            assert completed.returncode == 0, f"{label}: {completed.stderr}"
+            document = json.loads(completed.stdout)
+            assert document["frozen"] is (label == "frozen")
+            sections[label] = document["keyring"]
+    finally:
+        service.stop()
+    frozen = sections["frozen"]
+    assert frozen["class"] == SECRET_SERVICE_BACKEND and frozen["secure"] is True, frozen
+    assert frozen["probe"] == {"write": "ok", "read": "ok", "delete": "ok", "error": None}
+    assert frozen == sections["installed"]
 
 
 def normalized(value: Any, root: Path) -> Any:
