@@ -23,6 +23,7 @@ import contextlib
 import enum
 import json
 import logging
+import sqlite3
 import time
 from collections.abc import Callable, Sequence
 from contextlib import closing
@@ -144,7 +145,7 @@ def bound_oauth_accounts(store_paths: Sequence[Path]) -> BoundAccounts:
                     f"LEFT JOIN {st.BUNDLES} u ON u.id = b.identity_id "
                     "ORDER BY b.identity_id <> 'default', b.identity_id, b.provider"
                 ).fetchall()
-        except Exception as exc:  # sqlite3.Error and friends: report the store, go on with the others
+        except sqlite3.Error as exc:  # locked or damaged since inspection: report it, go on with the others
             skipped.append((path, f"cannot be read ({exc})"))
             continue
         for provider, account_id, kind, secret_ref, bundle in rows:
