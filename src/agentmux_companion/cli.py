@@ -598,8 +598,11 @@ def cmd_demo(ctx: Context) -> int:
     at = ctx.args.now_ms if ctx.args.now_ms is not None else now_ms()
     keep = ctx.args.dir is not None
     root = ctx.args.dir.resolve() if keep else Path(tempfile.mkdtemp(prefix="agentmux-companion-demo-"))
-    if keep and root.exists() and any(root.iterdir()):
-        raise UsageError(f"{root} is not empty; give an empty or new folder to --dir")
+    # Only what the sandbox is built from must be new; the folder may hold other things (this
+    # run's own log, when AGENTMUX_COMPANION_DIR points inside it).
+    taken = [p for p in (root / "home", root / "companion") if p.exists()] if keep else []
+    if taken:
+        raise UsageError(f"{taken[0]} already exists; give --dir a new or empty folder")
     sandbox = build_demo_sandbox(root, at)
     env = dict(os.environ)
     env[COMPANION_DIR_ENV] = str(sandbox.companion_dir)

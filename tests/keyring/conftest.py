@@ -35,9 +35,8 @@ HOUR_MS = 3_600_000
 @contextmanager
 def using_keyring(backend: Any) -> Iterator[Any]:
     """Make ``backend`` keyring's default (``keyring.set_keyring``), restoring the previous one."""
-    import keyring.core
-
     import keyring
+    import keyring.core
 
     previous = keyring.core._keyring_backend
     keyring.set_keyring(backend)

@@ -9,9 +9,9 @@ import stat
 from contextlib import closing
 from pathlib import Path
 
+import keyring
 import pytest
 
-import keyring
 from agentmux_companion.core import sandbox as sb
 from agentmux_companion.core.keyring_backend import (
     SERVICE,
