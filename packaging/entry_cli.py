@@ -20,7 +20,8 @@ def run_gui(argv: list[str]) -> int:
         sys.stderr.write(f"agentmux-companion: the GUI executable is missing from this installation: {gui}\n")
         return 1
     if sys.platform == "win32":  # no exec on Windows: wait for it and pass its exit code on
-        return subprocess.call([str(gui), *argv])
+        # Hand it this console's streams explicitly: a windowed executable gets none otherwise.
+        return subprocess.call([str(gui), *argv], stdin=sys.stdin, stdout=sys.stdout, stderr=sys.stderr)
     os.execv(gui, [str(gui), *argv])  # the GUI takes over this process: signals reach it directly
 
 

@@ -1,8 +1,23 @@
-"""Entry point of the frozen windowed executable ``agentmux-companion-gui`` (the tray app)."""
+"""Entry point of the frozen windowed executable ``agentmux-companion-gui`` (the tray app).
 
+A windowed executable on Windows starts without console streams: ``sys.stdout`` and
+``sys.stderr`` are None, and the app's first message (a usage error, "already running") would
+raise instead of being dropped. They are pointed at the null device then; the log file still
+records everything.
+"""
+
+import os
 import sys
 
-from agentmux_companion.app import main
+
+def ensure_std_streams() -> None:
+    for name in ("stdout", "stderr"):
+        if getattr(sys, name) is None:
+            setattr(sys, name, open(os.devnull, "w", encoding="utf-8"))  # noqa: SIM115  (lives as long as the process)
+
 
 if __name__ == "__main__":
+    ensure_std_streams()
+    from agentmux_companion.app import main
+
     sys.exit(main(sys.argv[1:]))
