@@ -4,6 +4,10 @@ A windowed executable on Windows starts without console streams: ``sys.stdout`` 
 ``sys.stderr`` are None, and the app's first message (a usage error, "already running") would
 raise instead of being dropped. They are pointed at the null device then; the log file still
 records everything.
+
+``agentmux-companion-gui gui …`` is accepted as ``agentmux-companion-gui …``: the app's start-at-
+login entry runs the frozen executable with the CLI's ``gui`` subcommand, whichever of the two
+executables wrote it.
 """
 
 import os
@@ -20,4 +24,5 @@ if __name__ == "__main__":
     ensure_std_streams()
     from agentmux_companion.app import main
 
-    sys.exit(main(sys.argv[1:]))
+    argv = sys.argv[1:]
+    sys.exit(main(argv[1:] if argv[:1] == ["gui"] else argv))
