@@ -128,10 +128,15 @@ def _plan_without_display(launch: Launch) -> int:
     """No display: say so and print the CLI's plan, the same words ``agentmux-companion plan`` gives."""
     from agentmux_companion import cli
 
+    then = (
+        "This is the demo sandbox, removed on exit; `agentmux-companion demo` walks the whole flow "
+        "in one from the command line."
+        if launch.demo_root is not None
+        else "Run `agentmux-companion migrate` to apply it from the command line."
+    )
     sys.stderr.write(
         "agentmux-companion gui: no display here (DISPLAY and WAYLAND_DISPLAY are unset), so the "
-        "window cannot open; here is the migration plan instead. Run `agentmux-companion migrate` "
-        "to apply it from the command line.\n")
+        f"window cannot open; here is the migration plan instead. {then}\n")
     argv = ["plan", f"--home={launch.paths.home}", f"--agentmux-root={launch.paths.agentmux_root}"]
     argv += [f"--store={store_path}" for store_path in launch.args.store or []]
     with _environ(launch.env):
