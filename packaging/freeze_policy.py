@@ -37,8 +37,9 @@ CLI_EXE = "agentmux-companion"
 GUI_EXE = "agentmux-companion-gui"
 
 #: The Qt modules the companion imports (the GUI and its single-instance socket). Every other
-#: PySide6 module is excluded, so no hook can pull it in as a hidden import.
-QT_MODULES_USED = frozenset({"QtCore", "QtGui", "QtWidgets", "QtSvg", "QtNetwork", "QtDBus"})
+#: PySide6 module is excluded, so no hook can pull it in as a hidden import. QtSvg and QtDBus are
+#: not imported: the SVG plugins and QtGui link their libraries, which come along as libraries.
+QT_MODULES_USED = frozenset({"QtCore", "QtGui", "QtWidgets", "QtNetwork"})
 
 #: Plugins kept, by plugin type (the folder under ``Qt/plugins``) and the plugin's short name
 #: (``libqxcb.so`` / ``qxcb.dll`` / ``libqxcb.dylib`` -> ``xcb``). A type not listed is dropped
