@@ -6,8 +6,10 @@ driven by pytest-qt on the offscreen platform (``tests/conftest.py`` sets it).
 
 from __future__ import annotations
 
+import gc
 import logging
 import sqlite3
+import warnings
 from collections.abc import Callable, Iterator
 from contextlib import closing
 from pathlib import Path
@@ -24,6 +26,40 @@ from agentmux_companion.core.plan import now_ms
 from agentmux_companion.core.providers import ProviderRegistry, load_registry
 from agentmux_companion.core.sandbox import DemoSandbox, build_demo_sandbox
 from agentmux_companion.ui.controller import Controller, ControllerOptions, PlanBuilder
+
+
+@pytest.fixture(autouse=True)
+def no_session_bus(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[str]:
+    """No D-Bus session for the GUI (a socket that does not exist), and keyring's choice forgotten.
+
+    The window checks the keyring in the background once it is up; without this, that check
+    would ask the developer's (or CI's) real session bus. Tests of the keyring snapshot point
+    the bus at a private gnome-keyring instead (``tests/ui/test_keyring_ui.py``). keyring caches
+    its backend and the list of viable backends for the process: both are reset, so each test
+    detects afresh, and put back afterwards.
+    """
+    import keyring.core
+
+    address = f"unix:path={tmp_path / 'no-such-bus'}"
+    monkeypatch.setenv("DBUS_SESSION_BUS_ADDRESS", address)
+    previous = keyring.core._keyring_backend
+    keyring.core._keyring_backend = None
+    _forget_viable_backends()
+    yield address
+    keyring.core._keyring_backend = previous
+    _forget_viable_backends()
+    with warnings.catch_warnings():
+        # keyring's SecretService backend leaves a D-Bus socket to the garbage collector when it
+        # fails; collect it here so its ResourceWarning cannot fail a later, unrelated test.
+        warnings.simplefilter("ignore", ResourceWarning)
+        gc.collect()
+
+
+def _forget_viable_backends() -> None:
+    import keyring.backend
+
+    # jaraco.functools.once keeps the result in the wrapper's ``saved_result`` attribute.
+    vars(keyring.backend.get_all_keyring).pop("saved_result", None)
 
 
 @pytest.fixture

@@ -15,6 +15,7 @@ from agentmux_companion.core.providers import ProviderRegistry
 from agentmux_companion.core.sandbox import DemoSandbox, claude_credentials, write_credentials
 from agentmux_companion.ui.controller import ControllerOptions
 from agentmux_companion.ui.icons import TrayState
+from agentmux_companion.ui.keyring_controller import Health
 from tests.ui.conftest import MakeController, bundles, start_and_scan
 
 
@@ -91,6 +92,10 @@ def test_keyboard_only(qtbot: QtBot, make_controller: MakeController, sandbox: D
     window = controller.window
     assert window is not None
     window.activateWindow()
+    # These tests have no D-Bus session: once the background check says so, the keyring option is
+    # unavailable and Tab skips it (test_keyring_ui.py covers it with a real keyring).
+    qtbot.waitUntil(lambda: controller.keyring.backend.health is Health.UNAVAILABLE, timeout=20_000)
+    assert not window.keyring_checkbox.isEnabled()
     window.stores_list.setFocus()
 
     order = []

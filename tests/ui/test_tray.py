@@ -32,11 +32,14 @@ def test_tray_menu_actions(
 
     tray.menu.aboutToShow.emit()  # what opening the menu does: rebuilt from the current state
     keys = [a.objectName() for a in tray.menu.actions() if not a.isSeparator()]
-    assert keys == ["status", "review", "undo", "open_log", "open_agentmux", "autostart", "about", "quit"]
+    assert keys == ["status", "review", "keyring", "undo", "open_log", "open_agentmux", "autostart", "about",
+                    "quit"]
     status = tray.action("status")
     assert status is not None and status.text() == controller.status_line and not status.isEnabled()
     undo = tray.action("undo")
     assert undo is not None and not undo.isEnabled()  # nothing migrated yet
+    copy_to_keyring = tray.action("keyring")
+    assert copy_to_keyring is not None and not copy_to_keyring.isEnabled()  # no OAuth login bound yet
 
     # Review migration… opens the plan window.
     review = tray.action("review")
@@ -75,7 +78,11 @@ def test_tray_menu_actions(
         controller.migrate([sandbox.store])
     qtbot.waitUntil(lambda: not controller.runner.busy)
     assert tray.state is TrayState.DONE
+    # The rescan after the migration finds the two logins now bound: Copy to keyring… has work.
+    qtbot.waitUntil(lambda: controller.keyring_accounts == 2, timeout=20_000)
     tray.rebuild_menu()
+    copy_to_keyring = tray.action("keyring")
+    assert copy_to_keyring is not None and copy_to_keyring.isEnabled()
     undo = tray.action("undo")
     assert undo is not None and undo.isEnabled()
     undo.trigger()

@@ -22,10 +22,18 @@ from PySide6.QtWidgets import QMenu, QSystemTrayIcon, QWidget
 from agentmux_companion import __version__
 from agentmux_companion.core import store as st
 from agentmux_companion.core.errors import StoreRefused
+from agentmux_companion.core.keyring_backend import DEFAULT_TIMEOUT_S as KEYRING_TIMEOUT_S
 from agentmux_companion.core.paths import AppPaths
 from agentmux_companion.core.plan import MigrationPlan, build_plan
 from agentmux_companion.core.providers import ProviderRegistry
 from agentmux_companion.ui.icons import TrayState, app_icon
+from agentmux_companion.ui.keyring_controller import (
+    BackendHealth,
+    CopyOutcome,
+    KeyringController,
+    KeyringOverview,
+    RemoveOutcome,
+)
 from agentmux_companion.ui.messages import (
     CrashReport,
     Level,
@@ -34,7 +42,7 @@ from agentmux_companion.ui.messages import (
     message_for_error,
     message_for_result,
 )
-from agentmux_companion.ui.plan_window import PlanWindow
+from agentmux_companion.ui.plan_window import PlanWindow, escape
 from agentmux_companion.ui.tray import SEPARATOR, MenuEntry, TrayIcon, fill_menu
 from agentmux_companion.ui.workers import Job, JobFailure, JobRunner
 
@@ -45,6 +53,7 @@ if TYPE_CHECKING:  # imported where first needed: they are not on the way to the
     from agentmux_companion.core.undo import UndoResult
     from agentmux_companion.ui.autostart import Autostart
     from agentmux_companion.ui.crash_dialog import CrashDialog
+    from agentmux_companion.ui.keyring_panel import KeyringPanel
 
 log = logging.getLogger(__name__)
 
@@ -52,6 +61,10 @@ log = logging.getLogger(__name__)
 PlanBuilder = Callable[[Callable[[str], None]], MigrationPlan]
 
 _IGNORED_SUFFIXES = ("-shm", "-journal")
+
+#: How long after the window is up (and the first scan is done) the keyring check starts: the
+#: check loads ``keyring`` and talks to D-Bus, work that has no place on the way to the window.
+KEYRING_CHECK_DELAY_MS = 300
 
 
 @dataclass
@@ -66,6 +79,7 @@ class ControllerOptions:
         debounce_ms: how long file changes settle before a rescan.
         first_launch_window: open the plan window by itself on the first launch with work to do.
         extra_watch_paths: more paths whose changes trigger a rescan.
+        keyring_timeout_s: the bound on each keyring call (a locked keyring can block forever).
     """
 
     demo_dir: Path | None = None
@@ -75,12 +89,17 @@ class ControllerOptions:
     debounce_ms: int = 400
     first_launch_window: bool = True
     extra_watch_paths: list[Path] = field(default_factory=list)
+    keyring_timeout_s: float = KEYRING_TIMEOUT_S
 
 
 @dataclass(frozen=True)
 class ScanOutcome:
+    """A scan's plan, the stores with an undoable run, and how many logins the keyring panel
+    would list (OAuth accounts bound in the target stores plus recorded keyring copies)."""
+
     plan: MigrationPlan
     undoable: frozenset[Path]
+    keyring_accounts: int = 0
 
 
 @dataclass(frozen=True)
@@ -97,6 +116,7 @@ class Controller(QObject):
         scan_finished(object): a scan produced this MigrationPlan.
         migrate_finished(object): a migration produced these StoreResults (a tuple).
         undo_finished(object): an undo produced these UndoResults (a tuple).
+        keyring_copy_finished(object): a keyring copy produced this CopyOutcome.
         quit_requested(): the user chose Quit, or closed the window when there is no tray.
     """
 
@@ -104,6 +124,7 @@ class Controller(QObject):
     scan_finished = Signal(object)
     migrate_finished = Signal(object)
     undo_finished = Signal(object)
+    keyring_copy_finished = Signal(object)
     quit_requested = Signal()
 
     def __init__(
@@ -138,6 +159,23 @@ class Controller(QObject):
         self._watch_signature: tuple[tuple[str, int, int], ...] = ()
         self._autostart: Autostart | None = None
         self.settings = QSettings(str(paths.config_dir / "gui.ini"), QSettings.Format.IniFormat)
+
+        self.keyring = KeyringController(paths, registry, self.funnel, self.options.keyring_timeout_s, self)
+        self.keyring.backend_checked.connect(self._on_keyring_backend_checked)
+        self.keyring.overview_changed.connect(self._on_keyring_overview_changed)
+        self.keyring.copy_finished.connect(self._on_keyring_copy_finished)
+        self.keyring.remove_finished.connect(self._on_keyring_remove_finished)
+        self.keyring.progress.connect(self._on_keyring_progress)
+        self.keyring.failed.connect(self._on_keyring_failed)
+        self.keyring_panel: KeyringPanel | None = None
+        self.keyring_accounts = 0
+        self._copy_after_migrate = False
+        self._keyring_copy_origin: str | None = None
+        # Single-shot, started only when the window is up and a plan is known: never a polling loop.
+        self.keyring_check_timer = QTimer(self)
+        self.keyring_check_timer.setSingleShot(True)
+        self.keyring_check_timer.setInterval(KEYRING_CHECK_DELAY_MS)
+        self.keyring_check_timer.timeout.connect(self.keyring.check_backend)
 
         self.watcher = QFileSystemWatcher(self)
         self.watcher.fileChanged.connect(self._on_path_changed)
@@ -194,6 +232,7 @@ class Controller(QObject):
             window.open_backup_requested.connect(self._on_open_backup_requested)
             window.rescan_requested.connect(self.scan)
             window.closed.connect(self._on_window_closed)
+            window.show_keyring_backend(self.keyring.backend)
             self.more_menu = QMenu(window)
             self.more_menu.aboutToShow.connect(self._on_more_menu_about_to_show)
             window.more_button.setMenu(self.more_menu)
@@ -214,6 +253,9 @@ class Controller(QObject):
         if QGuiApplication.platformName() != "offscreen":  # offscreen has no window stacking
             window.raise_()
             window.activateWindow()
+        if self.plan is not None:
+            # Each time the window comes up: the keyring may have been unlocked or started since.
+            self.keyring_check_timer.start()
 
     @Slot()
     def _on_window_closed(self) -> None:
@@ -226,7 +268,9 @@ class Controller(QObject):
         paths = self.watcher.files() + self.watcher.directories()
         if paths:
             self.watcher.removePaths(paths)
+        self.keyring_check_timer.stop()
         self.runner.wait_for_done()
+        self.keyring.wait_for_done()  # every keyring call is time-bounded, so this returns
         if self.tray is not None:
             self.tray.hide()
 
@@ -239,6 +283,8 @@ class Controller(QObject):
             MenuEntry("status", self.status_line),
             SEPARATOR,
             MenuEntry("review", self.tr("&Review migration…"), self.show_window),
+            MenuEntry("keyring", self.tr("&Copy to keyring…"), self.show_keyring_panel,
+                      enabled=self.keyring_accounts > 0),
             MenuEntry("undo", self.tr("&Undo last migration…"), self.confirm_undo_last,
                       enabled=bool(self.undoable) and not busy),
             SEPARATOR,
@@ -292,11 +338,16 @@ class Controller(QObject):
         text: str,
         buttons: QMessageBox.StandardButton,
         on_accept: Callable[[], None] | None = None,
+        parent: QWidget | None = None,
     ) -> QMessageBox:
-        """A non-blocking message box (the event loop keeps running; tests can answer it)."""
+        """A non-blocking message box (the event loop keeps running; tests can answer it).
+
+        Its parent is ``parent`` when that is shown, else the plan window when that is shown.
+        """
         from PySide6.QtWidgets import QMessageBox
 
-        parent: QWidget | None = self.window if self.window is not None and self.window.isVisible() else None
+        if parent is None or not parent.isVisible():
+            parent = self.window if self.window is not None and self.window.isVisible() else None
         box = QMessageBox(icon, title, text, buttons, parent)
         box.setWindowIcon(app_icon())
         box.setAccessibleName(title)
@@ -332,11 +383,16 @@ class Controller(QObject):
         builder, paths = self.plan_builder, self.paths
 
         def scan_job(progress: Callable[[str], None]) -> ScanOutcome:
+            from agentmux_companion.core.keyring_copy import bound_oauth_accounts
+            from agentmux_companion.core.keyring_ledger import all_copies, ledger_path
             from agentmux_companion.core.undo import last_undoable_run
 
             plan = builder(progress)
             undoable = frozenset(s.path for s in plan.stores if last_undoable_run(paths, s.path) is not None)
-            return ScanOutcome(plan, undoable)
+            # Read-only SQLite, no keyring: whether "Copy to keyring…" has anything to list.
+            bound = bound_oauth_accounts(_keyring_stores(plan)).accounts
+            recorded = {r.account_id for r in all_copies(ledger_path(paths))}
+            return ScanOutcome(plan, undoable, len({a.account_id for a in bound} | recorded))
 
         job = Job("scan", scan_job, self)
         job.finished.connect(self._on_scan_finished)
@@ -354,8 +410,11 @@ class Controller(QObject):
         plan = outcome.plan
         self.plan = plan
         self.undoable = outcome.undoable
+        self.keyring_accounts = outcome.keyring_accounts
         if self.window is not None:
             self.window.show_plan(plan)
+            if first and self.window.isVisible():
+                self.keyring_check_timer.start()
         state, line = self._state_for(plan)
         self._publish_state(state, line)
         self._report_refusals(plan)
@@ -469,6 +528,8 @@ class Controller(QObject):
             return
         chosen = [Path(p) for p in store_paths]
         paths, registry, timeout = self.paths, self.registry, self.options.busy_timeout_ms
+        # Read when Migrate is pressed: what the user saw checked is what happens.
+        self._copy_after_migrate = self.window is not None and self.window.wants_keyring_copy()
 
         def migrate_job(progress: Callable[[str], None]) -> MigrateOutcome:
             from agentmux_companion.core.apply import apply_plan
@@ -503,7 +564,129 @@ class Controller(QObject):
             self.tray.notify(self.tr("AgentMux Companion"), line, error=bool(failed))
         self.undoable = self.undoable | outcome.undoable
         self._rescan_pending = True
+        copy_from = [r.path for r in results if r.outcome in ("migrated", "nothing_to_do")]
+        if self._copy_after_migrate and copy_from:
+            self._copy_to_keyring(copy_from, origin="plan")
+        self._copy_after_migrate = False
         self.migrate_finished.emit(results)
+
+    # ------------------------------------------------------------------------------------------
+    # The keyring snapshot (the work runs in KeyringController's jobs)
+
+    def keyring_store_paths(self) -> list[Path]:
+        """The stores whose bindings the keyring copy reads: the migration's targets, as in the CLI."""
+        return _keyring_stores(self.plan) if self.plan is not None else []
+
+    def show_keyring_panel(self) -> None:
+        """The tray's "Copy to keyring…": the panel, with the state read afresh in the background."""
+        if self.keyring_panel is None:
+            from agentmux_companion.ui.keyring_panel import KeyringPanel
+
+            panel = KeyringPanel()
+            panel.setWindowIcon(app_icon())
+            panel.copy_requested.connect(self._on_panel_copy_requested)
+            panel.remove_requested.connect(self.confirm_remove_keyring_copies)
+            panel.refresh_requested.connect(self._on_panel_refresh_requested)
+            panel.show_backend(self.keyring.backend)
+            if self.keyring.overview is not None:
+                panel.show_overview(self.keyring.overview)
+            self.keyring_panel = panel
+        panel = self.keyring_panel
+        panel.show()
+        if QGuiApplication.platformName() != "offscreen":
+            panel.raise_()
+            panel.activateWindow()
+        self._on_panel_refresh_requested()
+
+    @Slot()
+    def _on_panel_refresh_requested(self) -> None:
+        if self.keyring_panel is not None:
+            self.keyring_panel.show_working(self.tr("Checking the keyring…"))
+        self.keyring.refresh(self.keyring_store_paths())
+
+    @Slot()
+    def _on_panel_copy_requested(self) -> None:
+        self._copy_to_keyring(self.keyring_store_paths(), origin="panel")
+
+    def _copy_to_keyring(self, store_paths: Sequence[Path], origin: str) -> None:
+        if self.keyring.busy:
+            return
+        what = self.tr("Copying the logins to the keyring…")
+        self._keyring_copy_origin = origin
+        if origin == "plan" and self.window is not None:
+            self.window.show_keyring_copying(what)
+        if self.keyring_panel is not None:
+            self.keyring_panel.show_working(what)
+        self.keyring.copy(store_paths, origin)
+
+    def confirm_remove_keyring_copies(self) -> None:
+        """Ask first, then delete exactly the copies the companion made."""
+        from PySide6.QtWidgets import QMessageBox
+
+        self._open_dialog(
+            QMessageBox.Icon.Question, self.tr("Remove keyring copies"),
+            self.tr("Delete the keyring copies the companion made? Only entries still holding the companion's "
+                    "copy are deleted. AgentMux keeps using the CLIs' own folders, so your logins keep working."),
+            QMessageBox.StandardButton.Yes | QMessageBox.StandardButton.No,
+            on_accept=self._remove_keyring_copies, parent=self.keyring_panel,
+        )
+
+    def _remove_keyring_copies(self) -> None:
+        if self.keyring.busy:
+            return
+        if self.keyring_panel is not None:
+            self.keyring_panel.show_working(self.tr("Removing the keyring copies…"))
+        self.keyring.remove(self.keyring_store_paths())
+
+    @Slot(object)
+    def _on_keyring_backend_checked(self, backend: BackendHealth) -> None:
+        if self.window is not None:
+            self.window.show_keyring_backend(backend)
+        if self.keyring_panel is not None:
+            self.keyring_panel.show_backend(backend)
+
+    @Slot(object)
+    def _on_keyring_overview_changed(self, overview: KeyringOverview) -> None:
+        self.keyring_accounts = len(overview.rows)
+        if self.keyring_panel is not None:
+            self.keyring_panel.show_overview(overview)
+            if not self.keyring.runner.busy:
+                self.keyring_panel.show_idle()
+
+    @Slot(str)
+    def _on_keyring_progress(self, text: str) -> None:
+        if self.keyring_panel is not None:
+            self.keyring_panel.show_progress(text)
+
+    @Slot(object)
+    def _on_keyring_copy_finished(self, outcome: CopyOutcome) -> None:
+        from agentmux_companion.ui.keyring_words import copy_result_html
+
+        html = copy_result_html(outcome.report, self.registry)
+        if outcome.origin == "plan" and self.window is not None:
+            self.window.show_keyring_result(html)
+        if self.keyring_panel is not None:
+            self.keyring_panel.show_result(html)
+        self._keyring_copy_origin = None
+        self.keyring_copy_finished.emit(outcome)
+
+    @Slot(object)
+    def _on_keyring_remove_finished(self, outcome: RemoveOutcome) -> None:
+        if self.keyring_panel is not None:
+            removed = sum(c.entries_deleted for c in outcome.report.copies)
+            self.keyring_panel.show_result(self.tr("Removed {0} keyring entr(y/ies) made by the companion.").format(
+                removed))
+
+    @Slot(object)
+    def _on_keyring_failed(self, _failure: JobFailure) -> None:
+        # The funnel has shown the message already; the views stop saying "working".
+        if self._keyring_copy_origin == "plan" and self.window is not None:
+            message = self.funnel.last_message
+            reason = escape(message.text) if message is not None else ""
+            self.window.show_keyring_result(self.tr("<b>Not copied to the keyring.</b> {0}").format(reason))
+        self._keyring_copy_origin = None
+        if self.keyring_panel is not None:
+            self.keyring_panel.show_idle()
 
     def confirm_undo_last(self) -> None:
         """The tray's "Undo last migration…": ask first, then undo every store that has a run."""
@@ -602,6 +785,12 @@ class Controller(QObject):
 
     @Slot(object)
     def _on_message_posted(self, message: UserMessage) -> None:
+        if self.keyring_panel is not None and self.keyring_panel.isVisible():
+            # The panel is where the user is working on the keyring: say it there.
+            self.keyring_panel.show_message(message)
+            if self.window is not None and self.window.isVisible():
+                self.window.show_message(message)
+            return
         if self.window is not None and (self.window.isVisible() or self.tray is None):
             self.window.show_message(message)
             return
@@ -627,6 +816,10 @@ class Controller(QObject):
             if store_plan is not None:
                 return store_plan.location.label
         return str(path)
+
+
+def _keyring_stores(plan: MigrationPlan) -> list[Path]:
+    return [s.path for s in plan.stores if s.location.default_target]
 
 
 def _open_path(path: Path) -> None:

@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING
 from PySide6.QtCore import QCoreApplication, Qt, Signal, Slot
 from PySide6.QtWidgets import (
     QAbstractItemView,
+    QCheckBox,
     QDialog,
     QDialogButtonBox,
     QFormLayout,
@@ -35,6 +36,8 @@ from PySide6.QtWidgets import (
 )
 
 from agentmux_companion.core.plan import Action, BundleAction, MigrationPlan, ProviderPlan, StorePlan
+from agentmux_companion.ui.keyring_controller import CHECKING, BackendHealth, Health
+from agentmux_companion.ui.keyring_words import health_words, reason_words, snapshot_words
 from agentmux_companion.ui.messages import Level, UserMessage
 
 if TYPE_CHECKING:
@@ -81,19 +84,36 @@ def era_words(store_plan: StorePlan) -> str:
     return QCoreApplication.translate("PlanWindow", "era: {0}").format(store_plan.era.value)
 
 
-class StatusBadge(QLabel):
-    """A login status as colour plus text (the text carries the meaning; colour only helps)."""
+class Badge(QLabel):
+    """A state as colour plus text (the text carries the meaning; colour only helps)."""
 
-    def __init__(self, status: str, parent: QWidget | None = None) -> None:
-        super().__init__(status_words(status), parent)
-        colour = BADGE_COLOURS.get(status, BADGE_COLOURS["unknown"])
+    def __init__(self, text: str, colour: str, accessible_name: str, parent: QWidget | None = None) -> None:
+        super().__init__(text, parent)
         self.setAlignment(Qt.AlignmentFlag.AlignCenter)
         self.setStyleSheet(
             f"QLabel {{ background-color: {colour}; color: #ffffff; border-radius: 8px;"
             " padding: 2px 8px; font-weight: 600; margin: 3px 6px; }"
         )
-        self.setAccessibleName(QCoreApplication.translate("PlanWindow", "Login status: {0}").format(self.text()))
+        self.setAccessibleName(accessible_name)
         self.setSizePolicy(QSizePolicy.Policy.Maximum, QSizePolicy.Policy.Maximum)
+
+
+class StatusBadge(Badge):
+    """A login status as a badge."""
+
+    def __init__(self, status: str, parent: QWidget | None = None) -> None:
+        words = status_words(status)
+        super().__init__(words, BADGE_COLOURS.get(status, BADGE_COLOURS["unknown"]),
+                         QCoreApplication.translate("PlanWindow", "Login status: {0}").format(words), parent)
+
+
+def badge_cell(badge: QLabel) -> QWidget:
+    """A table cell widget holding ``badge`` centred (the cell's item keeps the text for screen readers)."""
+    holder = QWidget()
+    holder_layout = QHBoxLayout(holder)
+    holder_layout.setContentsMargins(0, 0, 0, 0)
+    holder_layout.addWidget(badge, 0, Qt.AlignmentFlag.AlignCenter)
+    return holder
 
 
 class MessageBanner(QFrame):
@@ -128,7 +148,7 @@ class MessageBanner(QFrame):
             Level.ERROR: QStyle.StandardPixmap.SP_MessageBoxCritical,
         }[message.level]
         self.icon.setPixmap(self.style().standardIcon(pixmap).pixmap(32, 32))
-        self.title.setText(f"<b>{_escape(message.title)}</b>")
+        self.title.setText(f"<b>{escape(message.title)}</b>")
         self.text.setText(message.text)
         self.setAccessibleDescription(f"{message.title}. {message.text}")
         self.show()
@@ -229,6 +249,30 @@ class PlanWindow(QDialog):
         self.notes_label.setAccessibleName(self.tr("Notes"))
         self.notes_label.setEnabled(False)  # drawn in the palette's secondary text colour
 
+        # The keyring snapshot: explicit and off by default. The backend's health arrives from a
+        # background check after the window is up (detection talks to D-Bus and may be slow).
+        self.keyring_checkbox = QCheckBox(self.tr("Also copy the logins into the OS &keyring (snapshot)"))
+        self.keyring_checkbox.setAccessibleName(self.tr("Also copy the logins into the OS keyring"))
+        self.keyring_checkbox.setAccessibleDescription(snapshot_words())
+        self.keyring_checkbox.setToolTip(snapshot_words())
+        self.keyring_status = QLabel()
+        self.keyring_status.setWordWrap(True)
+        self.keyring_status.setAccessibleName(self.tr("Keyring backend"))
+        self.keyring_note = QLabel()
+        self.keyring_note.setWordWrap(True)
+        self.keyring_note.setAccessibleName(self.tr("Keyring backend health"))
+        self.keyring_note.setEnabled(False)  # secondary text, like the notes
+        keyring_layout = QVBoxLayout()
+        keyring_layout.setSpacing(2)
+        keyring_layout.addWidget(self.keyring_checkbox)
+        keyring_details = QVBoxLayout()
+        keyring_details.setContentsMargins(24, 0, 0, 0)  # under the check box's text
+        keyring_details.addWidget(self.keyring_status)
+        keyring_details.addWidget(self.keyring_note)
+        keyring_layout.addLayout(keyring_details)
+        self.keyring_backend: BackendHealth = CHECKING
+        self.show_keyring_backend(CHECKING)
+
         self.progress_bar = QProgressBar()
         self.progress_bar.setRange(0, 0)
         self.progress_bar.setAccessibleName(self.tr("Progress"))
@@ -246,6 +290,11 @@ class PlanWindow(QDialog):
         self.result_label.setWordWrap(True)
         self.result_label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
         self.result_label.setAccessibleName(self.tr("Migration result"))
+        self.keyring_result_label = QLabel()
+        self.keyring_result_label.setWordWrap(True)
+        self.keyring_result_label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        self.keyring_result_label.setAccessibleName(self.tr("Keyring copy result"))
+        self.keyring_result_label.hide()
         self.open_backup_button = QPushButton(self.tr("Open &backup folder"))
         self.open_backup_button.setAccessibleName(self.tr("Open backup folder"))
         self.undo_button = QPushButton(self.tr("&Undo this migration"))
@@ -258,6 +307,7 @@ class PlanWindow(QDialog):
         result_buttons.addStretch(1)
         result_layout = QVBoxLayout(self.result_box)
         result_layout.addWidget(self.result_label)
+        result_layout.addWidget(self.keyring_result_label)
         result_layout.addLayout(result_buttons)
         self.result_box.hide()
 
@@ -291,13 +341,15 @@ class PlanWindow(QDialog):
         layout.addLayout(summary)
         layout.addWidget(self.running_warning)
         layout.addWidget(self.notes_label)
+        layout.addLayout(keyring_layout)
         layout.addWidget(self.progress_box)
         layout.addWidget(self.result_box)
         layout.addWidget(self.buttons)
 
         # Keyboard order follows reading order; Enter migrates (default button), Esc closes.
         QWidget.setTabOrder(self.stores_list, self.providers_table)
-        QWidget.setTabOrder(self.providers_table, self.open_backup_button)
+        QWidget.setTabOrder(self.providers_table, self.keyring_checkbox)
+        QWidget.setTabOrder(self.keyring_checkbox, self.open_backup_button)
         QWidget.setTabOrder(self.open_backup_button, self.undo_button)
         QWidget.setTabOrder(self.undo_button, self.migrate_button)
         QWidget.setTabOrder(self.migrate_button, self.rescan_button)
@@ -316,7 +368,7 @@ class PlanWindow(QDialog):
         self.setWindowTitle(self.tr("AgentMux Companion (demo)"))
         self.demo_label.setText(self.tr(
             "<b>Demo:</b> this is a sandbox in {0} with made-up logins and a sample AgentMux store. "
-            "Your real files are not touched.").format(_escape(sandbox_dir)))
+            "Your real files are not touched.").format(escape(sandbox_dir)))
         self.demo_label.show()
 
     def show_scanning(self) -> None:
@@ -386,25 +438,52 @@ class PlanWindow(QDialog):
                 lines.append(self.tr(
                     "<b>{0}: migrated.</b> {1} provider(s) added to the Default bundle, {2} already set "
                     "up, {3} without a login; Default bundle {4}; {5} agent row(s) back-filled.").format(
-                    _escape(name), s.providers_seeded, s.providers_skipped_existing,
+                    escape(name), s.providers_seeded, s.providers_skipped_existing,
                     s.providers_skipped_no_ambient,
                     self.tr("created") if s.default_bundle_created else self.tr("kept"),
                     s.instances_backfilled))
-                lines.append(self.tr("Backup: {0}").format(_escape(result.backup)))
+                lines.append(self.tr("Backup: {0}").format(escape(result.backup)))
             elif result.outcome == "nothing_to_do":
-                lines.append(self.tr("<b>{0}:</b> nothing to do.").format(_escape(name)))
+                lines.append(self.tr("<b>{0}:</b> nothing to do.").format(escape(name)))
             else:
                 lines.append(self.tr("<b>{0}: not migrated.</b> {1}").format(
-                    _escape(name), _escape(result.message)))
-            lines.extend(_escape(self.tr("warning: {0}").format(w)) for w in result.warnings)
+                    escape(name), escape(result.message)))
+            lines.extend(escape(self.tr("warning: {0}").format(w)) for w in result.warnings)
         if any(r.outcome == "migrated" for r in results):
             lines.append(self.tr("If AgentMux is running, restart it so it picks up the Default bundle."))
         self.result_label.setText("<br>".join(lines))
+        self.keyring_result_label.hide()
         self.open_backup_button.setEnabled(any(r.backup for r in results))
         self.undo_button.setEnabled(bool(undoable_paths & {r.path for r in results}))
         self.result_box.show()
         if self.undo_button.isEnabled():
             self.undo_button.setFocus()
+
+    def show_keyring_backend(self, backend: BackendHealth) -> None:
+        """The keyring in use and its health; the option is offered only for a secure one."""
+        self.keyring_backend = backend
+        self.keyring_status.setText(health_words(backend))
+        reason = reason_words(backend)
+        self.keyring_note.setText(reason)
+        self.keyring_note.setVisible(bool(reason))
+        unusable = backend.health in (Health.INSECURE, Health.UNAVAILABLE)
+        if unusable:
+            self.keyring_checkbox.setChecked(False)
+        self.keyring_checkbox.setEnabled(not unusable)
+
+    def wants_keyring_copy(self) -> bool:
+        """Whether the user asked for the keyring snapshot after the migration."""
+        return self.keyring_checkbox.isEnabled() and self.keyring_checkbox.isChecked()
+
+    def show_keyring_copying(self, text: str) -> None:
+        self.keyring_result_label.setText(text)
+        self.keyring_result_label.show()
+        self.result_box.show()
+
+    def show_keyring_result(self, html: str) -> None:
+        self.keyring_result_label.setText(html)
+        self.keyring_result_label.show()
+        self.result_box.show()
 
     def show_undone(self, text: str) -> None:
         self.result_label.setText(text)
@@ -497,7 +576,7 @@ class PlanWindow(QDialog):
             self._add_provider_row(line)
         table.resizeRowsToContents()
         if store_plan.refused:
-            self.refused_label.setText(self.tr("<b>Cannot be migrated:</b> {0}").format(_escape(store_plan.refused)))
+            self.refused_label.setText(self.tr("<b>Cannot be migrated:</b> {0}").format(escape(store_plan.refused)))
             self.refused_label.show()
         else:
             self.refused_label.hide()
@@ -543,11 +622,7 @@ class PlanWindow(QDialog):
         badge_item = table.item(row, 1)
         badge_item.setData(Qt.ItemDataRole.AccessibleTextRole, cells[1])
         badge_item.setText("")
-        holder = QWidget()
-        holder_layout = QHBoxLayout(holder)
-        holder_layout.setContentsMargins(0, 0, 0, 0)
-        holder_layout.addWidget(StatusBadge(status), 0, Qt.AlignmentFlag.AlignCenter)
-        table.setCellWidget(row, 1, holder)
+        table.setCellWidget(row, 1, badge_cell(StatusBadge(status)))
 
     def _home_relative(self, text: str) -> str:
         """Paths under the scanned home shown as ``~/...``: shorter, and the same for everyone."""
@@ -595,5 +670,5 @@ class PlanWindow(QDialog):
                 return
 
 
-def _escape(text: str) -> str:
+def escape(text: str) -> str:
     return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")

@@ -1,0 +1,459 @@
+"""The keyring snapshot in the GUI: backend health, copy, status and remove, all off the GUI thread.
+
+Every keyring call can block (D-Bus, a locked keyring waiting for a prompt), so each one runs in
+a :class:`~.workers.Job` on a runner of its own: one thread, so keyring calls queue behind each
+other instead of piling up on a stuck daemon, and separate from the migration's runner, so a slow
+keyring never makes the tray say "working" or holds back a scan. The core functions bound every
+call with the adapter's timeout; their typed errors reach the user through the message funnel.
+
+What this module hands to views is plain, immutable data (:class:`BackendHealth`,
+:class:`KeyringOverview`, the core's ``CopyReport``); the views choose the words.
+
+``keyring`` itself is imported only inside the jobs (the core imports it where it is used), never
+on the way to the first window; importing the core's keyring modules is free.
+"""
+
+from __future__ import annotations
+
+import enum
+import logging
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from PySide6.QtCore import QCoreApplication, QObject, Signal, Slot
+
+from agentmux_companion.core.errors import KeyringUnavailable
+from agentmux_companion.core.keyring_backend import SERVICE
+from agentmux_companion.core.keyring_copy import CopyStatus, Freshness, InKeyring, Outcome, Removal
+from agentmux_companion.core.providers import ProviderRegistry
+from agentmux_companion.ui.messages import Level, MessageFunnel, UserMessage
+from agentmux_companion.ui.workers import Job, JobFailure, JobRunner
+
+if TYPE_CHECKING:
+    from agentmux_companion.core.keyring_backend import BackendReport
+    from agentmux_companion.core.keyring_copy import AccountCopy, CopyReport, RemoveReport, SnapshotStatus
+    from agentmux_companion.core.paths import AppPaths
+
+log = logging.getLogger(__name__)
+
+#: keyring's "there is no keyring" backends: a report naming one of these means unavailable,
+#: not merely insecure (the reason then says why there is none: no D-Bus session, no daemon).
+_NO_BACKEND_CLASSES = ("", "keyring.backends.fail.Keyring")
+_CHAINER_CLASS = "keyring.backends.chainer.ChainerBackend"
+
+
+# --------------------------------------------------------------------------------------------
+# What the views show
+
+
+class Health(enum.StrEnum):
+    """How the keyring stands, for the option in the plan window and the keyring panel."""
+
+    CHECKING = "checking"  # not known yet: the check runs in the background
+    SECURE = "secure"  # a secure OS store; copies can be made
+    INSECURE = "insecure"  # a backend exists but is not a secure OS store; the companion refuses it
+    UNAVAILABLE = "unavailable"  # no keyring can be reached (no D-Bus session, no daemon, timeout)
+
+
+@dataclass(frozen=True)
+class BackendHealth:
+    """The keyring backend in use, in the form the views show it.
+
+    Attributes:
+        health: secure, insecure, unavailable or still checking.
+        name: keyring's name for the backend ('' when there is none).
+        reason: what the store is, or why it cannot be used (the core's words, no secret).
+    """
+
+    health: Health
+    name: str = ""
+    reason: str = ""
+
+    @property
+    def usable(self) -> bool:
+        return self.health is Health.SECURE
+
+
+CHECKING = BackendHealth(Health.CHECKING)
+
+
+def health_of(report: BackendReport) -> BackendHealth:
+    """The core's :class:`BackendReport` as what the user needs to know about it."""
+    if report.secure:
+        return BackendHealth(Health.SECURE, report.name, report.reason)
+    missing = report.class_path in _NO_BACKEND_CLASSES or (
+        report.class_path == _CHAINER_CLASS and not report.chained)
+    return BackendHealth(Health.UNAVAILABLE if missing else Health.INSECURE, "" if missing else report.name,
+                         report.reason)
+
+
+class CopyState(enum.StrEnum):
+    """One account's keyring copy, as the panel lists it."""
+
+    NOT_COPIED = "not_copied"
+    CURRENT = "current"
+    STALE = "stale"  # the CLI refreshed its token since the copy
+    INCOMPLETE = "incomplete"  # interrupted before it was verified
+    CONFLICT = "conflict"  # something the companion did not write holds the entry
+    SOURCE_GONE = "source_gone"  # the CLI's credentials file is missing now
+    TOO_LARGE = "too_large"  # the last copy attempt found the login too large for the keyring
+
+
+@dataclass(frozen=True)
+class AccountRow:
+    """One line of the keyring panel; holds no secret (the fingerprint is masked).
+
+    Attributes:
+        provider: the provider's display name.
+        keyring_entry: where the copy lives, ``agentmux/acct:<account id>``.
+        fingerprint: the masked fingerprint of the copy (or of the file when nothing is copied).
+        state: the copy's state.
+        copied_at_ms: when the copy was made, or None.
+        bound: whether a store still binds the account (False: only the copy is left).
+        in_keyring_missing: the copy was recorded, but the keyring no longer holds it.
+        note: the core's explanation for a conflict or an uncopyable login, else ''.
+    """
+
+    provider: str
+    keyring_entry: str
+    fingerprint: str
+    state: CopyState
+    copied_at_ms: int | None
+    bound: bool
+    in_keyring_missing: bool = False
+    note: str = ""
+
+
+@dataclass(frozen=True)
+class KeyringOverview:
+    """Everything the keyring panel shows, gathered by one job.
+
+    Attributes:
+        backend: the keyring in use and its health.
+        rows: bound accounts first (store order), then copies of accounts no longer bound.
+        keyring_error: why the keyring could not be asked about the copies, or None.
+    """
+
+    backend: BackendHealth
+    rows: tuple[AccountRow, ...]
+    keyring_error: str | None = None
+
+    @property
+    def bound_count(self) -> int:
+        return sum(1 for r in self.rows if r.bound)
+
+    @property
+    def recorded_count(self) -> int:
+        return sum(1 for r in self.rows if r.copied_at_ms is not None)
+
+
+@dataclass(frozen=True)
+class CopyOutcome:
+    """A copy's report and the overview read right after it (the panel shows both)."""
+
+    report: CopyReport
+    overview: KeyringOverview
+    origin: str
+
+
+@dataclass(frozen=True)
+class RemoveOutcome:
+    report: RemoveReport
+    overview: KeyringOverview
+
+
+def build_rows(
+    registry: ProviderRegistry,
+    bound: Sequence[tuple[str, str, str, str]],
+    status: SnapshotStatus,
+    last_copies: Mapping[str, AccountCopy],
+) -> tuple[AccountRow, ...]:
+    """Join the bound accounts, the recorded copies and the last copy attempt into panel rows.
+
+    Args:
+        registry: for the providers' display names.
+        bound: (provider id, account id, keyring account, current fingerprint) per bound account.
+        status: the copy ledger compared with the files and the keyring now.
+        last_copies: this session's last copy attempt per account id (conflicts and logins too
+            large for the keyring are not recorded in the ledger, only reported by the attempt).
+    """
+    def name(provider_id: str) -> str:
+        provider = registry.get(provider_id)
+        return provider.display_name if provider is not None else provider_id
+
+    by_account = {c.record.account_id: c for c in status.copies}
+    rows: list[AccountRow] = []
+    for provider_id, account_id, account, current in bound:
+        copy = by_account.pop(account_id, None)
+        entry = f"{SERVICE}/{account}"
+        attempt = last_copies.get(account_id)
+        if copy is None:
+            state, note = CopyState.NOT_COPIED, ""
+            if attempt is not None and attempt.outcome is Outcome.CONFLICT:
+                state, note = CopyState.CONFLICT, attempt.message
+            elif attempt is not None and attempt.outcome is Outcome.TOO_LARGE:
+                state, note = CopyState.TOO_LARGE, attempt.message
+            elif attempt is not None and attempt.outcome is Outcome.SKIPPED:
+                note = attempt.message
+            rows.append(AccountRow(name(provider_id), entry, current or "—", state, None, True, note=note))
+            continue
+        rows.append(_recorded_row(name(copy.record.provider), entry, copy, bound=True))
+    for copy in by_account.values():  # copies whose account no store binds any more (after an undo)
+        entry = f"{copy.record.service}/{copy.record.account}"
+        rows.append(_recorded_row(name(copy.record.provider), entry, copy, bound=False))
+    return tuple(rows)
+
+
+def _recorded_row(provider: str, entry: str, copy: CopyStatus, *, bound: bool) -> AccountRow:
+    record = copy.record
+    missing = copy.in_keyring == InKeyring.MISSING
+    note = ""
+    if copy.in_keyring == InKeyring.CHANGED:
+        state = CopyState.CONFLICT
+        note = QCoreApplication.translate(
+            "KeyringPanel", "{0} now holds a value the companion did not write; it is left alone.").format(entry)
+    elif copy.freshness == Freshness.INCOMPLETE:
+        state = CopyState.INCOMPLETE
+    elif missing:
+        state = CopyState.NOT_COPIED
+    elif copy.freshness == Freshness.STALE:
+        state = CopyState.STALE
+    elif copy.freshness == Freshness.SOURCE_GONE:
+        state = CopyState.SOURCE_GONE
+    else:
+        state = CopyState.CURRENT
+    if copy.in_keyring == InKeyring.OTHER_BACKEND:
+        note = QCoreApplication.translate(
+            "KeyringPanel", "Copied into {0}, which is not the keyring in use now.").format(record.backend_name)
+    return AccountRow(provider, entry, record.fingerprint, state, record.copied_at_ms, bound,
+                      in_keyring_missing=missing, note=note)
+
+
+# --------------------------------------------------------------------------------------------
+# The controller
+
+
+class KeyringController(QObject):
+    """Runs the keyring snapshot's work for the GUI and reports the results.
+
+    Signals:
+        backend_checked(object): a :class:`BackendHealth` (also sent as CHECKING when a check starts).
+        overview_changed(object): a :class:`KeyringOverview`.
+        copy_finished(object): a :class:`CopyOutcome`.
+        remove_finished(object): a :class:`RemoveOutcome`.
+        progress(str): a step of the running job, in words.
+        busy_changed(bool): whether keyring work is running.
+        failed(object): a job failed; the :class:`~.workers.JobFailure` (already sent to the funnel).
+    """
+
+    backend_checked = Signal(object)
+    overview_changed = Signal(object)
+    copy_finished = Signal(object)
+    remove_finished = Signal(object)
+    progress = Signal(str)
+    busy_changed = Signal(bool)
+    failed = Signal(object)
+
+    def __init__(
+        self,
+        paths: AppPaths,
+        registry: ProviderRegistry,
+        funnel: MessageFunnel,
+        timeout_s: float,
+        parent: QObject | None = None,
+    ) -> None:
+        super().__init__(parent)
+        self.paths = paths
+        self.registry = registry
+        self.funnel = funnel
+        self.timeout_s = timeout_s
+        # One thread: keyring calls wait for each other rather than stack up on a stuck daemon.
+        self.runner = JobRunner(self, max_threads=1)
+        self.runner.busy_changed.connect(self.busy_changed)
+        self.backend: BackendHealth = CHECKING
+        self.overview: KeyringOverview | None = None
+        self._last_copies: dict[str, AccountCopy] = {}
+        self._checks_running = 0
+
+    @property
+    def busy(self) -> bool:
+        """Whether a copy or a removal is under way (a background health check does not count)."""
+        return any(name in ("keyring-copy", "keyring-remove") for name in self.runner.active_names())
+
+    def wait_for_done(self, msecs: int = -1) -> bool:
+        """Block until the keyring jobs return (each keyring call is time-bounded, so they do)."""
+        return self.runner.wait_for_done(msecs)
+
+    # ------------------------------------------------------------------------------------------
+    # Jobs
+
+    def check_backend(self) -> None:
+        """Find the backend in use and its health (detection talks to D-Bus: a job)."""
+        if self._checks_running:
+            return
+        timeout = self.timeout_s
+
+        def check_job(_progress: Callable[[str], None]) -> BackendHealth:
+            from agentmux_companion.core.keyring_backend import backend_report
+
+            return health_of(backend_report(timeout_s=timeout))
+
+        self._checks_running += 1
+        self.backend_checked.emit(CHECKING if self.backend.health is Health.CHECKING else self.backend)
+        job = Job("keyring-backend", check_job, self)
+        job.finished.connect(self._on_backend_checked)
+        job.failed.connect(self._on_job_failed)
+        job.done.connect(self._on_check_done)
+        self.runner.start(job)
+
+    def refresh(self, store_paths: Sequence[Path]) -> None:
+        """Gather the panel's overview: backend, bound accounts, recorded copies and their state."""
+        make_overview = self._overview_function(store_paths)
+        job = Job("keyring-status", lambda progress: make_overview(progress), self)
+        job.progress.connect(self.progress)
+        job.finished.connect(self._on_overview)
+        job.failed.connect(self._on_job_failed)
+        self.runner.start(job)
+
+    def copy(self, store_paths: Sequence[Path], origin: str = "panel") -> None:
+        """Copy the bound OAuth logins of ``store_paths`` into the keyring, then read the overview.
+
+        Args:
+            origin: who asked ("plan" after a migration, "panel" from the keyring panel); passed
+                back in the :class:`CopyOutcome` so the right view shows the result.
+        """
+        if self.busy:
+            return
+        paths, timeout, stores = self.paths, self.timeout_s, list(store_paths)
+        make_overview = self._overview_function(stores)
+
+        def copy_job(progress: Callable[[str], None]) -> CopyOutcome:
+            from agentmux_companion.core.keyring_copy import copy_bound_accounts
+
+            progress(QCoreApplication.translate("KeyringPanel", "Opening the keyring…"))
+            report = copy_bound_accounts(paths, stores, timeout_s=timeout, progress=progress)
+            attempts = {c.account.account_id: c for c in report.copies}
+            return CopyOutcome(report, make_overview(progress, attempts), origin)
+
+        job = Job("keyring-copy", copy_job, self)
+        job.progress.connect(self.progress)
+        job.finished.connect(self._on_copy_finished)
+        job.failed.connect(self._on_job_failed)
+        self.runner.start(job)
+
+    def remove(self, store_paths: Sequence[Path]) -> None:
+        """Delete exactly the recorded copies from the keyring, then read the overview."""
+        if self.busy:
+            return
+        paths, timeout = self.paths, self.timeout_s
+        make_overview = self._overview_function(store_paths)
+
+        def remove_job(progress: Callable[[str], None]) -> RemoveOutcome:
+            from agentmux_companion.core.keyring_copy import remove_copies
+
+            progress(QCoreApplication.translate("KeyringPanel", "Opening the keyring…"))
+            report = remove_copies(paths, timeout_s=timeout, progress=progress)
+            return RemoveOutcome(report, make_overview(progress))
+
+        job = Job("keyring-remove", remove_job, self)
+        job.progress.connect(self.progress)
+        job.finished.connect(self._on_remove_finished)
+        job.failed.connect(self._on_job_failed)
+        self.runner.start(job)
+
+    def _overview_function(
+        self, store_paths: Sequence[Path]
+    ) -> Callable[..., KeyringOverview]:
+        """A function for a worker thread that reads the overview (captures no widget)."""
+        paths, registry, timeout, stores = self.paths, self.registry, self.timeout_s, list(store_paths)
+        last = dict(self._last_copies)
+
+        def make(progress: Callable[[str], None], attempts: Mapping[str, AccountCopy] | None = None) -> KeyringOverview:
+            from agentmux_companion.core.credentials import fingerprint, read_credentials_bytes
+            from agentmux_companion.core.keyring_backend import backend_report
+            from agentmux_companion.core.keyring_copy import bound_oauth_accounts, snapshot_status
+
+            progress(QCoreApplication.translate("KeyringPanel", "Checking the keyring…"))
+            backend = health_of(backend_report(timeout_s=timeout))
+            found = bound_oauth_accounts(stores)
+            bound = []
+            for account in found.accounts:
+                try:
+                    current = fingerprint(read_credentials_bytes(account.credentials_path))
+                except OSError:
+                    current = ""
+                bound.append((account.provider, account.account_id, account.keyring_account, current))
+            # Asking a keyring known to be unusable would only wait for the same failure again.
+            status = snapshot_status(paths, check_keyring=backend.usable, timeout_s=timeout)
+            merged = {**last, **(attempts or {})}
+            error = status.keyring_error
+            if error is None and not backend.usable and status.copies:
+                error = backend.reason
+            return KeyringOverview(backend, build_rows(registry, bound, status, merged), error)
+
+        return make
+
+    # ------------------------------------------------------------------------------------------
+    # Outcomes (GUI thread)
+
+    @Slot(object)
+    def _on_backend_checked(self, health: BackendHealth) -> None:
+        self._set_backend(health)
+
+    @Slot()
+    def _on_check_done(self) -> None:
+        self._checks_running = max(0, self._checks_running - 1)
+
+    def _set_backend(self, health: BackendHealth) -> None:
+        self.backend = health
+        log.info("keyring backend: %s %s (%s)", health.health.value, health.name or "-", health.reason)
+        self.backend_checked.emit(health)
+
+    @Slot(object)
+    def _on_overview(self, overview: KeyringOverview) -> None:
+        self.overview = overview
+        self._set_backend(overview.backend)
+        self.overview_changed.emit(overview)
+
+    @Slot(object)
+    def _on_copy_finished(self, outcome: CopyOutcome) -> None:
+        report = outcome.report
+        self._last_copies.update({c.account.account_id: c for c in report.copies})
+        for copy in report.copies:
+            log.info("keyring copy %s: %s", copy.account.keyring_account, copy.outcome.value)
+        self._on_overview(outcome.overview)
+        problems = [c for c in report.copies if not c.ok]
+        if not report.copies:
+            self.funnel.post(UserMessage(Level.INFO, QCoreApplication.translate(
+                "KeyringPanel", "Nothing to copy to the keyring"), QCoreApplication.translate(
+                "KeyringPanel", "No AgentMux store binds a CLI login yet. Migrate first, then copy.")))
+        elif problems:
+            lines = [f"{_provider_name(self.registry, c.account.provider)}: {c.message}" for c in problems]
+            self.funnel.post(UserMessage(Level.WARNING, QCoreApplication.translate(
+                "KeyringPanel", "Some logins were not copied to the keyring"), "\n".join(lines)))
+        self.copy_finished.emit(outcome)
+
+    @Slot(object)
+    def _on_remove_finished(self, outcome: RemoveOutcome) -> None:
+        self._last_copies.clear()
+        self._on_overview(outcome.overview)
+        left = [c for c in outcome.report.copies if c.outcome not in (Removal.REMOVED, Removal.ALREADY_GONE)]
+        if left:
+            lines = [f"{_provider_name(self.registry, c.record.provider)}: {c.message}" for c in left]
+            self.funnel.post(UserMessage(Level.WARNING, QCoreApplication.translate(
+                "KeyringPanel", "Some keyring entries were left in place"), "\n".join(lines)))
+        self.remove_finished.emit(outcome)
+
+    @Slot(object)
+    def _on_job_failed(self, failure: JobFailure) -> None:
+        if isinstance(failure.error, KeyringUnavailable) and self.backend.health is Health.CHECKING:
+            self._set_backend(BackendHealth(Health.UNAVAILABLE, "", failure.error.message))
+        self.funnel.error(failure.error, failure.details)
+        self.failed.emit(failure)
+
+
+def _provider_name(registry: ProviderRegistry, provider_id: str) -> str:
+    provider = registry.get(provider_id)
+    return provider.display_name if provider is not None else provider_id
