@@ -144,8 +144,9 @@ def _plan_without_display(launch: Launch) -> int:
     return EXIT_OK
 
 
-def _install_sigint(app: Any) -> Any:
-    """Let Ctrl+C in the terminal quit, without a polling timer.
+def _install_quit_signals(app: Any) -> Any:
+    """Let Ctrl+C in the terminal (SIGINT) and a session logout (SIGTERM) quit cleanly, without a
+    polling timer, so the demo sandbox and the single-instance socket are cleaned up.
 
     Python runs signal handlers only when the interpreter gets control; a socket pair wakes the Qt
     event loop through a QSocketNotifier when a signal arrives.
@@ -156,7 +157,8 @@ def _install_sigint(app: Any) -> Any:
     reader.setblocking(False)
     writer.setblocking(False)
     signal.set_wakeup_fd(writer.fileno())
-    signal.signal(signal.SIGINT, lambda *_: app.quit())
+    for quit_signal in (signal.SIGINT, signal.SIGTERM):
+        signal.signal(quit_signal, lambda *_: app.quit())
     notifier = QSocketNotifier(reader.fileno(), QSocketNotifier.Type.Read, app)
 
     def drain() -> None:
@@ -231,7 +233,7 @@ def _run_gui(launch: Launch) -> int:
         funnel.crash(f"{kind.__name__}: {error}", "".join(traceback.format_exception(kind, error, tb)))
 
     sys.excepthook = excepthook
-    keep_alive = _install_sigint(app) if sys.platform != "win32" else None
+    keep_alive = _install_quit_signals(app) if sys.platform != "win32" else None
 
     instance = None
     if not args.smoke:

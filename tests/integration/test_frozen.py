@@ -232,9 +232,10 @@ def wait_for(condition: Any, what: str, timeout: float = RUN_TIMEOUT_S) -> None:
         time.sleep(0.1)
 
 
-@pytest.mark.skipif(sys.platform == "win32", reason="SIGINT and Unix sockets")
+@pytest.mark.skipif(sys.platform == "win32", reason="POSIX signals and Unix sockets")
+@pytest.mark.parametrize("quit_signal", [signal.SIGINT, signal.SIGTERM], ids=["ctrl-c", "logout"])
 def test_running_gui_quits_cleanly_when_asked(frozen_build: FrozenBuild, frozen_env: dict[str, str],
-                                              tmp_path: Path) -> None:
+                                              tmp_path: Path, quit_signal: signal.Signals) -> None:
     tmpdir = Path(frozen_env["TMPDIR"])
     output = (tmp_path / "gui.out").open("w")
     gui = subprocess.Popen([str(frozen_build.gui), "--demo"], env=frozen_env, stdout=output, stderr=subprocess.STDOUT)
@@ -251,7 +252,7 @@ def test_running_gui_quits_cleanly_when_asked(frozen_build: FrozenBuild, frozen_
                        for log in tmpdir.rglob("*.log"))
 
         wait_for(logged_activation, "the running instance to answer the second launch")
-        gui.send_signal(signal.SIGINT)
+        gui.send_signal(quit_signal)
         assert gui.wait(timeout=RUN_TIMEOUT_S) == 0, (tmp_path / "gui.out").read_text()
     finally:
         if gui.poll() is None:
