@@ -6,11 +6,15 @@ offscreen), or by hand to refresh ``docs/screenshots``::
     python -m tests.ui.screenshot_scenario OUT_DIR X,Y,W,H
 
 where X,Y,W,H is the tray host's panel on the screen. Writes ``tray-light.png``,
-``tray-dark.png``, ``plan-light.png`` and ``plan-dark.png`` and prints their names.
+``tray-dark.png``, ``plan-light.png``, ``plan-dark.png``, ``keyring-light.png`` and
+``keyring-dark.png`` (the keyring panel after a migration with the keyring option checked) and
+prints their names. A private gnome-keyring (``tests/helpers/secret_service.py``) is the session's
+keyring, so the pictures show a real, secure backend whatever machine makes them.
 """
 
 from __future__ import annotations
 
+import os
 import sys
 import tempfile
 import time
@@ -26,8 +30,11 @@ from agentmux_companion.core.plan import now_ms
 from agentmux_companion.core.providers import load_registry
 from agentmux_companion.core.sandbox import build_demo_sandbox
 from agentmux_companion.ui.controller import Controller, ControllerOptions
+from agentmux_companion.ui.keyring_controller import Health
+from tests.helpers.secret_service import start_secret_service
 
-PLAN_SIZE = (960, 700)
+PLAN_SIZE = (960, 760)
+KEYRING_SIZE = (900, 460)
 TRAY_SHOT = (380, 300)  # the top-right corner: the tray panel and its open menu
 
 
@@ -79,52 +86,87 @@ def main(argv: list[str]) -> int:
     _pump(app, QSystemTrayIcon.isSystemTrayAvailable, "a system tray appearing")
 
     with tempfile.TemporaryDirectory(prefix="agentmux-companion-shots-") as tmp:
-        sandbox = build_demo_sandbox(Path(tmp) / "demo", now_ms())
-        paths = AppPaths.resolve(home=sandbox.home, agentmux_root=sandbox.agentmux_root,
-                                 env={COMPANION_DIR_ENV: str(sandbox.companion_dir)})
-        options = ControllerOptions(use_tray=True, first_launch_window=False, demo_dir=sandbox.root)
-        controller = Controller(paths, load_registry(), options)
-        scanned: list[object] = []
-        controller.scan_finished.connect(scanned.append)
-        controller.start()
-        _pump(app, lambda: bool(scanned), "the first scan")
-        assert controller.tray is not None
-        screen = QGuiApplication.primaryScreen()
-
-        for scheme, palette in (("light", app.style().standardPalette()), ("dark", dark_palette())):
-            app.setPalette(palette)
-            _settle(app)
-
-            # Qt's own notification balloon (no notification daemon on Xvfb) would cover the menu.
-            for widget in app.topLevelWidgets():
-                if widget.metaObject().className() == "QBalloonTip":
-                    widget.hide()
-            menu = controller.tray.menu
-            menu.popup(QPoint(tray_x + tray_w - 260, tray_y + tray_h + 2))
-            _pump(app, menu.isVisible, "the tray menu opening")
-            _settle(app)
-            geometry = screen.geometry()
-            shot = screen.grabWindow(0, geometry.width() - TRAY_SHOT[0], 0, *TRAY_SHOT)
-            shot.save(str(out_dir / f"tray-{scheme}.png"))
-            menu.hide()
-
-            window = controller.ensure_window()
-            window.resize(*PLAN_SIZE)
-            window.move(20, 40)
-            controller.show_window()
-            _pump(app, lambda w=window: w.isVisible() and w.windowHandle() is not None
-                  and w.windowHandle().isExposed(), "the plan window showing")
-            window.providers_table.setFocus(Qt.FocusReason.OtherFocusReason)
-            window.providers_table.selectRow(0)
-            _settle(app)
-            window.grab().save(str(out_dir / f"plan-{scheme}.png"))
-            window.hide()
-            _settle(app, 0.1)
-
-        controller.shutdown()
+        service = start_secret_service(Path(tmp) / "secret-service")
+        os.environ["DBUS_SESSION_BUS_ADDRESS"] = service.address
+        try:
+            _shoot(app, Path(tmp), out_dir, (tray_x, tray_y, tray_w, tray_h))
+        finally:
+            service.stop()
     for name in sorted(p.name for p in out_dir.glob("*.png")):
         print(name)
     return 0
+
+
+def _shoot(app: QApplication, tmp: Path, out_dir: Path, tray: tuple[int, int, int, int]) -> None:
+    """The demo in the tray: menu and plan window in both palettes, then migrate and the panel."""
+    tray_x, tray_y, tray_w, tray_h = tray
+    sandbox = build_demo_sandbox(tmp / "demo", now_ms())
+    paths = AppPaths.resolve(home=sandbox.home, agentmux_root=sandbox.agentmux_root,
+                             env={COMPANION_DIR_ENV: str(sandbox.companion_dir)})
+    options = ControllerOptions(use_tray=True, first_launch_window=False, demo_dir=sandbox.root)
+    controller = Controller(paths, load_registry(), options)
+    scanned: list[object] = []
+    controller.scan_finished.connect(scanned.append)
+    controller.start()
+    _pump(app, lambda: bool(scanned), "the first scan")
+    assert controller.tray is not None
+    screen = QGuiApplication.primaryScreen()
+
+    for scheme, palette in (("light", app.style().standardPalette()), ("dark", dark_palette())):
+        app.setPalette(palette)
+        _settle(app)
+
+        # Qt's own notification balloon (no notification daemon on Xvfb) would cover the menu.
+        for widget in app.topLevelWidgets():
+            if widget.metaObject().className() == "QBalloonTip":
+                widget.hide()
+        menu = controller.tray.menu
+        menu.popup(QPoint(tray_x + tray_w - 260, tray_y + tray_h + 2))
+        _pump(app, menu.isVisible, "the tray menu opening")
+        _settle(app)
+        geometry = screen.geometry()
+        shot = screen.grabWindow(0, geometry.width() - TRAY_SHOT[0], 0, *TRAY_SHOT)
+        shot.save(str(out_dir / f"tray-{scheme}.png"))
+        menu.hide()
+
+        window = controller.ensure_window()
+        window.resize(*PLAN_SIZE)
+        window.move(20, 40)
+        controller.show_window()
+        _pump(app, lambda w=window: w.isVisible() and w.windowHandle() is not None
+              and w.windowHandle().isExposed(), "the plan window showing")
+        _pump(app, lambda w=window: w.keyring_backend.health is not Health.CHECKING, "the keyring check")
+        window.providers_table.setFocus(Qt.FocusReason.OtherFocusReason)
+        window.providers_table.selectRow(0)
+        _settle(app)
+        window.grab().save(str(out_dir / f"plan-{scheme}.png"))
+        window.hide()
+        _settle(app, 0.1)
+
+    # Migrate with the keyring option checked, then the keyring panel from the tray's menu.
+    app.setPalette(app.style().standardPalette())
+    window = controller.ensure_window()
+    controller.show_window()
+    window.keyring_checkbox.setChecked(True)
+    copied: list[object] = []
+    controller.keyring_copy_finished.connect(copied.append)
+    controller.migrate(window.checked_store_paths())
+    _pump(app, lambda: bool(copied) and not controller.runner.busy, "the migration and the keyring copy")
+    window.hide()
+    controller.show_keyring_panel()
+    panel = controller.keyring_panel
+    assert panel is not None
+    panel.resize(*KEYRING_SIZE)
+    panel.move(20, 40)
+    _pump(app, lambda: panel.overview is not None and not panel.progress_box.isVisible(), "the keyring panel")
+    for scheme, palette in (("light", app.style().standardPalette()), ("dark", dark_palette())):
+        app.setPalette(palette)
+        panel.table.setFocus(Qt.FocusReason.OtherFocusReason)
+        panel.table.selectRow(0)
+        _settle(app)
+        panel.grab().save(str(out_dir / f"keyring-{scheme}.png"))
+    panel.hide()
+    controller.shutdown()
 
 
 if __name__ == "__main__":

@@ -1,4 +1,5 @@
-"""Screenshots of the tray (with its menu) and the plan window, light and dark, under Xvfb + trayer."""
+"""Screenshots of the tray (with its menu), the plan window and the keyring panel, light and dark,
+under Xvfb + trayer."""
 
 from __future__ import annotations
 
@@ -10,7 +11,7 @@ import pytest
 from PySide6.QtGui import QColor, QImage
 
 from tests.helpers.xvfb import xvfb_with_tray
-from tests.ui.screenshot_scenario import PLAN_SIZE, TRAY_SHOT
+from tests.ui.screenshot_scenario import KEYRING_SIZE, PLAN_SIZE, TRAY_SHOT
 
 ROOT = Path(__file__).resolve().parents[2]
 ACTION_NEEDED_BADGE = QColor("#e37400")  # from resources/icons/tray-action-needed.svg
@@ -41,7 +42,8 @@ def test_screenshots_of_tray_and_plan_window(tmp_path: Path) -> None:
         )
     assert result.returncode == 0, result.stderr
     expected = {"plan-light.png": PLAN_SIZE, "plan-dark.png": PLAN_SIZE,
-                "tray-light.png": TRAY_SHOT, "tray-dark.png": TRAY_SHOT}
+                "tray-light.png": TRAY_SHOT, "tray-dark.png": TRAY_SHOT,
+                "keyring-light.png": KEYRING_SIZE, "keyring-dark.png": KEYRING_SIZE}
     assert sorted(result.stdout.split()) == sorted(expected)
     images = {}
     for name, size in expected.items():
@@ -55,5 +57,6 @@ def test_screenshots_of_tray_and_plan_window(tmp_path: Path) -> None:
         corner = images[name].copy(TRAY_SHOT[0] - 120, 0, 120, 32)
         assert _has_colour_near(corner, ACTION_NEEDED_BADGE), name
     # Light and dark really differ: the window follows the palette.
-    light, dark = images["plan-light.png"], images["plan-dark.png"]
-    assert QColor(light.pixel(5, 5)).lightness() > QColor(dark.pixel(5, 5)).lightness()
+    for kind in ("plan", "keyring"):
+        light, dark = images[f"{kind}-light.png"], images[f"{kind}-dark.png"]
+        assert QColor(light.pixel(5, 5)).lightness() > QColor(dark.pixel(5, 5)).lightness(), kind

@@ -674,8 +674,9 @@ class Controller(QObject):
     def _on_keyring_remove_finished(self, outcome: RemoveOutcome) -> None:
         if self.keyring_panel is not None:
             removed = sum(c.entries_deleted for c in outcome.report.copies)
-            self.keyring_panel.show_result(self.tr("Removed {0} keyring entr(y/ies) made by the companion.").format(
-                removed))
+            text = (self.tr("Removed 1 keyring entry made by the companion.") if removed == 1 else
+                    self.tr("Removed {0} keyring entries made by the companion.").format(removed))
+            self.keyring_panel.show_result(text)
 
     @Slot(object)
     def _on_keyring_failed(self, _failure: JobFailure) -> None:

@@ -280,7 +280,7 @@ class KeyringController(QObject):
     @property
     def busy(self) -> bool:
         """Whether a copy or a removal is under way (a background health check does not count)."""
-        return any(name in ("keyring-copy", "keyring-remove") for name in self.runner.active_names())
+        return self.runner.is_running("keyring-copy", "keyring-remove")
 
     def wait_for_done(self, msecs: int = -1) -> bool:
         """Block until the keyring jobs return (each keyring call is time-bounded, so they do)."""

@@ -8,7 +8,7 @@ goes stale when the CLI refreshes its token, while AgentMux keeps using the CLI'
 
 from __future__ import annotations
 
-from PySide6.QtCore import QDateTime, QLocale, Qt, Signal
+from PySide6.QtCore import QDateTime, Qt, Signal
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QDialog,
@@ -43,7 +43,9 @@ from agentmux_companion.ui.messages import UserMessage
 from agentmux_companion.ui.plan_window import Badge, MessageBanner, badge_cell
 
 COLUMNS = 6
+ENTRY_COLUMN = 1
 STATE_COLUMN = 3
+ENTRY_ID_SHOWN = 8  # characters of the account id shown in the cell (the tooltip has it all)
 
 # The same saturated mid-tones as the login badges: white text reads on light and dark palettes.
 STATE_COLOURS = {
@@ -220,10 +222,11 @@ class KeyringPanel(QDialog):
         self.banner.show_message(message)
 
     def rows(self) -> list[tuple[str, str, str, str, str, str]]:
-        """The table row by row as shown (the tests read it)."""
+        """The table row by row, the keyring entry in full (the tests read it)."""
         rows = []
         for row in range(self.table.rowCount()):
             cells = [self.table.item(row, c).text() if self.table.item(row, c) else "" for c in range(COLUMNS)]
+            cells[ENTRY_COLUMN] = self.table.item(row, ENTRY_COLUMN).toolTip()
             cells[STATE_COLUMN] = self.table.item(row, STATE_COLUMN).data(Qt.ItemDataRole.AccessibleTextRole)
             rows.append((cells[0], cells[1], cells[2], cells[3], cells[4], cells[5]))
         return rows
@@ -242,13 +245,17 @@ class KeyringPanel(QDialog):
         words = state_words(line.state)
         copied = ""
         if line.copied_at_ms is not None:
-            copied = QLocale().toString(QDateTime.fromMSecsSinceEpoch(line.copied_at_ms),
-                                        QLocale.FormatType.ShortFormat)
-        cells = [line.provider, line.keyring_entry, line.fingerprint, words, state_details(line), copied]
+            # Unambiguous in every locale, and the same form the CLI's status uses for times.
+            copied = QDateTime.fromMSecsSinceEpoch(line.copied_at_ms).toString("yyyy-MM-dd HH:mm")
+        cells = [line.provider, _short_entry(line.keyring_entry), line.fingerprint, words, state_details(line), copied]
+        full = [line.provider, line.keyring_entry, line.fingerprint, words, cells[4], copied]
         for column, text in enumerate(cells):
             item = QTableWidgetItem(text)
-            item.setToolTip(text)
+            item.setToolTip(full[column])
             table.setItem(row, column, item)
+        # Screen readers get the whole entry name; the cell shows its start (account ids are long).
+        entry_item = table.item(row, ENTRY_COLUMN)
+        entry_item.setData(Qt.ItemDataRole.AccessibleTextRole, line.keyring_entry)
         state_item = table.item(row, STATE_COLUMN)
         state_item.setData(Qt.ItemDataRole.AccessibleTextRole, words)
         state_item.setText("")  # the badge draws it
@@ -268,3 +275,10 @@ class KeyringPanel(QDialog):
             self.copy_button.setDefault(True)
 
 
+def _short_entry(entry: str) -> str:
+    """``agentmux/acct:2ab387d8…`` for a long account id: enough to tell rows apart."""
+    service, _, account = entry.partition("/")
+    kind, colon, account_id = account.partition(":")
+    if not colon or len(account_id) <= ENTRY_ID_SHOWN + 1:
+        return entry
+    return f"{service}/{kind}:{account_id[:ENTRY_ID_SHOWN]}…"

@@ -108,6 +108,10 @@ class JobRunner(QObject):
     def active_names(self) -> list[str]:
         return [job.name for job in self._active]
 
+    def is_running(self, *names: str) -> bool:
+        """Whether a job with one of ``names`` is still at work (its outcome not yet delivered)."""
+        return any(job.running and job.name in names for job in self._active)
+
     def start(self, job: Job) -> Job:
         """Run ``job`` in the background; connect to its signals before or right after calling."""
         was_busy = bool(self._active)
