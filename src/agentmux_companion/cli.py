@@ -413,8 +413,7 @@ def cmd_doctor(ctx: Context) -> int:
             for loc in locations
         ],
     }
-    for hook in DOCTOR_SECTIONS:
-        hook(ctx, document)
+    _doctor_keyring(ctx, document)
     if ctx.json:
         ctx.emit_json(document)
     else:
@@ -425,16 +424,8 @@ def cmd_doctor(ctx: Context) -> int:
         ctx.out.write(f"{'providers':18} {', '.join(document['providers'])}\n")
         for entry in document["stores"]:
             ctx.out.write(f"{'store':18} {entry['path']} ({entry['era']})\n")
-        for render in DOCTOR_RENDERERS:
-            render(document, ctx.out)
-    failing = [h for h in DOCTOR_FAILURES if h(document)]
-    return EXIT_WARNINGS if failing else EXIT_OK
-
-
-#: Extra ``doctor`` sections contributed by optional features (the keyring snapshot adds one).
-DOCTOR_SECTIONS: list[Callable[[Context, dict[str, Any]], None]] = []
-DOCTOR_RENDERERS: list[Callable[[dict[str, Any], TextIO], None]] = []
-DOCTOR_FAILURES: list[Callable[[dict[str, Any]], bool]] = []
+        _render_doctor_keyring(document, ctx.out)
+    return EXIT_WARNINGS if _doctor_keyring_failed(document) else EXIT_OK
 
 
 # --------------------------------------------------------------------------------------------
@@ -582,11 +573,6 @@ def _doctor_keyring_failed(document: dict[str, Any]) -> bool:
     # A secure keyring whose probe fails is one: the user would hit it on `keyring copy`.
     probe = document["keyring"]["probe"]
     return probe is not None and probe["error"] is not None
-
-
-DOCTOR_SECTIONS.append(_doctor_keyring)
-DOCTOR_RENDERERS.append(_render_doctor_keyring)
-DOCTOR_FAILURES.append(_doctor_keyring_failed)
 
 
 def cmd_demo(ctx: Context) -> int:
