@@ -306,7 +306,6 @@ def apply_store(
     registry: ProviderRegistry,
     busy_timeout_ms: int = st.BUSY_TIMEOUT_MS,
     progress: ProgressCallback | None = None,
-    verify: bool = True,
 ) -> StoreResult:
     """Migrate one store as its plan says. Raises StoreRefused/StoreChanged/StoreBusy (nothing written)."""
     say = progress or (lambda _m: None)
@@ -338,7 +337,7 @@ def apply_store(
             try:
                 result, changes = _migrate_in_transaction(
                     conn, plan, store_plan, inspection, credentials, registry, run_id, at_ms,
-                    backup, started, say, verify,
+                    backup, started, say,
                 )
                 # The ledger commits first: a kill between the two commits then leaves a run
                 # that undo can settle by looking for its changes in the store.
@@ -380,7 +379,6 @@ def _migrate_in_transaction(
     backup: Path,
     started: float,
     say: ProgressCallback,
-    verify: bool,
 ) -> tuple[StoreResult, dict[str, Any]]:
     """The run inside the open transaction; returns its result and the record of its changes."""
     state = read_state(conn, inspection, count_rows=False)
@@ -430,9 +428,8 @@ def _migrate_in_transaction(
         writer.record_migration(scope, int((time.monotonic() - started) * 1000))
         recorded = True
 
-    if verify:
-        say("Verifying")
-        _verify(conn, inspection.accounts_table, inspection.has_migrations)
+    say("Verifying")
+    _verify(conn, inspection.accounts_table, inspection.has_migrations)
     stats = _stats_for(decision.providers, seeded, instances, bundle_created)
     warnings = list(store_plan.warnings) + writer.warnings
     result = StoreResult(

@@ -8,9 +8,7 @@ nothing: the backup (``undo --from-backup``) remains the last resort.
 
 from __future__ import annotations
 
-import json
 import sqlite3
-import time
 from collections.abc import Callable
 from contextlib import closing
 from dataclasses import dataclass
@@ -399,8 +397,3 @@ def undo_from_backup(
         if run.state == "committed":
             ledger.set_state(paths.ledger_path, run.id, "undone")
     return UndoResult(store_path, "", "backup", {}, str(safety), restored_from=str(backup))
-
-
-def describe_run(run: ledger.RunRecord) -> str:
-    when = time.strftime("%Y-%m-%d %H:%M:%S", time.localtime(run.started_at_ms / 1000))
-    return f"{when}: {json.dumps(run.stats)}"
