@@ -138,17 +138,6 @@ class StoreResult:
         }
 
 
-def _is_busy(exc: sqlite3.Error) -> bool:
-    text = str(exc).lower()
-    return "locked" in text or "busy" in text
-
-
-def _row(conn: sqlite3.Connection, table: str, columns: Sequence[str], key: str, value: str) -> dict[str, Any] | None:
-    found = conn.execute(
-        f"SELECT {', '.join(columns)} FROM {table} WHERE {key} = ?", (value,)
-    ).fetchone()
-    return dict(zip(columns, found, strict=True)) if found else None
-
 
 def _stats_for(plan_lines: Sequence[Any], seeded: int, instances: int, bundle_created: bool) -> MigrationStats:
     return MigrationStats(
@@ -177,7 +166,7 @@ class _Writer:
 
     def ensure_default_bundle(self) -> bool:
         """Contract §7 3c. Returns True when it inserted the bundle."""
-        if _row(self.conn, st.BUNDLES, ("id",), "id", DEFAULT_BUNDLE_ID):
+        if st.fetch_row(self.conn, st.BUNDLES, ("id",), "id", DEFAULT_BUNDLE_ID):
             return False
         row = {
             "id": DEFAULT_BUNDLE_ID, "name": DEFAULT_BUNDLE_NAME,
@@ -203,7 +192,7 @@ class _Writer:
         }
         self.conn.execute("SAVEPOINT seed_account")
         try:
-            before = _row(self.conn, self.accounts, ACCOUNT_COLUMNS, "id", account_id)
+            before = st.fetch_row(self.conn, self.accounts, ACCOUNT_COLUMNS, "id", account_id)
             if before is None:
                 self.conn.execute(
                     f"INSERT INTO {self.accounts} ({', '.join(ACCOUNT_COLUMNS)}) "
@@ -356,7 +345,7 @@ def apply_store(
         # Nothing was committed: the run did not happen, and its backup is not needed.
         ledger.set_state(paths.ledger_path, run_id, "abandoned")
         backup.unlink(missing_ok=True)
-        if isinstance(exc, sqlite3.OperationalError) and _is_busy(exc):
+        if isinstance(exc, sqlite3.OperationalError) and st.is_busy_error(exc):
             raise StoreBusy(
                 f"{path} is busy: another program (probably AgentMux) kept it locked for more than "
                 f"{busy_timeout_ms / 1000:g} s. Nothing was written; close AgentMux and try again"

@@ -11,10 +11,11 @@ import os
 import re
 import sqlite3
 import sys
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Sequence
 from contextlib import closing, contextmanager
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from agentmux_companion.core.paths import AppPaths
 
@@ -264,6 +265,20 @@ def open_for_write(path: Path, busy_timeout_ms: int = BUSY_TIMEOUT_MS) -> sqlite
         conn.close()
         raise
     return conn
+
+
+def fetch_row(
+    conn: sqlite3.Connection, table: str, columns: Sequence[str], key: str, value: str
+) -> dict[str, Any] | None:
+    """One row as a column → value dict (``key`` is the table's primary key), or None."""
+    found = conn.execute(f"SELECT {', '.join(columns)} FROM {table} WHERE {key} = ?", (value,)).fetchone()
+    return dict(zip(columns, found, strict=True)) if found else None
+
+
+def is_busy_error(exc: sqlite3.Error) -> bool:
+    """Whether SQLite gave up waiting for a lock (``database is locked`` / ``busy``)."""
+    text = str(exc).lower()
+    return "locked" in text or "busy" in text
 
 
 @contextmanager

@@ -17,7 +17,7 @@ from typing import Any
 
 from agentmux_companion.core import ledger
 from agentmux_companion.core import store as st
-from agentmux_companion.core.apply import ACCOUNT_COLUMNS, BUNDLE_COLUMNS, _is_busy, _row
+from agentmux_companion.core.apply import ACCOUNT_COLUMNS, BUNDLE_COLUMNS
 from agentmux_companion.core.backup import backup_path_for, backup_store, list_backups
 from agentmux_companion.core.errors import StoreBusy, StoreRefused, UndoRefused
 from agentmux_companion.core.paths import AppPaths
@@ -63,9 +63,10 @@ def _evidence_of_commit(conn: sqlite3.Connection, accounts: str, run: ledger.Run
     changes = run.changes
     # Any one recorded change tells: the store's part of the run commits or rolls back as a whole.
     for account in changes.get("accounts", [])[:1]:
-        return bool(_row(conn, accounts, ACCOUNT_COLUMNS, "id", account["id"]) == account["after"])
+        return bool(st.fetch_row(conn, accounts, ACCOUNT_COLUMNS, "id", account["id"]) == account["after"])
     if changes.get("bundle_inserted"):
-        return bool(_row(conn, st.BUNDLES, BUNDLE_COLUMNS, "id", DEFAULT_BUNDLE_ID) == changes["bundle_inserted"])
+        bundle = st.fetch_row(conn, st.BUNDLES, BUNDLE_COLUMNS, "id", DEFAULT_BUNDLE_ID)
+        return bool(bundle == changes["bundle_inserted"])
     record = changes.get("migration_record")
     if record:
         return conn.execute(
@@ -185,7 +186,7 @@ def undo_last(
                 raise
             conn.execute("COMMIT")
     except sqlite3.OperationalError as exc:
-        if _is_busy(exc):
+        if st.is_busy_error(exc):
             raise StoreBusy(
                 f"{store_path} is busy: another program (probably AgentMux) kept it locked. "
                 "Nothing was undone; close AgentMux and try again"
@@ -217,7 +218,7 @@ def _reverse(
         if now is None or now[0] != binding["after"]:
             conflicts.append(f"the Default bundle's {binding['provider']} binding was changed")
     for account in changes.get("accounts", []):
-        if _row(conn, accounts, ACCOUNT_COLUMNS, "id", account["id"]) != account["after"]:
+        if st.fetch_row(conn, accounts, ACCOUNT_COLUMNS, "id", account["id"]) != account["after"]:
             conflicts.append(f"the {account['after']['name']} account was changed")
     backfilled_tables = [t for t, n in changes.get("backfilled", {}).items() if n]
     conn.execute("CREATE TEMP TABLE undo_rows (tbl TEXT, row_id TEXT, old TEXT, PRIMARY KEY (tbl, row_id))")
@@ -242,7 +243,7 @@ def _reverse(
             conflicts.append(f"{moved} back-filled row(s) of {table} now use another bundle")
     bundle = changes.get("bundle_inserted")
     if bundle:
-        if _row(conn, st.BUNDLES, BUNDLE_COLUMNS, "id", DEFAULT_BUNDLE_ID) != bundle:
+        if st.fetch_row(conn, st.BUNDLES, BUNDLE_COLUMNS, "id", DEFAULT_BUNDLE_ID) != bundle:
             conflicts.append("the Default bundle was changed")
         ours = {b["provider"] for b in changes.get("bindings", [])}
         others = [
@@ -389,7 +390,7 @@ def undo_from_backup(
             with closing(sqlite3.connect(str(backup))) as source:
                 source.backup(conn)
     except sqlite3.OperationalError as exc:
-        if _is_busy(exc):
+        if st.is_busy_error(exc):
             raise StoreBusy(f"{store_path} is busy; nothing was restored. Close AgentMux and try again") from exc
         raise
     # Every committed run since that backup is now undone too.
