@@ -1,10 +1,15 @@
 """GUI bootstrap: ``agentmux-companion gui`` and the ``agentmux-companion-gui`` launcher.
 
 Order matters here. Arguments and paths first (no Qt); then, on a machine without a display, the
-CLI's plan instead of a Qt abort; then the single-instance check (a second launch leaves before
-paying for the GUI); then logging, the crash hook, the QApplication, and the controller, which
-shows the tray icon and scans in the background. Heavy or optional imports (keyring) are not on
-this path at all.
+CLI's plan instead of a Qt abort; then the Qt-free part of the start (the core modules the scan
+needs, the provider registry, logging); then the single-instance check (a second launch leaves
+before paying for the GUI); then the crash hook, the QApplication, and the controller, which shows
+the tray icon (or the window) and scans in the background.
+
+Only what the first window with its plan needs is imported on the way there: the keyring
+snapshot, undo, autostart, the tray menu's dialogs and the crash dialog load on first use.
+``--smoke`` prints ``window shown`` (or ``tray shown``) once the event loop has shown it, then
+``ready <state>`` once the first scan's plan is on screen, as its last line.
 """
 
 from __future__ import annotations
@@ -15,7 +20,6 @@ import logging
 import os
 import shutil
 import signal
-import socket
 import sys
 import tempfile
 import traceback
@@ -23,13 +27,18 @@ from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from types import TracebackType
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from agentmux_companion import __version__
 from agentmux_companion.core import store as st
 from agentmux_companion.core.errors import UsageError
 from agentmux_companion.core.log import redact, setup_logging
 from agentmux_companion.core.paths import COMPANION_DIR_ENV, AppPaths
+
+if TYPE_CHECKING:
+    from PySide6.QtWidgets import QApplication
+
+    from agentmux_companion.ui.controller import Controller
 
 log = logging.getLogger("agentmux_companion.app")
 
@@ -57,7 +66,8 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--demo-if-no-store", action="store_true",
                         help="run the demo when no AgentMux store is found on this machine")
     parser.add_argument("--smoke", action="store_true",
-                        help="start, scan, show the tray or window, print 'ready <state>' and exit")
+                        help="start, show the tray or window, scan, print 'window shown' (or 'tray shown') "
+                             "then 'ready <state>', and exit")
     parser.add_argument("--busy-timeout-ms", type=int, default=st.BUSY_TIMEOUT_MS, help=argparse.SUPPRESS)
     return parser
 
@@ -144,29 +154,38 @@ def _plan_without_display(launch: Launch) -> int:
     return EXIT_OK
 
 
-def _install_quit_signals(app: Any) -> Any:
+class _QuitSignals:
     """Let Ctrl+C in the terminal (SIGINT) and a session logout (SIGTERM) quit cleanly, without a
-    polling timer, so the demo sandbox and the single-instance socket are cleaned up.
+    polling timer, so the demo sandbox and the single-instance socket are cleaned up (Unix only).
 
-    Python runs signal handlers only when the interpreter gets control; a socket pair wakes the Qt
-    event loop through a QSocketNotifier when a signal arrives.
+    Python runs signal handlers only when the interpreter gets control; a pipe wakes the Qt event
+    loop through a QSocketNotifier when a signal arrives (``signal.set_wakeup_fd`` writes to it).
     """
-    from PySide6.QtCore import QSocketNotifier
 
-    reader, writer = socket.socketpair()
-    reader.setblocking(False)
-    writer.setblocking(False)
-    signal.set_wakeup_fd(writer.fileno())
-    for quit_signal in (signal.SIGINT, signal.SIGTERM):
-        signal.signal(quit_signal, lambda *_: app.quit())
-    notifier = QSocketNotifier(reader.fileno(), QSocketNotifier.Type.Read, app)
+    def __init__(self, app: QApplication) -> None:
+        from PySide6.QtCore import QSocketNotifier
 
-    def drain() -> None:
+        self._reader, self._writer = os.pipe()
+        os.set_blocking(self._reader, False)
+        os.set_blocking(self._writer, False)
+        self._previous_fd = signal.set_wakeup_fd(self._writer)
+        self._previous = {s: signal.signal(s, lambda *_: app.quit()) for s in (signal.SIGINT, signal.SIGTERM)}
+        self._notifier = QSocketNotifier(self._reader, QSocketNotifier.Type.Read, app)
+        self._notifier.activated.connect(self._drain)
+
+    def _drain(self) -> None:
         with contextlib.suppress(OSError):
-            reader.recv(64)
+            os.read(self._reader, 64)
 
-    notifier.activated.connect(drain)
-    return reader, writer, notifier
+    def close(self) -> None:
+        """Give the signals back to their previous handlers and close the pipe."""
+        self._notifier.setEnabled(False)
+        signal.set_wakeup_fd(self._previous_fd)
+        for quit_signal, handler in self._previous.items():
+            if handler is not None:  # None: set from outside Python, nothing to give back
+                signal.signal(quit_signal, handler)
+        os.close(self._reader)
+        os.close(self._writer)
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -193,26 +212,32 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 
 def _run_gui(launch: Launch) -> int:
-    from agentmux_companion.ui.single_instance import ask_running_instance_to_activate, server_name
-
     args, paths = launch.args, launch.paths
-    # One instance per user and (real, not demo) data folder: a demo and a real run are one app.
-    instance_name = server_name(AppPaths.resolve(env=launch.base_env).data_dir)
-    if not args.smoke and ask_running_instance_to_activate(instance_name):
-        sys.stderr.write("AgentMux Companion is already running; it was asked to come forward.\n")
-        return EXIT_OK
+    # The Qt-free part first: PySide6 inspects the source of every module imported after it (for
+    # its __feature__ switches), so the core modules the scan needs cost less imported before it.
+    from agentmux_companion.core.plan import build_plan  # noqa: F401  (the scan's core, loaded here)
+    from agentmux_companion.core.providers import load_registry
+
+    registry = load_registry()
+
+    instance_name = ""
+    if not args.smoke:  # the self-test runs beside a running companion (installers, CI)
+        from agentmux_companion.ui.single_instance import ask_running_instance_to_activate, server_name
+
+        # One instance per user and (real, not demo) data folder: a demo and a real run are one app.
+        instance_name = server_name(AppPaths.resolve(env=launch.base_env).data_dir)
+        if ask_running_instance_to_activate(instance_name):
+            sys.stderr.write("AgentMux Companion is already running; it was asked to come forward.\n")
+            return EXIT_OK
 
     setup_logging(paths.log_file)
     log.info("gui %s starting (demo: %s, smoke: %s)", __version__, launch.demo_root, args.smoke)
 
-    from PySide6.QtCore import QTimer
     from PySide6.QtWidgets import QApplication
 
-    from agentmux_companion.core.providers import load_registry
     from agentmux_companion.ui.controller import Controller, ControllerOptions
     from agentmux_companion.ui.icons import app_icon
     from agentmux_companion.ui.messages import MessageFunnel
-    from agentmux_companion.ui.single_instance import SingleInstance
 
     QApplication.setApplicationName("AgentMux Companion")
     QApplication.setOrganizationName("AgentMux")
@@ -233,10 +258,12 @@ def _run_gui(launch: Launch) -> int:
         funnel.crash(f"{kind.__name__}: {error}", "".join(traceback.format_exception(kind, error, tb)))
 
     sys.excepthook = excepthook
-    keep_alive = _install_quit_signals(app) if sys.platform != "win32" else None
+    quit_signals = _QuitSignals(app) if sys.platform != "win32" else None
 
     instance = None
-    if not args.smoke:
+    if instance_name:
+        from agentmux_companion.ui.single_instance import SingleInstance
+
         instance = SingleInstance(instance_name)
         instance.listen()
 
@@ -246,37 +273,77 @@ def _run_gui(launch: Launch) -> int:
         busy_timeout_ms=args.busy_timeout_ms,
         first_launch_window=not args.smoke,
     )
-    controller = Controller(paths, load_registry(), options, funnel)
+    controller = Controller(paths, registry, options, funnel)
     controller.quit_requested.connect(app.quit)
     if instance is not None:
         instance.activation_requested.connect(controller.show_window)
 
-    exit_code = EXIT_OK
-    if args.smoke:
-        def ready(_plan: object) -> None:
-            sys.stdout.write(f"ready {controller.state.value}\n")
-            sys.stdout.flush()
-            app.quit()
-
-        def fail(why: str) -> None:
-            nonlocal exit_code
-            sys.stderr.write(f"agentmux-companion gui --smoke: {why}\n")
-            exit_code = EXIT_ERROR
-            app.quit()
-
-        controller.scan_finished.connect(ready)
-        controller.funnel.crashed.connect(lambda report: fail(redact(report.details)))
-        QTimer.singleShot(SMOKE_TIMEOUT_MS, lambda: fail("the first scan did not finish in time"))
-
+    smoke = _SmokeCheck(app, controller) if args.smoke else None
     controller.start()
+    if smoke is not None:
+        smoke.started()
     app.exec()
     controller.shutdown()
     if instance is not None:
         instance.close()
+    if quit_signals is not None:
+        quit_signals.close()
     sys.excepthook = previous_hook
-    del keep_alive
+    exit_code = smoke.exit_code if smoke is not None else EXIT_OK
     log.info("gui exiting (%d)", exit_code)
     return exit_code
+
+
+class _SmokeCheck:
+    """``--smoke``: report what is on screen, then quit once the first plan is shown.
+
+    Prints ``window shown`` (or ``tray shown``) when the event loop has shown the window or the
+    tray icon, then ``ready <state>`` once the first scan's plan is in it (always the last line:
+    installers' post-install checks read it), or a reason on stderr and exit code 1.
+    """
+
+    def __init__(self, app: QApplication, controller: Controller) -> None:
+        from PySide6.QtCore import QTimer
+
+        self.app = app
+        self.controller = controller
+        self.exit_code = EXIT_OK
+        self._shown_reported = False
+        self._ready = False
+        controller.scan_finished.connect(self._on_scan_finished)
+        controller.funnel.crashed.connect(lambda report: self._fail(redact(report.details)))
+        QTimer.singleShot(SMOKE_TIMEOUT_MS, lambda: self._fail("the first scan did not finish in time"))
+
+    def started(self) -> None:
+        """After the controller's start: report the window or tray once the event loop has shown it."""
+        from PySide6.QtCore import QTimer
+
+        QTimer.singleShot(0, self._report_shown)
+
+    def _report_shown(self) -> None:
+        if self._shown_reported:
+            return
+        self._shown_reported = True
+        what = "tray" if self.controller.has_tray else "window"
+        self._print(f"{what} shown")
+
+    def _on_scan_finished(self, _plan: object) -> None:
+        if self._ready:  # a rescan can finish before the event loop stops
+            return
+        self._ready = True
+        self._report_shown()  # the scan can beat the first turn of the event loop
+        self._print(f"ready {self.controller.state.value}")
+        self.app.quit()
+
+    def _fail(self, why: str) -> None:
+        sys.stderr.write(f"agentmux-companion gui --smoke: {why}\n")
+        self.exit_code = EXIT_ERROR
+        self.app.quit()
+
+    @staticmethod
+    def _print(line: str) -> None:
+        sys.stdout.write(line + "\n")
+        sys.stdout.flush()
 
 
 if __name__ == "__main__":

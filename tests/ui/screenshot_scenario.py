@@ -30,7 +30,7 @@ from agentmux_companion.core.plan import now_ms
 from agentmux_companion.core.providers import load_registry
 from agentmux_companion.core.sandbox import build_demo_sandbox
 from agentmux_companion.ui.controller import Controller, ControllerOptions
-from agentmux_companion.ui.keyring_controller import Health
+from agentmux_companion.ui.keyring_health import Health
 from tests.helpers.secret_service import start_secret_service
 
 PLAN_SIZE = (960, 760)

@@ -15,7 +15,7 @@ from agentmux_companion.core.providers import ProviderRegistry
 from agentmux_companion.core.sandbox import DemoSandbox, claude_credentials, write_credentials
 from agentmux_companion.ui.controller import ControllerOptions
 from agentmux_companion.ui.icons import TrayState
-from agentmux_companion.ui.keyring_controller import Health
+from agentmux_companion.ui.keyring_health import Health
 from tests.ui.conftest import MakeController, bundles, start_and_scan
 
 

@@ -26,7 +26,7 @@ from agentmux_companion.core.keyring_ledger import all_copies, ledger_path
 from agentmux_companion.core.paths import AppPaths
 from agentmux_companion.core.sandbox import DemoSandbox
 from agentmux_companion.ui.controller import Controller, ControllerOptions
-from agentmux_companion.ui.keyring_controller import Health
+from agentmux_companion.ui.keyring_health import Health
 from tests.helpers.secret_service import SecretService, start_secret_service
 from tests.ui.conftest import MakeController, start_and_scan
 

@@ -22,38 +22,42 @@ from PySide6.QtWidgets import QMenu, QSystemTrayIcon, QWidget
 from agentmux_companion import __version__
 from agentmux_companion.core import store as st
 from agentmux_companion.core.errors import StoreRefused
-from agentmux_companion.core.keyring_backend import DEFAULT_TIMEOUT_S as KEYRING_TIMEOUT_S
 from agentmux_companion.core.paths import AppPaths
 from agentmux_companion.core.plan import MigrationPlan, build_plan
 from agentmux_companion.core.providers import ProviderRegistry
 from agentmux_companion.ui.icons import TrayState, app_icon
-from agentmux_companion.ui.keyring_controller import (
-    BackendHealth,
-    CopyOutcome,
-    KeyringController,
-    KeyringOverview,
-    RemoveOutcome,
-)
+from agentmux_companion.ui.keyring_health import CHECKING
 from agentmux_companion.ui.messages import (
     CrashReport,
     Level,
     MessageFunnel,
     UserMessage,
+    escape,
     message_for_error,
     message_for_result,
 )
-from agentmux_companion.ui.plan_window import PlanWindow, escape
-from agentmux_companion.ui.tray import SEPARATOR, MenuEntry, TrayIcon, fill_menu
 from agentmux_companion.ui.workers import Job, JobFailure, JobRunner
 
-if TYPE_CHECKING:  # imported where first needed: they are not on the way to the first window
+if TYPE_CHECKING:
+    # Imported where first needed: none of them is on the way to the first window with its plan
+    # (the tray and the plan window are imported when shown; keyring, undo, autostart and crash
+    # machinery when first used).
     from PySide6.QtWidgets import QMessageBox
 
     from agentmux_companion.core.apply import StoreResult
     from agentmux_companion.core.undo import UndoResult
     from agentmux_companion.ui.autostart import Autostart
     from agentmux_companion.ui.crash_dialog import CrashDialog
+    from agentmux_companion.ui.keyring_controller import (
+        CopyOutcome,
+        KeyringController,
+        KeyringOverview,
+        RemoveOutcome,
+    )
+    from agentmux_companion.ui.keyring_health import BackendHealth
     from agentmux_companion.ui.keyring_panel import KeyringPanel
+    from agentmux_companion.ui.plan_window import PlanWindow
+    from agentmux_companion.ui.tray import MenuEntry, TrayIcon
 
 log = logging.getLogger(__name__)
 
@@ -79,7 +83,8 @@ class ControllerOptions:
         debounce_ms: how long file changes settle before a rescan.
         first_launch_window: open the plan window by itself on the first launch with work to do.
         extra_watch_paths: more paths whose changes trigger a rescan.
-        keyring_timeout_s: the bound on each keyring call (a locked keyring can block forever).
+        keyring_timeout_s: the bound on each keyring call (a locked keyring can block forever);
+            None: the keyring adapter's default.
     """
 
     demo_dir: Path | None = None
@@ -89,17 +94,24 @@ class ControllerOptions:
     debounce_ms: int = 400
     first_launch_window: bool = True
     extra_watch_paths: list[Path] = field(default_factory=list)
-    keyring_timeout_s: float = KEYRING_TIMEOUT_S
+    keyring_timeout_s: float | None = None
 
 
 @dataclass(frozen=True)
-class ScanOutcome:
-    """A scan's plan, the stores with an undoable run, and how many logins the keyring panel
-    would list (OAuth accounts bound in the target stores plus recorded keyring copies)."""
+class MenuFacts:
+    """What the tray menu needs beyond the plan, read after each scan.
 
-    plan: MigrationPlan
+    Attributes:
+        undoable: the stores with a migration that can be undone.
+        keyring_accounts: how many logins the keyring panel would list (OAuth accounts bound in
+            the target stores plus recorded keyring copies).
+        writes_started: how many migrations and undos the controller had started when the read
+            began (facts read before a later one are stale).
+    """
+
     undoable: frozenset[Path]
-    keyring_accounts: int = 0
+    keyring_accounts: int
+    writes_started: int
 
 
 @dataclass(frozen=True)
@@ -143,6 +155,9 @@ class Controller(QObject):
         self.funnel = funnel or MessageFunnel(self)
         self.plan_builder = plan_builder or self._build_plan
         self.runner = JobRunner(self)
+        # The menu facts' own runner: reading them never makes the app "busy" (Migrate stays
+        # available the moment the plan is shown).
+        self.facts_runner = JobRunner(self, max_threads=1)
         self.plan: MigrationPlan | None = None
         self.undoable: frozenset[Path] = frozenset()
         self.state = TrayState.WORKING
@@ -158,15 +173,10 @@ class Controller(QObject):
         self._reported_refusals: set[tuple[Path, str]] = set()
         self._watch_signature: tuple[tuple[str, int, int], ...] = ()
         self._autostart: Autostart | None = None
+        self._writes_started = 0  # migrations and undos so far: menu facts read before one are stale
         self.settings = QSettings(str(paths.config_dir / "gui.ini"), QSettings.Format.IniFormat)
 
-        self.keyring = KeyringController(paths, registry, self.funnel, self.options.keyring_timeout_s, self)
-        self.keyring.backend_checked.connect(self._on_keyring_backend_checked)
-        self.keyring.overview_changed.connect(self._on_keyring_overview_changed)
-        self.keyring.copy_finished.connect(self._on_keyring_copy_finished)
-        self.keyring.remove_finished.connect(self._on_keyring_remove_finished)
-        self.keyring.progress.connect(self._on_keyring_progress)
-        self.keyring.failed.connect(self._on_keyring_failed)
+        self._keyring: KeyringController | None = None
         self.keyring_panel: KeyringPanel | None = None
         self.keyring_accounts = 0
         self._copy_after_migrate = False
@@ -175,7 +185,7 @@ class Controller(QObject):
         self.keyring_check_timer = QTimer(self)
         self.keyring_check_timer.setSingleShot(True)
         self.keyring_check_timer.setInterval(KEYRING_CHECK_DELAY_MS)
-        self.keyring_check_timer.timeout.connect(self.keyring.check_backend)
+        self.keyring_check_timer.timeout.connect(self._on_keyring_check_timeout)
 
         self.watcher = QFileSystemWatcher(self)
         self.watcher.fileChanged.connect(self._on_path_changed)
@@ -203,6 +213,25 @@ class Controller(QObject):
         return self._autostart
 
     @property
+    def keyring(self) -> KeyringController:
+        """The keyring snapshot's controller (created, with its module, when first needed)."""
+        if self._keyring is None:
+            from agentmux_companion.core.keyring_backend import DEFAULT_TIMEOUT_S
+            from agentmux_companion.ui.keyring_controller import KeyringController
+
+            timeout = self.options.keyring_timeout_s
+            keyring = KeyringController(self.paths, self.registry, self.funnel,
+                                        DEFAULT_TIMEOUT_S if timeout is None else timeout, self)
+            keyring.backend_checked.connect(self._on_keyring_backend_checked)
+            keyring.overview_changed.connect(self._on_keyring_overview_changed)
+            keyring.copy_finished.connect(self._on_keyring_copy_finished)
+            keyring.remove_finished.connect(self._on_keyring_remove_finished)
+            keyring.progress.connect(self._on_keyring_progress)
+            keyring.failed.connect(self._on_keyring_failed)
+            self._keyring = keyring
+        return self._keyring
+
+    @property
     def has_tray(self) -> bool:
         return self.tray is not None
 
@@ -212,6 +241,8 @@ class Controller(QObject):
         if use_tray is None:
             use_tray = QSystemTrayIcon.isSystemTrayAvailable()
         if use_tray:
+            from agentmux_companion.ui.tray import TrayIcon
+
             self.tray = TrayIcon(self.menu_entries, self)
             self.tray.activated.connect(self.show_window)
             self._publish_state(TrayState.WORKING, self.status_line)
@@ -224,6 +255,8 @@ class Controller(QObject):
 
     def ensure_window(self) -> PlanWindow:
         if self.window is None:
+            from agentmux_companion.ui.plan_window import PlanWindow
+
             window = PlanWindow()
             window.setWindowIcon(app_icon())
             window.set_demo(str(self.options.demo_dir) if self.options.demo_dir else None)
@@ -232,7 +265,7 @@ class Controller(QObject):
             window.open_backup_requested.connect(self._on_open_backup_requested)
             window.rescan_requested.connect(self.scan)
             window.closed.connect(self._on_window_closed)
-            window.show_keyring_backend(self.keyring.backend)
+            window.show_keyring_backend(self._keyring.backend if self._keyring is not None else CHECKING)
             self.more_menu = QMenu(window)
             self.more_menu.aboutToShow.connect(self._on_more_menu_about_to_show)
             window.more_button.setMenu(self.more_menu)
@@ -258,6 +291,10 @@ class Controller(QObject):
             self.keyring_check_timer.start()
 
     @Slot()
+    def _on_keyring_check_timeout(self) -> None:
+        self.keyring.check_backend()
+
+    @Slot()
     def _on_window_closed(self) -> None:
         if self.tray is None:
             self.quit_requested.emit()
@@ -270,7 +307,9 @@ class Controller(QObject):
             self.watcher.removePaths(paths)
         self.keyring_check_timer.stop()
         self.runner.wait_for_done()
-        self.keyring.wait_for_done()  # every keyring call is time-bounded, so this returns
+        self.facts_runner.wait_for_done()
+        if self._keyring is not None:
+            self._keyring.wait_for_done()  # every keyring call is time-bounded, so this returns
         if self.tray is not None:
             self.tray.hide()
 
@@ -278,6 +317,8 @@ class Controller(QObject):
     # The tray menu: the one list of entries (adding an item is one line here)
 
     def menu_entries(self) -> list[MenuEntry]:
+        from agentmux_companion.ui.tray import SEPARATOR, MenuEntry
+
         busy = self.runner.busy
         return [
             MenuEntry("status", self.status_line),
@@ -299,6 +340,8 @@ class Controller(QObject):
 
     @Slot()
     def _on_more_menu_about_to_show(self) -> None:
+        from agentmux_companion.ui.tray import fill_menu
+
         fill_menu(self.more_menu, [e for e in self.menu_entries() if e.key not in ("review",)])
 
     def open_log(self) -> None:
@@ -380,21 +423,7 @@ class Controller(QObject):
             return
         self._rescan_pending = False
         self.scans_started += 1
-        builder, paths = self.plan_builder, self.paths
-
-        def scan_job(progress: Callable[[str], None]) -> ScanOutcome:
-            from agentmux_companion.core.keyring_copy import bound_oauth_accounts
-            from agentmux_companion.core.keyring_ledger import all_copies, ledger_path
-            from agentmux_companion.core.undo import last_undoable_run
-
-            plan = builder(progress)
-            undoable = frozenset(s.path for s in plan.stores if last_undoable_run(paths, s.path) is not None)
-            # Read-only SQLite, no keyring: whether "Copy to keyring…" has anything to list.
-            bound = bound_oauth_accounts(_keyring_stores(plan)).accounts
-            recorded = {r.account_id for r in all_copies(ledger_path(paths))}
-            return ScanOutcome(plan, undoable, len({a.account_id for a in bound} | recorded))
-
-        job = Job("scan", scan_job, self)
+        job = Job("scan", self.plan_builder, self)
         job.finished.connect(self._on_scan_finished)
         job.failed.connect(self._on_job_failed)
         job.done.connect(self._on_job_done)
@@ -404,13 +433,10 @@ class Controller(QObject):
         self.runner.start(job)
 
     @Slot(object)
-    def _on_scan_finished(self, outcome: ScanOutcome) -> None:
+    def _on_scan_finished(self, plan: MigrationPlan) -> None:
         first = self.plan is None
         previous_state = self.state
-        plan = outcome.plan
         self.plan = plan
-        self.undoable = outcome.undoable
-        self.keyring_accounts = outcome.keyring_accounts
         if self.window is not None:
             self.window.show_plan(plan)
             if first and self.window.isVisible():
@@ -421,7 +447,43 @@ class Controller(QObject):
         if state is TrayState.ACTION_NEEDED and previous_state is not TrayState.ACTION_NEEDED:
             self._on_something_to_migrate(first)
         self._sync_watcher(plan)
+        self._read_menu_facts(plan)
         self.scan_finished.emit(plan)
+
+    def _read_menu_facts(self, plan: MigrationPlan) -> None:
+        """Read what the tray menu needs beyond the plan, in the background after the plan is shown.
+
+        Undo's and the keyring's core modules load here, on the worker, rather than on the way to
+        the plan: the menu's "Undo last migration…" and "Copy to keyring…" are the only users.
+        """
+        paths, stores, writes = self.paths, plan.stores, self._writes_started
+
+        def facts_job(_progress: Callable[[str], None]) -> MenuFacts:
+            from agentmux_companion.core.keyring_copy import bound_oauth_accounts
+            from agentmux_companion.core.keyring_ledger import all_copies, ledger_path
+            from agentmux_companion.core.undo import last_undoable_run
+
+            undoable = frozenset(s.path for s in stores if last_undoable_run(paths, s.path) is not None)
+            # Read-only SQLite, no keyring: whether "Copy to keyring…" has anything to list.
+            bound = bound_oauth_accounts([s.path for s in stores if s.location.default_target]).accounts
+            recorded = {r.account_id for r in all_copies(ledger_path(paths))}
+            return MenuFacts(undoable, len({a.account_id for a in bound} | recorded), writes)
+
+        job = Job("menu-facts", facts_job, self)
+        job.finished.connect(self._on_menu_facts_read)
+        job.failed.connect(self._on_menu_facts_failed)
+        self.facts_runner.start(job)
+
+    @Slot(object)
+    def _on_menu_facts_read(self, facts: MenuFacts) -> None:
+        # A migration or undo started since the read has its own outcome, and a rescan follows it.
+        if facts.writes_started == self._writes_started:
+            self.undoable = facts.undoable
+            self.keyring_accounts = facts.keyring_accounts
+
+    @Slot(object)
+    def _on_menu_facts_failed(self, failure: JobFailure) -> None:
+        self.funnel.error(failure.error, failure.details)
 
     def _state_for(self, plan: MigrationPlan) -> tuple[TrayState, str]:
         targets = [s for s in plan.stores if s.location.default_target]
@@ -737,6 +799,7 @@ class Controller(QObject):
         self.undo_finished.emit(results)
 
     def _start_work(self, job: Job, what: str, on_finished: Callable[[object], None]) -> None:
+        self._writes_started += 1
         job.progress.connect(self._on_job_progress)
         job.finished.connect(on_finished)
         job.failed.connect(self._on_job_failed)

@@ -9,8 +9,10 @@ call with the adapter's timeout; their typed errors reach the user through the m
 What this module hands to views is plain, immutable data (:class:`BackendHealth`,
 :class:`KeyringOverview`, the core's ``CopyReport``); the views choose the words.
 
-``keyring`` itself is imported only inside the jobs (the core imports it where it is used), never
-on the way to the first window; importing the core's keyring modules is free.
+``keyring`` itself is imported only inside the jobs (the core imports it where it is used). This
+module is not on the way to the first window either: the controller creates the
+:class:`KeyringController` when the background check or the keyring panel first needs it; the
+plan window's keyring option needs only :mod:`.keyring_health`.
 """
 
 from __future__ import annotations
@@ -28,65 +30,20 @@ from agentmux_companion.core.errors import KeyringUnavailable
 from agentmux_companion.core.keyring_backend import SERVICE
 from agentmux_companion.core.keyring_copy import CopyStatus, Freshness, InKeyring, Outcome, Removal
 from agentmux_companion.core.providers import ProviderRegistry
+from agentmux_companion.ui.keyring_health import CHECKING, BackendHealth, Health, health_of
 from agentmux_companion.ui.messages import Level, MessageFunnel, UserMessage
 from agentmux_companion.ui.workers import Job, JobFailure, JobRunner
 
 if TYPE_CHECKING:
-    from agentmux_companion.core.keyring_backend import BackendReport
     from agentmux_companion.core.keyring_copy import AccountCopy, CopyReport, RemoveReport, SnapshotStatus
     from agentmux_companion.core.paths import AppPaths
 
 log = logging.getLogger(__name__)
 
-#: keyring's "there is no keyring" backends: a report naming one of these means unavailable,
-#: not merely insecure (the reason then says why there is none: no D-Bus session, no daemon).
-_NO_BACKEND_CLASSES = ("", "keyring.backends.fail.Keyring")
-_CHAINER_CLASS = "keyring.backends.chainer.ChainerBackend"
 
 
 # --------------------------------------------------------------------------------------------
 # What the views show
-
-
-class Health(enum.StrEnum):
-    """How the keyring stands, for the option in the plan window and the keyring panel."""
-
-    CHECKING = "checking"  # not known yet: the check runs in the background
-    SECURE = "secure"  # a secure OS store; copies can be made
-    INSECURE = "insecure"  # a backend exists but is not a secure OS store; the companion refuses it
-    UNAVAILABLE = "unavailable"  # no keyring can be reached (no D-Bus session, no daemon, timeout)
-
-
-@dataclass(frozen=True)
-class BackendHealth:
-    """The keyring backend in use, in the form the views show it.
-
-    Attributes:
-        health: secure, insecure, unavailable or still checking.
-        name: keyring's name for the backend ('' when there is none).
-        reason: what the store is, or why it cannot be used (the core's words, no secret).
-    """
-
-    health: Health
-    name: str = ""
-    reason: str = ""
-
-    @property
-    def usable(self) -> bool:
-        return self.health is Health.SECURE
-
-
-CHECKING = BackendHealth(Health.CHECKING)
-
-
-def health_of(report: BackendReport) -> BackendHealth:
-    """The core's :class:`BackendReport` as what the user needs to know about it."""
-    if report.secure:
-        return BackendHealth(Health.SECURE, report.name, report.reason)
-    missing = report.class_path in _NO_BACKEND_CLASSES or (
-        report.class_path == _CHAINER_CLASS and not report.chained)
-    return BackendHealth(Health.UNAVAILABLE if missing else Health.INSECURE, "" if missing else report.name,
-                         report.reason)
 
 
 class CopyState(enum.StrEnum):

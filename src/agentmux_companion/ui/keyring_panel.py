@@ -24,22 +24,10 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from agentmux_companion.ui.keyring_controller import (
-    AccountRow,
-    BackendHealth,
-    CopyState,
-    Health,
-    KeyringOverview,
-)
-from agentmux_companion.ui.keyring_words import (
-    escape,
-    health_words,
-    reason_words,
-    snapshot_words,
-    state_details,
-    state_words,
-)
-from agentmux_companion.ui.messages import UserMessage
+from agentmux_companion.ui.keyring_controller import AccountRow, CopyState, KeyringOverview
+from agentmux_companion.ui.keyring_health import BackendHealth, Health, health_words, reason_words, snapshot_words
+from agentmux_companion.ui.keyring_words import state_details, state_words
+from agentmux_companion.ui.messages import UserMessage, escape
 from agentmux_companion.ui.plan_window import Badge, MessageBanner, badge_cell
 
 COLUMNS = 6

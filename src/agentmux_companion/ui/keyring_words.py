@@ -1,4 +1,4 @@
-"""The keyring snapshot in words: shared by the keyring panel and the plan window's keyring option.
+"""The keyring snapshot in words: the keyring panel's rows and a copy's result.
 
 Rich text for QLabels: every value that comes from outside (backend names, the core's messages)
 is escaped. Nothing here ever receives a secret; fingerprints are masked by the core.
@@ -6,38 +6,17 @@ is escaped. Nothing here ever receives a secret; fingerprints are masked by the 
 
 from __future__ import annotations
 
-import html
-
 from PySide6.QtCore import QCoreApplication
 
 from agentmux_companion.core.keyring_copy import AccountCopy, CopyReport, Outcome
 from agentmux_companion.core.providers import ProviderRegistry
-from agentmux_companion.ui.keyring_controller import AccountRow, BackendHealth, CopyState, Health
-
-
-def escape(text: str) -> str:
-    return html.escape(text, quote=False)
+from agentmux_companion.ui.keyring_controller import AccountRow, CopyState
+from agentmux_companion.ui.keyring_health import snapshot_words
+from agentmux_companion.ui.messages import escape
 
 
 def _tr(text: str) -> str:
     return QCoreApplication.translate("KeyringPanel", text)
-
-
-def snapshot_words() -> str:
-    """What the copy is, in the words both the panel and the plan window use."""
-    return _tr("The copy is a snapshot: it goes stale when the CLI refreshes its token, and then needs copying "
-               "again. AgentMux keeps using the CLI's own folder; nothing is switched to the copy.")
-
-
-def health_words(backend: BackendHealth) -> str:
-    """One line: the backend's name and whether the companion will use it (rich text)."""
-    if backend.health is Health.CHECKING:
-        return _tr("<b>Keyring:</b> checking…")
-    if backend.health is Health.SECURE:
-        return _tr("<b>Keyring:</b> {0} — secure").format(escape(backend.name))
-    if backend.health is Health.INSECURE:
-        return _tr("<b>Keyring:</b> {0} — not secure, so it is not used").format(escape(backend.name))
-    return _tr("<b>Keyring:</b> unavailable")
 
 
 def state_words(state: CopyState) -> str:
@@ -106,12 +85,3 @@ def _copy_line(copy: AccountCopy, registry: ProviderRegistry) -> str:
         line += f" — {copy.message}"
     return line
 
-def reason_words(backend: BackendHealth) -> str:
-    """The backend's reason as a sentence under the health line ('' while checking)."""
-    if backend.health is Health.CHECKING or not backend.reason:
-        return ""
-    if backend.health is Health.SECURE:
-        return backend.reason[:1].upper() + backend.reason[1:] + "."
-    if backend.health is Health.INSECURE:
-        return _tr("Why not: {0}").format(backend.reason)
-    return _tr("Why: {0}").format(backend.reason)

@@ -32,6 +32,11 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 
+def escape(text: str) -> str:
+    """``text`` safe inside a rich-text QLabel (the values shown come from files and stores)."""
+    return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+
+
 class Level(enum.StrEnum):
     INFO = "info"
     WARNING = "warning"

@@ -28,7 +28,6 @@ from PySide6.QtWidgets import (
     QProgressBar,
     QPushButton,
     QSizePolicy,
-    QStyle,
     QTableWidget,
     QTableWidgetItem,
     QVBoxLayout,
@@ -36,9 +35,15 @@ from PySide6.QtWidgets import (
 )
 
 from agentmux_companion.core.plan import Action, BundleAction, MigrationPlan, ProviderPlan, StorePlan
-from agentmux_companion.ui.keyring_controller import CHECKING, BackendHealth, Health
-from agentmux_companion.ui.keyring_words import health_words, reason_words, snapshot_words
-from agentmux_companion.ui.messages import Level, UserMessage
+from agentmux_companion.ui.keyring_health import (
+    CHECKING,
+    BackendHealth,
+    Health,
+    health_words,
+    reason_words,
+    snapshot_words,
+)
+from agentmux_companion.ui.messages import Level, UserMessage, escape
 
 if TYPE_CHECKING:
     from agentmux_companion.core.apply import StoreResult
@@ -142,6 +147,8 @@ class MessageBanner(QFrame):
         self.hide()
 
     def show_message(self, message: UserMessage) -> None:
+        from PySide6.QtWidgets import QStyle  # its ~80 enums cost more than the window's first paint
+
         pixmap = {
             Level.INFO: QStyle.StandardPixmap.SP_MessageBoxInformation,
             Level.WARNING: QStyle.StandardPixmap.SP_MessageBoxWarning,
@@ -668,7 +675,3 @@ class PlanWindow(QDialog):
             if result.backup:
                 self.open_backup_requested.emit(Path(result.backup))
                 return
-
-
-def escape(text: str) -> str:
-    return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
