@@ -13,7 +13,7 @@ import os
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from PySide6.QtCore import QFileSystemWatcher, QObject, QSettings, QTimer, QUrl, Signal, Slot
 from PySide6.QtGui import QGuiApplication
@@ -798,7 +798,8 @@ class Controller(QObject):
         self._rescan_pending = True
         self.undo_finished.emit(results)
 
-    def _start_work(self, job: Job, what: str, on_finished: Callable[[object], None]) -> None:
+    def _start_work(self, job: Job, what: str, on_finished: Callable[[Any], None]) -> None:
+        """Run a migration or an undo; ``on_finished`` gets the job's result (signals carry it untyped)."""
         self._writes_started += 1
         job.progress.connect(self._on_job_progress)
         job.finished.connect(on_finished)

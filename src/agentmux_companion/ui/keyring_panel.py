@@ -28,7 +28,7 @@ from agentmux_companion.ui.keyring_controller import AccountRow, CopyState, Keyr
 from agentmux_companion.ui.keyring_health import BackendHealth, Health, health_words, reason_words, snapshot_words
 from agentmux_companion.ui.keyring_words import state_details, state_words
 from agentmux_companion.ui.messages import UserMessage, escape
-from agentmux_companion.ui.plan_window import Badge, MessageBanner, badge_cell
+from agentmux_companion.ui.plan_window import Badge, MessageBanner, badge_cell, table_item
 
 COLUMNS = 6
 ENTRY_COLUMN = 1
@@ -213,9 +213,9 @@ class KeyringPanel(QDialog):
         """The table row by row, the keyring entry in full (the tests read it)."""
         rows = []
         for row in range(self.table.rowCount()):
-            cells = [self.table.item(row, c).text() if self.table.item(row, c) else "" for c in range(COLUMNS)]
-            cells[ENTRY_COLUMN] = self.table.item(row, ENTRY_COLUMN).toolTip()
-            cells[STATE_COLUMN] = self.table.item(row, STATE_COLUMN).data(Qt.ItemDataRole.AccessibleTextRole)
+            cells = [table_item(self.table, row, c).text() for c in range(COLUMNS)]
+            cells[ENTRY_COLUMN] = table_item(self.table, row, ENTRY_COLUMN).toolTip()
+            cells[STATE_COLUMN] = table_item(self.table, row, STATE_COLUMN).data(Qt.ItemDataRole.AccessibleTextRole)
             rows.append((cells[0], cells[1], cells[2], cells[3], cells[4], cells[5]))
         return rows
 
@@ -237,14 +237,13 @@ class KeyringPanel(QDialog):
             copied = QDateTime.fromMSecsSinceEpoch(line.copied_at_ms).toString("yyyy-MM-dd HH:mm")
         cells = [line.provider, _short_entry(line.keyring_entry), line.fingerprint, words, state_details(line), copied]
         full = [line.provider, line.keyring_entry, line.fingerprint, words, cells[4], copied]
-        for column, text in enumerate(cells):
-            item = QTableWidgetItem(text)
+        items = [QTableWidgetItem(text) for text in cells]
+        for column, item in enumerate(items):
             item.setToolTip(full[column])
             table.setItem(row, column, item)
         # Screen readers get the whole entry name; the cell shows its start (account ids are long).
-        entry_item = table.item(row, ENTRY_COLUMN)
-        entry_item.setData(Qt.ItemDataRole.AccessibleTextRole, line.keyring_entry)
-        state_item = table.item(row, STATE_COLUMN)
+        items[ENTRY_COLUMN].setData(Qt.ItemDataRole.AccessibleTextRole, line.keyring_entry)
+        state_item = items[STATE_COLUMN]
         state_item.setData(Qt.ItemDataRole.AccessibleTextRole, words)
         state_item.setText("")  # the badge draws it
         badge = Badge(words, STATE_COLOURS[line.state], self.tr("Copy: {0}").format(words))

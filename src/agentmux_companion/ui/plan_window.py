@@ -112,6 +112,14 @@ class StatusBadge(Badge):
                          QCoreApplication.translate("PlanWindow", "Login status: {0}").format(words), parent)
 
 
+def table_item(table: QTableWidget, row: int, column: int) -> QTableWidgetItem:
+    """The item in a cell; the views put one in every cell of their tables."""
+    item = table.item(row, column)
+    if item is None:
+        raise LookupError(f"no item at row {row}, column {column}")
+    return item
+
+
 def badge_cell(badge: QLabel) -> QWidget:
     """A table cell widget holding ``badge`` centred (the cell's item keeps the text for screen readers)."""
     holder = QWidget()
@@ -513,14 +521,12 @@ class PlanWindow(QDialog):
         """The table's content row by row, paths in full (the tests compare it with the plan)."""
         rows = []
         for row in range(self.providers_table.rowCount()):
-            cells = [
-                self.providers_table.item(row, c).text() if self.providers_table.item(row, c) else ""
-                for c in range(6)
-            ]
-            badge = self.providers_table.cellWidget(row, 1).findChild(StatusBadge)
+            cells = [table_item(self.providers_table, row, c).text() for c in range(6)]
+            holder = self.providers_table.cellWidget(row, 1)
+            badge = holder.findChild(StatusBadge) if holder is not None else None
             cells[1] = badge.text() if badge is not None else cells[1]
-            cells[3] = self.providers_table.item(row, 3).toolTip()
-            cells[4] = self.providers_table.item(row, 4).toolTip()
+            cells[3] = table_item(self.providers_table, row, 3).toolTip()
+            cells[4] = table_item(self.providers_table, row, 4).toolTip()
             rows.append((cells[0], cells[1], cells[2], cells[3], cells[4], cells[5]))
         return rows
 
@@ -621,12 +627,12 @@ class PlanWindow(QDialog):
             credential.fingerprint or "—",
         ]
         full = [cells[0], cells[1], cells[2], line.reason, str(credential.path), cells[5]]
-        for column, text in enumerate(cells):
-            item = QTableWidgetItem(text)
+        items = [QTableWidgetItem(text) for text in cells]
+        for column, item in enumerate(items):
             item.setToolTip(full[column])
             table.setItem(row, column, item)
         # The badge draws the status; the item keeps it for screen readers, not painted twice.
-        badge_item = table.item(row, 1)
+        badge_item = items[1]
         badge_item.setData(Qt.ItemDataRole.AccessibleTextRole, cells[1])
         badge_item.setText("")
         table.setCellWidget(row, 1, badge_cell(StatusBadge(status)))
