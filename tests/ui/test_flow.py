@@ -48,8 +48,19 @@ def test_launch_scan_migrate_result_undo(
     assert claude[4] == str(sandbox.home / ".claude" / ".credentials.json")
     assert claude[5].startswith("sha256:") and len(claude[5]) == len("sha256:") + 12
     assert codex[1:3] == ("expired", "Will be added to the Default bundle")
-    assert openclaw[1:3] == ("not found", "Nothing to add (no login found)")
+    assert openclaw[1:3] == ("not found", "Nothing to add")
     assert openclaw[5] == "—"
+    # The "Why" shown adds to the row: neither the action nor the file again
+    # (the core's full reason, as the CLI prints it, is the tooltip).
+    shown_why = [window.providers_table.item(row, 3).text() for row in range(3)]
+    assert shown_why == [
+        "A login was found and no bundle uses it yet.",
+        "A login was found and no bundle uses it yet. Its token has expired; the CLI renews it with its "
+        "refresh token on next use.",
+        "Not signed in to this CLI on this computer.",
+    ]
+    for row, why in zip(rows, shown_why, strict=True):
+        assert row[2] not in why and ".credentials.json" not in why and "Default bundle" not in why
     assert window.bundle_value.text() == "will be created"
     assert window.backfill_value.text() == "6 (and 2 mirrored in db_agents)"
     assert window.backup_value.text() == str(paths.backups_dir)
@@ -176,7 +187,7 @@ def test_changes_on_disk_trigger_a_rescan(
     window = controller.window
     assert window is not None
     assert str(sandbox.home / ".claude" / ".credentials.json") in controller.watcher.files()
-    assert window.provider_rows()[2][2] == "Nothing to add (no login found)"
+    assert window.provider_rows()[2][2] == "Nothing to add"
     scans = controller.scans_started
 
     # A notification that changes nothing (our own reads touch SQLite's -shm files) is ignored.

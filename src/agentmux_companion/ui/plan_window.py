@@ -11,7 +11,7 @@ from collections.abc import Iterable, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from PySide6.QtCore import QCoreApplication, Qt, Signal, Slot
+from PySide6.QtCore import QCoreApplication, QEvent, Qt, Signal, Slot
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QCheckBox,
@@ -34,6 +34,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from agentmux_companion.core.credentials import FileKind, Status
 from agentmux_companion.core.plan import Action, BundleAction, MigrationPlan, ProviderPlan, StorePlan
 from agentmux_companion.ui.keyring_health import (
     CHECKING,
@@ -61,6 +62,16 @@ BADGE_COLOURS = {
 }
 
 
+#: An unchecked box drawn with a border in the palette's text colour. Fusion (the style on most
+#: Linux desktops without a Qt theme) borders it with a shade of the window colour, which all but
+#: vanishes on a dark palette; the text colour always stands out from the base it is drawn on. The
+#: checked state keeps the style's own drawing.
+UNCHECKED_BOX_STYLE = (
+    "{0}::indicator:unchecked {{ border: 1px solid palette(text); background: palette(base);"
+    " border-radius: 2px; }}"
+)
+
+
 def status_words(status: str) -> str:
     """The login status as shown in the badge."""
     words = {
@@ -78,9 +89,37 @@ def action_words(action: Action) -> str:
     return {
         Action.BIND: QCoreApplication.translate("PlanWindow", "Will be added to the Default bundle"),
         Action.SKIP_EXISTING: QCoreApplication.translate("PlanWindow", "Already set up, left as it is"),
-        Action.SKIP_NO_AMBIENT: QCoreApplication.translate("PlanWindow", "Nothing to add (no login found)"),
+        Action.SKIP_NO_AMBIENT: QCoreApplication.translate("PlanWindow", "Nothing to add"),
         Action.BLOCKED: QCoreApplication.translate("PlanWindow", "Cannot be added"),
     }[action]
+
+
+def why_words(line: ProviderPlan) -> str:
+    """Why the action, in words that add to the row: not the action, the status or the path, which
+    have columns of their own (the core's full reason, as the CLI prints it, is the tooltip)."""
+    def tr(text: str) -> str:
+        return QCoreApplication.translate("PlanWindow", text)
+
+    credential = line.credential
+    if line.action is Action.BIND:
+        why = (tr("The Default bundle already has an account for it; that account is kept.")
+               if line.reuse_account_id else tr("A login was found and no bundle uses it yet."))
+        if credential.status is Status.EXPIRED:
+            why += " " + (tr("Its token has expired; the CLI renews it with its refresh token on next use.")
+                          if credential.has_refresh_token
+                          else tr("Its token has expired and cannot be renewed: sign in to the CLI again."))
+        elif credential.status is Status.NEEDS_REAUTH:
+            why += " " + tr("Sign in to the CLI again so AgentMux can use it.")
+        elif credential.status is Status.UNKNOWN:
+            why += " " + tr("When it expires could not be read.")
+        return why
+    if line.action is Action.SKIP_EXISTING:
+        names = ", ".join(f"“{name}”" for name in line.bound_in)
+        return tr("Bundle {0} already has a login for it.").format(names)
+    if line.action is Action.SKIP_NO_AMBIENT and credential.kind is FileKind.MISSING \
+            and str(credential.path) in credential.reason:
+        return tr("Not signed in to this CLI on this computer.")
+    return line.reason  # an odd login file, or why the store cannot take it: the core's words say it
 
 
 def era_words(store_plan: StorePlan) -> str:
@@ -287,6 +326,7 @@ class PlanWindow(QDialog):
         keyring_layout.addLayout(keyring_details)
         self.keyring_backend: BackendHealth = CHECKING
         self.show_keyring_backend(CHECKING)
+        self._style_check_boxes()
 
         self.progress_bar = QProgressBar()
         self.progress_bar.setRange(0, 0)
@@ -544,6 +584,18 @@ class PlanWindow(QDialog):
         super().done(result)
         self.closed.emit()
 
+    def changeEvent(self, event: QEvent) -> None:
+        super().changeEvent(event)
+        if event.type() == QEvent.Type.PaletteChange:
+            # A widget with a style sheet keeps the palette it was polished with: set the sheets
+            # again so the boxes follow a switch between light and dark.
+            self._style_check_boxes()
+
+    def _style_check_boxes(self) -> None:
+        for widget, kind in ((self.stores_list, "QListWidget"), (self.keyring_checkbox, "QCheckBox")):
+            widget.setStyleSheet("")
+            widget.setStyleSheet(UNCHECKED_BOX_STYLE.format(kind))
+
     def _store_line(self, store_plan: StorePlan) -> str:
         line = f"{store_plan.location.label} — {era_words(store_plan)}"
         if store_plan.refused:
@@ -622,7 +674,7 @@ class PlanWindow(QDialog):
             line.display_name,
             status_words(status),
             action_words(line.action),
-            self._home_relative(line.reason),
+            self._home_relative(why_words(line)),
             self._home_relative(str(credential.path)),
             credential.fingerprint or "—",
         ]
