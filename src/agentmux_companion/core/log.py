@@ -8,7 +8,6 @@ mistake elsewhere cannot put a token in a log file.
 from __future__ import annotations
 
 import logging
-import logging.handlers
 import os
 import re
 import threading
@@ -67,7 +66,10 @@ def setup_logging(log_file: Path, level: int = logging.INFO) -> Path:
         if getattr(handler, "_companion", False):
             logger.removeHandler(handler)
             handler.close()
-    handler = logging.handlers.RotatingFileHandler(
+    # logging.handlers pulls in socket, pickle and more: loaded when logging starts, not at import.
+    from logging.handlers import RotatingFileHandler
+
+    handler = RotatingFileHandler(
         log_file, maxBytes=1_000_000, backupCount=3, encoding="utf-8"
     )
     handler._companion = True  # type: ignore[attr-defined]
