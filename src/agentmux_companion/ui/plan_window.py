@@ -11,7 +11,8 @@ from collections.abc import Iterable, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from PySide6.QtCore import QCoreApplication, QEvent, Qt, Signal, Slot
+from PySide6.QtCore import QCoreApplication, QEvent, QSize, Qt, QTimer, Signal, Slot
+from PySide6.QtGui import QResizeEvent, QShowEvent
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QCheckBox,
@@ -225,11 +226,28 @@ class PlanWindow(QDialog):
     rescan_requested = Signal()
     closed = Signal()
 
+    #: The size at which a plan of three providers shows every column without scrolling.
+    DEFAULT_SIZE = (1000, 800)
+
+    def _fit_default_size(self) -> None:
+        # Qt would open a top-level window at its size hint, which leaves the providers table
+        # cramped (rows cut, columns scrolled away); open at the size the table needs instead,
+        # within the screen's free area.
+        from PySide6.QtGui import QGuiApplication
+
+        width, height = self.DEFAULT_SIZE
+        screen = QGuiApplication.primaryScreen()
+        if screen is not None:
+            free = screen.availableGeometry()
+            width, height = min(width, int(free.width() * 0.92)), min(height, int(free.height() * 0.92))
+        self.resize(max(width, self.minimumWidth()), max(height, self.minimumHeight()))
+
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.setWindowTitle(self.tr("AgentMux Companion"))
         self.setAccessibleName(self.tr("Migration plan"))
         self.setMinimumSize(760, 560)
+        self._fit_default_size()
         self.plan: MigrationPlan | None = None
         self._busy = False
         self._scanning = False
@@ -584,6 +602,19 @@ class PlanWindow(QDialog):
         super().done(result)
         self.closed.emit()
 
+    def showEvent(self, event: QShowEvent) -> None:
+        super().showEvent(event)
+        self._fit_rows_after_layout()
+
+    def resizeEvent(self, event: QResizeEvent) -> None:
+        super().resizeEvent(event)
+        self._fit_rows_after_layout()
+
+    def _fit_rows_after_layout(self) -> None:
+        # The wrapped "Why" column takes its width from the layout, which settles after this
+        # event: fit the rows' heights to their text once it has.
+        QTimer.singleShot(0, self.providers_table.resizeRowsToContents)
+
     def changeEvent(self, event: QEvent) -> None:
         super().changeEvent(event)
         if event.type() == QEvent.Type.PaletteChange:
@@ -687,7 +718,11 @@ class PlanWindow(QDialog):
         badge_item = items[1]
         badge_item.setData(Qt.ItemDataRole.AccessibleTextRole, cells[1])
         badge_item.setText("")
-        table.setCellWidget(row, 1, badge_cell(StatusBadge(status)))
+        badge = StatusBadge(status)
+        # The item has no text, so it tells the view how much room the badge needs: otherwise
+        # resizing columns and rows to their contents would clip it.
+        badge_item.setData(Qt.ItemDataRole.SizeHintRole, badge.sizeHint() + QSize(16, 10))
+        table.setCellWidget(row, 1, badge_cell(badge))
 
     def _home_relative(self, text: str) -> str:
         """Paths under the scanned home shown as ``~/...``: shorter, and the same for everyone."""
