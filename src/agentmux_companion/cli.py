@@ -372,10 +372,7 @@ def cmd_undo(ctx: Context) -> int:
     else:
         for r in results:
             ctx.out.write(f"{r.path}: undone ({r.method})\n")
-            if r.reverted:
-                ctx.out.write("  reverted: " + ", ".join(f"{k} {v}" for k, v in r.reverted.items()) + "\n")
-            if r.restored_from:
-                ctx.out.write(f"  restored from {r.restored_from}\n")
+            ctx.out.write(f"  {r.describe()}\n")
             ctx.out.write(f"  safety backup of the state before undo: {r.safety_backup}\n")
             for w in r.warnings:
                 ctx.out.write(f"  warning: {w}\n")
@@ -632,7 +629,7 @@ def cmd_demo(ctx: Context) -> int:
     undone = [undo_last(paths, r.path) for r in results if r.outcome == "migrated"]
     if not ctx.json:
         for u in undone:
-            ctx.out.write(f"{u.path}: undone; reverted " + ", ".join(f"{k} {v}" for k, v in u.reverted.items()) + "\n")
+            ctx.out.write(f"{u.path}: undone: {u.describe()}\n")
     after_undo = build_plan(paths, registry, None, at)
     steps.append({"step": "undo", "stores": [u.to_json() for u in undone], "plan_after": after_undo.to_json()})
     same = [s.to_json() for s in after_undo.stores] == [s.to_json() for s in plan.stores]

@@ -146,6 +146,14 @@ def test_cli_undo_reports_what_it_reverted(tmp_path: Path, private_home: Path) -
     assert dump_store(store) == original
 
 
+def test_cli_undo_says_what_it_put_back_in_words(tmp_path: Path, private_home: Path) -> None:
+    store, _original = migrated_store(tmp_path, private_home, StoreShape.WITH_AGENTS)
+    result = run_cli("undo", "--yes", "--home", private_home, "--store", store)
+    assert result.code == 0, result.err
+    assert ("3 bindings of the Default bundle undone; 3 accounts removed or restored; "
+            "the Default bundle removed; 5 agent rows given back their former bundle") in result.out
+
+
 def test_undo_after_agentmux_had_deleted_its_default_bundle(tmp_path: Path, private_home: Path) -> None:
     """Rows that still name 'default' from a Default bundle deleted in AgentMux (identity_id has no
     foreign key) predate the run: they do not block its undo, and stay as they were."""

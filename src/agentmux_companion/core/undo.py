@@ -46,6 +46,24 @@ class UndoResult:
     restored_from: str = ""
     warnings: tuple[str, ...] = ()
 
+    def describe(self) -> str:
+        """What was put back, in words (the CLI and the GUI show this)."""
+        if self.method == "backup":
+            return f"restored the whole store from {self.restored_from}"
+        counts = self.reverted
+        parts = []
+        if counts.get("bindings"):
+            parts.append(f"{_plural(counts['bindings'], 'binding')} of the Default bundle undone")
+        if counts.get("accounts"):
+            parts.append(f"{_plural(counts['accounts'], 'account')} removed or restored")
+        if counts.get("bundle"):
+            parts.append("the Default bundle removed")
+        if counts.get("rows"):
+            parts.append(f"{_plural(counts['rows'], 'agent row')} given back their former bundle")
+        if counts.get("migration_record"):
+            parts.append("the 0008_default_bundle record removed")
+        return "; ".join(parts) if parts else "nothing was left to revert"
+
     def to_json(self) -> dict[str, Any]:
         return {
             "path": str(self.path),
@@ -56,6 +74,10 @@ class UndoResult:
             "restored_from": self.restored_from or None,
             "warnings": list(self.warnings),
         }
+
+
+def _plural(count: int, noun: str) -> str:
+    return f"{count} {noun}" + ("" if count == 1 else "s")
 
 
 def _evidence_of_commit(conn: sqlite3.Connection, accounts: str, run: ledger.RunRecord) -> bool:

@@ -785,9 +785,8 @@ class Controller(QObject):
     def _on_undo_finished(self, results: tuple[UndoResult, ...]) -> None:
         lines = []
         for result in results:
-            counts = ", ".join(f"{k} {v}" for k, v in result.reverted.items() if v)
-            lines.append(self.tr("{0}: undone ({1}). Safety backup: {2}").format(
-                self._label(result.path), counts or self.tr("nothing left to revert"), result.safety_backup))
+            lines.append(self.tr("{0}: undone: {1}. Safety backup: {2}").format(
+                self._label(result.path), result.describe(), result.safety_backup))
             lines.extend(result.warnings)
         text = "\n".join(lines)
         self._outcome_state = TrayState.DONE
