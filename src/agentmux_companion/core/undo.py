@@ -8,6 +8,7 @@ nothing: the backup (``undo --from-backup``) remains the last resort.
 
 from __future__ import annotations
 
+import dataclasses
 import sqlite3
 from collections.abc import Callable
 from contextlib import closing
@@ -118,25 +119,16 @@ def last_undoable_run(paths: AppPaths, store_path: Path) -> ledger.RunRecord | N
     for run in ledger.runs_for_store(paths.ledger_path, store_path):
         if run.kind != "migrate":
             continue
-        if run.state == "undoing":
+        if run.state == "undoing" or (run.state == "started" and run.stats):
             inspection = st.inspect_store(store_path)
             if not inspection.era.migratable:
-                continue
+                continue  # the store cannot tell now; settle the run when it can
             with closing(st.open_readonly(store_path)) as conn:
-                still_there = _evidence_of_commit(conn, inspection.accounts_table, run)
-            ledger.set_state(paths.ledger_path, run.id, "committed" if still_there else "undone")
-            if still_there:
-                return ledger.RunRecord(**{**run.__dict__, "state": "committed"})
-            continue
-        if run.state == "started" and run.stats:
-            inspection = st.inspect_store(store_path)
-            committed = False
-            if inspection.era.migratable:
-                with closing(st.open_readonly(store_path)) as conn:
-                    committed = _evidence_of_commit(conn, inspection.accounts_table, run)
-            ledger.set_state(paths.ledger_path, run.id, "committed" if committed else "abandoned")
-            if committed:
-                return ledger.RunRecord(**{**run.__dict__, "state": "committed"})
+                in_store = _evidence_of_commit(conn, inspection.accounts_table, run)
+            settled = "committed" if in_store else "undone" if run.state == "undoing" else "abandoned"
+            ledger.set_state(paths.ledger_path, run.id, settled)
+            if settled == "committed":
+                return dataclasses.replace(run, state="committed")
             continue
         if run.state == "committed":
             return run
