@@ -231,7 +231,7 @@ def test_a_keyring_that_does_not_answer_gives_a_clear_message_and_the_ui_stays_r
         with service.frozen():  # every call to the keyring daemon now blocks, like a hidden prompt
             ticker.start()
             qtbot.mouseClick(panel.copy_button, Qt.MouseButton.LeftButton)
-            qtbot.waitUntil(lambda: panel.progress_label.text().startswith("Copying claude"), timeout=20_000)
+            qtbot.waitUntil(lambda: panel.progress_box.label.text().startswith("Copying claude"), timeout=20_000)
             start = len(ticks)
             qtbot.waitUntil(lambda: len(ticks) >= start + 10)
             # The worker is stuck in the keyring; the GUI thread keeps handling timers and input.

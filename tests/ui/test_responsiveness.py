@@ -79,7 +79,7 @@ def test_a_locked_store_during_migrate_keeps_the_window_responsive(
         ticker = Ticker()
         ticker.timer.start()
         qtbot.mouseClick(window.migrate_button, Qt.MouseButton.LeftButton)
-        qtbot.waitUntil(lambda: window.progress_label.text().startswith("Opening"))
+        qtbot.waitUntil(lambda: window.progress_box.label.text().startswith("Opening"))
         start = ticker.ticks
         qtbot.waitUntil(lambda: ticker.ticks >= start + 10)
         assert controller.runner.busy and controller.state is TrayState.WORKING

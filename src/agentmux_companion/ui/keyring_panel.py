@@ -13,10 +13,8 @@ from PySide6.QtWidgets import (
     QAbstractItemView,
     QDialog,
     QDialogButtonBox,
-    QHBoxLayout,
     QHeaderView,
     QLabel,
-    QProgressBar,
     QPushButton,
     QTableWidget,
     QTableWidgetItem,
@@ -28,7 +26,7 @@ from agentmux_companion.ui.keyring_controller import AccountRow, CopyState, Keyr
 from agentmux_companion.ui.keyring_health import BackendHealth, Health, health_words, reason_words, snapshot_words
 from agentmux_companion.ui.keyring_words import state_details, state_words
 from agentmux_companion.ui.messages import UserMessage, escape
-from agentmux_companion.ui.plan_window import Badge, MessageBanner, badge_cell, table_item
+from agentmux_companion.ui.plan_window import Badge, MessageBanner, ProgressStrip, badge_cell, table_item
 
 COLUMNS = 6
 ENTRY_COLUMN = 1
@@ -104,17 +102,7 @@ class KeyringPanel(QDialog):
         self.empty_label.setWordWrap(True)
         self.empty_label.setAccessibleName(self.tr("Keyring copies status"))
 
-        self.progress_bar = QProgressBar()
-        self.progress_bar.setRange(0, 0)
-        self.progress_bar.setAccessibleName(self.tr("Progress"))
-        self.progress_label = QLabel()
-        self.progress_label.setAccessibleName(self.tr("Current step"))
-        progress_row = QHBoxLayout()
-        progress_row.addWidget(self.progress_bar, 1)
-        progress_row.addWidget(self.progress_label, 2)
-        self.progress_box = QWidget()
-        self.progress_box.setLayout(progress_row)
-        self.progress_box.hide()
+        self.progress_box = ProgressStrip()
 
         self.result_label = QLabel()
         self.result_label.setWordWrap(True)
@@ -190,16 +178,15 @@ class KeyringPanel(QDialog):
 
     def show_working(self, text: str) -> None:
         self._busy = True
-        self.progress_label.setText(text)
-        self.progress_box.show()
+        self.progress_box.start(text)
         self._update_buttons()
 
     def show_progress(self, text: str) -> None:
-        self.progress_label.setText(text)
+        self.progress_box.step(text)
 
     def show_idle(self) -> None:
         self._busy = False
-        self.progress_box.hide()
+        self.progress_box.stop()
         self._update_buttons()
 
     def show_result(self, html: str) -> None:

@@ -169,6 +169,32 @@ def badge_cell(badge: QLabel) -> QWidget:
     return holder
 
 
+class ProgressStrip(QWidget):
+    """A busy bar and the words of the current step, shown while a job runs."""
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.bar = QProgressBar()
+        self.bar.setRange(0, 0)
+        self.bar.setAccessibleName(self.tr("Progress"))
+        self.label = QLabel()
+        self.label.setAccessibleName(self.tr("Current step"))
+        row = QHBoxLayout(self)
+        row.addWidget(self.bar, 1)
+        row.addWidget(self.label, 2)
+        self.hide()
+
+    def start(self, text: str) -> None:
+        self.label.setText(text)
+        self.show()
+
+    def step(self, text: str) -> None:
+        self.label.setText(text)
+
+    def stop(self) -> None:
+        self.hide()
+
+
 class MessageBanner(QFrame):
     """The place where the message funnel's messages appear inside the window."""
 
@@ -346,17 +372,7 @@ class PlanWindow(QDialog):
         self.show_keyring_backend(CHECKING)
         self._style_check_boxes()
 
-        self.progress_bar = QProgressBar()
-        self.progress_bar.setRange(0, 0)
-        self.progress_bar.setAccessibleName(self.tr("Progress"))
-        self.progress_label = QLabel()
-        self.progress_label.setAccessibleName(self.tr("Current step"))
-        progress_row = QHBoxLayout()
-        progress_row.addWidget(self.progress_bar, 1)
-        progress_row.addWidget(self.progress_label, 2)
-        self.progress_box = QWidget()
-        self.progress_box.setLayout(progress_row)
-        self.progress_box.hide()
+        self.progress_box = ProgressStrip()
 
         self.result_box = QGroupBox(self.tr("Result"))
         self.result_label = QLabel()
@@ -487,16 +503,15 @@ class PlanWindow(QDialog):
 
     def show_working(self, text: str) -> None:
         self._busy = True
-        self.progress_label.setText(text)
-        self.progress_box.show()
+        self.progress_box.start(text)
         self._update_migrate_enabled()
 
     def show_progress(self, text: str) -> None:
-        self.progress_label.setText(text)
+        self.progress_box.step(text)
 
     def show_idle(self) -> None:
         self._busy = False
-        self.progress_box.hide()
+        self.progress_box.stop()
         self._update_migrate_enabled()
 
     def show_results(self, results: Sequence[StoreResult], undoable: Iterable[Path]) -> None:
