@@ -26,6 +26,8 @@ from pathlib import Path
 
 import pytest
 
+from tests.helpers.processes import stop_process
+
 PASSWORD = "ci-throwaway"
 READY_TIMEOUT_S = 15.0
 SECRETS_BUS_NAME = "org.freedesktop.secrets"
@@ -84,12 +86,7 @@ class SecretService:
                 continue
             with suppress(ProcessLookupError):
                 os.kill(process.pid, signal.SIGCONT)  # a frozen daemon cannot handle SIGTERM
-            process.terminate()
-            try:
-                process.wait(5)
-            except subprocess.TimeoutExpired:
-                process.kill()
-                process.wait(5)
+            stop_process(process)
         if self.bus.stdout is not None:
             self.bus.stdout.close()
 

@@ -17,6 +17,8 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
+from tests.helpers.processes import stop_process
+
 SCREEN = (1024, 768)
 TRAY_WIDTH, TRAY_HEIGHT = 120, 32
 _START_TIMEOUT_S = 20.0
@@ -95,17 +97,6 @@ def _answers(display: str) -> bool:
     return result.returncode == 0
 
 
-def _stop(process: subprocess.Popen[bytes] | None) -> None:
-    if process is None or process.poll() is not None:
-        return
-    process.terminate()
-    try:
-        process.wait(5)
-    except subprocess.TimeoutExpired:
-        process.kill()
-        process.wait(5)
-
-
 @contextmanager
 def xvfb_with_tray() -> Iterator[TrayDisplay]:
     """Run Xvfb and trayer for the duration of the ``with`` block."""
@@ -132,5 +123,5 @@ def xvfb_with_tray() -> Iterator[TrayDisplay]:
         assert isinstance(geometry, tuple)
         yield TrayDisplay(display, geometry)
     finally:
-        _stop(trayer)
-        _stop(xvfb)
+        stop_process(trayer)
+        stop_process(xvfb)
