@@ -7,15 +7,39 @@ in the message funnel. Any other exception is a bug and reaches a traceback or t
 
 from __future__ import annotations
 
+import enum
+
+
+class ExitCode(enum.IntEnum):
+    """The command line's exit codes: a contract that installers and scripts depend on.
+
+    One source for the CLI, the GUI launcher and the documentation (README, ``--help``).
+    """
+
+    OK = 0
+    """Done, or nothing to do."""
+    UNEXPECTED = 1
+    """An unexpected error: a bug, reported with a traceback or the crash dialog."""
+    USAGE = 2
+    """The command was called wrongly, or needs a confirmation it cannot ask for."""
+    REFUSED = 3
+    """Refused: nothing written (store missing, wrong era, corrupt, read-only, no room, ...)."""
+    BUSY = 4
+    """The store stayed locked by another program past the busy timeout: nothing written."""
+    WARNINGS = 5
+    """Done, with warnings (a provider skipped by a failure, an odd credentials file)."""
+    DECLINED = 6
+    """The user answered no at a confirmation prompt: nothing written."""
+
 
 class CompanionError(Exception):
     """A known failure with a message written for the user.
 
     Attributes:
-        exit_code: the CLI's exit code for this failure (see design.md, "Exit codes").
+        exit_code: the CLI's exit code for this failure (:class:`ExitCode`).
     """
 
-    exit_code = 1
+    exit_code: ExitCode = ExitCode.UNEXPECTED
 
     def __init__(self, message: str) -> None:
         super().__init__(message)
@@ -25,7 +49,7 @@ class CompanionError(Exception):
 class UsageError(CompanionError):
     """The command was called wrongly, or needs a confirmation it cannot ask for."""
 
-    exit_code = 2
+    exit_code = ExitCode.USAGE
 
 
 class StoreRefused(CompanionError):
@@ -34,7 +58,7 @@ class StoreRefused(CompanionError):
     Nothing has been written when this is raised.
     """
 
-    exit_code = 3
+    exit_code = ExitCode.REFUSED
 
 
 class StoreChanged(StoreRefused):
@@ -44,16 +68,16 @@ class StoreChanged(StoreRefused):
 class StoreBusy(CompanionError):
     """Another writer (or AgentMux's migration lock) held the store past the busy timeout."""
 
-    exit_code = 4
+    exit_code = ExitCode.BUSY
 
 
 class UndoRefused(CompanionError):
     """Undo cannot reverse a run precisely (rows changed since, no record); nothing written."""
 
-    exit_code = 3
+    exit_code = ExitCode.REFUSED
 
 
 class KeyringUnavailable(CompanionError):
     """The OS keyring cannot be used: no backend, insecure backend, locked, or timed out."""
 
-    exit_code = 3
+    exit_code = ExitCode.REFUSED
