@@ -81,6 +81,7 @@ def build_parser() -> argparse.ArgumentParser:
                         help="bound on each keyring call (default 10)")
         if action == "remove":
             kp.add_argument("--yes", action="store_true", help="do not ask for confirmation")
+    _add_backups_parser(sub, common)
     p = sub.add_parser("demo", parents=[common], help="run the whole flow in a sandbox")
     p.add_argument("--dir", type=Path, help="build the sandbox here and keep it (default: a temp dir)")
     return parser
@@ -645,7 +646,84 @@ def cmd_demo(ctx: Context) -> int:
     return EXIT_OK if ok else EXIT_ERROR
 
 
+# --------------------------------------------------------------------------------------------
+# Backups: the catalog (core/backup*.py), listed and pruned. Self-contained, to move into cli/.
+
+
+def _add_backups_parser(sub: Any, common: argparse.ArgumentParser) -> None:
+    from agentmux_companion.core.backup_prune import DEFAULT_KEEP
+
+    p = sub.add_parser("backups", help="the backups the companion took: list, prune")
+    actions = p.add_subparsers(dest="backups_action", metavar="ACTION", parser_class=_Parser, required=True)
+    actions.add_parser("list", parents=[common], help="every backup: store, why, run, when, size, verified")
+    pp = actions.add_parser("prune", parents=[common], help=(
+        "delete old backups; keeps the pre-migration backup of every run not undone and of each store's "
+        "last run, plus the newest --keep others per store"))
+    pp.add_argument("--keep", type=int, default=DEFAULT_KEEP, metavar="N",
+                    help=f"other backups to keep per store (default {DEFAULT_KEEP})")
+    pp.add_argument("--yes", action="store_true", help="do not ask for confirmation")
+
+
+def _sweep_partial_backups(ctx: Context) -> None:
+    """What a run killed while writing a backup left behind goes at the start of every command."""
+    from agentmux_companion.core.backup import sweep_partials
+
+    for removed in sweep_partials(ctx.paths):
+        log.info("removed %s, left by a run that was killed while writing a backup", removed)
+
+
+def cmd_backups(ctx: Context) -> int:
+    from agentmux_companion.core import backup_catalog as catalog
+
+    stores = [loc.path for loc in ctx.explicit] if ctx.explicit else None
+    if ctx.args.backups_action == "prune":
+        return _backups_prune(ctx, stores)
+    entries = [e for e in catalog.entries(ctx.paths.ledger_path)
+               if stores is None or e.store_path in {str(s.resolve()) for s in stores}]
+    if ctx.json:
+        ctx.emit_json({"backups": [e.to_json() for e in entries]})
+        return EXIT_OK
+    if not entries:
+        ctx.out.write(f"No backups are recorded (they go into {ctx.paths.backups_dir}).\n")
+        return EXIT_OK
+    for store_path in dict.fromkeys(e.store_path for e in entries):
+        ctx.out.write(f"Store: {store_path}\n")
+        for e in (e for e in entries if e.store_path == store_path):
+            run = f" (run {e.run_id[:8]})" if e.run_id else ""
+            ctx.out.write(f"  {e.describe()}{run}\n    {e.path}\n")
+    return EXIT_OK
+
+
+def _backups_prune(ctx: Context, stores: list[Path] | None) -> int:
+    from agentmux_companion.core.backup_catalog import human_size
+    from agentmux_companion.core.backup_prune import plan_prune, prune
+
+    if ctx.args.keep < 0:
+        raise UsageError("--keep must be 0 or more")
+    plan = plan_prune(ctx.paths, stores, ctx.args.keep)
+    if not plan.delete:
+        if ctx.json:
+            ctx.emit_json({"deleted": [], "kept": [e.path for e, _why in plan.keep]})
+        else:
+            ctx.out.write("Nothing to prune: every backup is kept by the policy.\n")
+        return EXIT_OK
+    size = sum(e.bytes for e in plan.delete)
+    if not ctx.json:
+        for e in plan.delete:
+            ctx.out.write(f"delete: {e.describe()}\n    {e.path}\n")
+        for e, why in plan.keep:
+            ctx.out.write(f"keep:   {e.describe()} ({why})\n")
+    _confirm(f"Delete {len(plan.delete)} backup(s), {human_size(size)}?", ctx.args.yes)
+    deleted = prune(ctx.paths, plan)
+    if ctx.json:
+        ctx.emit_json({"deleted": deleted, "kept": [e.path for e, _why in plan.keep]})
+    else:
+        ctx.out.write(f"Deleted {len(deleted)} backup(s), {human_size(size)}.\n")
+    return EXIT_OK
+
+
 COMMANDS: dict[str, Callable[[Context], int]] = {
+    "backups": cmd_backups,
     "stores": cmd_stores,
     "scan": cmd_scan,
     "plan": cmd_plan,
@@ -676,6 +754,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         ctx = Context(args)
         setup_logging(ctx.paths.log_file)
         log.info("command %s", args.command)
+        _sweep_partial_backups(ctx)
         return COMMANDS[args.command](ctx)
     except CompanionError as exc:
         sys.stderr.write(f"agentmux-companion: {redact(exc.message)}\n")

@@ -30,7 +30,7 @@ from typing import Any
 
 from agentmux_companion.core import ledger
 from agentmux_companion.core import store as st
-from agentmux_companion.core.backup import backup_path_for, backup_store
+from agentmux_companion.core.backup import PlannedBackup, backup_store, plan_backup
 from agentmux_companion.core.credentials import AmbientCredential
 from agentmux_companion.core.errors import CompanionError, StoreBusy, StoreChanged, StoreRefused
 from agentmux_companion.core.paths import AppPaths
@@ -315,7 +315,7 @@ def apply_store(
     at_ms = plan.now_ms if plan.fixed_clock else now_ms()
     credentials = probe_all(registry, plan.home, at_ms)
     run_id = ledger.new_run_id()
-    backup = backup_path_for(paths.backups_dir, path, at_ms)
+    backup = plan_backup(paths, path, "migrate", run_id)
     ledger.start_run(paths.ledger_path, run_id, path, "migrate", at_ms, backup)
     started = time.monotonic()
     committed = False
@@ -365,7 +365,7 @@ def _migrate_in_transaction(
     registry: ProviderRegistry,
     run_id: str,
     at_ms: int,
-    backup: Path,
+    backup: PlannedBackup,
     started: float,
     say: ProgressCallback,
 ) -> tuple[StoreResult, dict[str, Any]]:

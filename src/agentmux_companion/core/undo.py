@@ -19,10 +19,10 @@ from typing import Any
 from agentmux_companion.core import ledger
 from agentmux_companion.core import store as st
 from agentmux_companion.core.apply import ACCOUNT_COLUMNS, BUNDLE_COLUMNS
-from agentmux_companion.core.backup import backup_path_for, backup_store, list_backups
+from agentmux_companion.core.backup import PlannedBackup, backup_store, plan_backup
 from agentmux_companion.core.errors import StoreBusy, StoreRefused, UndoRefused
 from agentmux_companion.core.paths import AppPaths
-from agentmux_companion.core.plan import BACKFILL_CONDITIONS, DEFAULT_BUNDLE_ID, now_ms
+from agentmux_companion.core.plan import BACKFILL_CONDITIONS, DEFAULT_BUNDLE_ID
 
 
 @dataclass(frozen=True)
@@ -108,31 +108,58 @@ def _evidence_of_commit(conn: sqlite3.Connection, accounts: str, run: ledger.Run
     return False
 
 
+def _interrupted(run: ledger.RunRecord) -> bool:
+    """Killed around a COMMIT: the ledger's part committed, the store's may or may not have."""
+    return run.kind == "migrate" and (run.state == "undoing" or (run.state == "started" and bool(run.stats)))
+
+
+def _settled_state(conn: sqlite3.Connection, accounts: str, run: ledger.RunRecord) -> str:
+    in_store = _evidence_of_commit(conn, accounts, run)
+    return "committed" if in_store else "undone" if run.state == "undoing" else "abandoned"
+
+
 def last_undoable_run(paths: AppPaths, store_path: Path) -> ledger.RunRecord | None:
-    """The newest migration run of a store that has not been undone.
+    """The newest migration run of a store that has not been undone. A pure read.
 
     A run left ``started`` with its changes recorded was killed around its COMMIT, and one left
     ``undoing`` around its undo's COMMIT: the ledger's part committed, and the store's may or may
     not have. The store tells which (its COMMIT is atomic, so one recorded change present means
-    all are), and the run is settled accordingly.
+    all are), and the run is reported accordingly; recording that in the ledger is left to the
+    write path (:func:`settle_interrupted_runs`, under the store's write lock), so the GUI can ask
+    this while a migration runs.
     """
     for run in ledger.runs_for_store(paths.ledger_path, store_path):
         if run.kind != "migrate":
             continue
-        if run.state == "undoing" or (run.state == "started" and run.stats):
+        if _interrupted(run):
             inspection = st.inspect_store(store_path)
             if not inspection.era.migratable:
                 continue  # the store cannot tell now; settle the run when it can
             with closing(st.open_readonly(store_path)) as conn:
-                in_store = _evidence_of_commit(conn, inspection.accounts_table, run)
-            settled = "committed" if in_store else "undone" if run.state == "undoing" else "abandoned"
-            ledger.set_state(paths.ledger_path, run.id, settled)
+                settled = _settled_state(conn, inspection.accounts_table, run)
             if settled == "committed":
                 return dataclasses.replace(run, state="committed")
             continue
         if run.state == "committed":
             return run
     return None
+
+
+def settle_interrupted_runs(paths: AppPaths, store_path: Path, conn: sqlite3.Connection) -> None:
+    """Record in the ledger how runs killed around a COMMIT ended, as the store says.
+
+    Called on the write path only, with ``conn`` holding the store's write transaction (and
+    AgentMux's migration lock when present): the same locks as the writes, so what the store
+    says cannot change while it is recorded.
+    """
+    runs = [r for r in ledger.runs_for_store(paths.ledger_path, store_path) if _interrupted(r)]
+    if not runs:
+        return
+    inspection = st.inspect_store(store_path)
+    if not inspection.era.migratable:
+        return
+    for run in runs:
+        ledger.set_state(paths.ledger_path, run.id, _settled_state(conn, inspection.accounts_table, run))
 
 
 def undo_last(
@@ -174,8 +201,7 @@ def undo_last(
             "rows the migration back-filled, so nothing was undone"
         )
 
-    at_ms = now_ms()
-    safety = backup_path_for(paths.backups_dir, store_path, at_ms)
+    safety = plan_backup(paths, store_path, "undo", run.id)
     try:
         with st.migrations_lock(store_path, busy_timeout_ms), closing(
             st.open_for_write(store_path, busy_timeout_ms)
@@ -188,6 +214,7 @@ def undo_last(
                 conn.execute("ATTACH DATABASE ? AS snapshot", (st.readonly_uri(Path(run.backup_path)),))
             conn.execute("BEGIN IMMEDIATE")
             try:
+                settle_interrupted_runs(paths, store_path, conn)
                 reverted, warnings = _reverse(conn, store_path, inspection, run, safety, say)
                 # As in apply, the ledger commits first; a kill before the store's COMMIT leaves
                 # the run 'undoing', which last_undoable_run settles by looking at the store.
@@ -215,7 +242,7 @@ def _reverse(
     store_path: Path,
     inspection: st.StoreInspection,
     run: ledger.RunRecord,
-    safety: Path,
+    safety: PlannedBackup,
     say: Callable[[str], None],
 ) -> tuple[dict[str, int], list[str]]:
     accounts = inspection.accounts_table
@@ -362,53 +389,24 @@ def undo_from_backup(
     """Restore a store from a backup (the last resort): its whole content becomes the backup's.
 
     Args:
-        backup: the file to restore; default the backup of the store's last migration run.
+        backup: the file to restore; default the backup taken before the store's last
+            migration (never a safety copy taken before an undo or a restore).
 
     Raises:
-        UndoRefused: no backup, the file is not a SQLite database, or its schema differs from the
-            store's (AgentMux upgraded the store since; restoring would downgrade it).
+        UndoRefused: no such backup; or it fails its integrity check, is not a backup of this
+            store, or its schema is older than the store's (nothing written). See core/restore.py.
+        StoreBusy: the store stayed locked past the busy timeout (nothing written).
     """
-    if backup is None:
-        run = last_undoable_run(paths, store_path)
-        candidates = [Path(run.backup_path)] if run and run.backup_path else list_backups(paths.backups_dir, store_path)
-        backup = next((c for c in candidates if c.exists()), None)
-        if backup is None:
-            raise UndoRefused(f"no backup of {store_path} was found in {paths.backups_dir}")
-    if not backup.is_file():
-        raise UndoRefused(f"{backup} does not exist")
-    refusal = st.write_refusal(store_path)
-    if refusal:
-        raise StoreRefused(refusal)
-    try:
-        with closing(st.open_readonly(backup)) as source:
-            backup_schema = source.execute("SELECT type, name, sql FROM sqlite_master ORDER BY name").fetchall()
-            source.execute("PRAGMA quick_check").fetchone()
-    except sqlite3.DatabaseError as exc:
-        raise UndoRefused(f"{backup} is not a readable SQLite database ({exc})") from exc
-    at_ms = now_ms()
-    safety = backup_path_for(paths.backups_dir, store_path, at_ms)
-    try:
-        with st.migrations_lock(store_path, busy_timeout_ms), closing(
-            st.open_for_write(store_path, busy_timeout_ms)
-        ) as conn:
-            conn.execute("BEGIN IMMEDIATE")
-            store_schema = conn.execute("SELECT type, name, sql FROM sqlite_master ORDER BY name").fetchall()
-            if store_schema != backup_schema:
-                conn.execute("ROLLBACK")
-                raise UndoRefused(
-                    f"{backup} has another schema than the store (AgentMux upgraded the store since); "
-                    "restoring it would downgrade the store, so nothing was changed"
-                )
-            backup_store(store_path, safety)
-            conn.execute("COMMIT")
-            with closing(sqlite3.connect(str(backup))) as source:
-                source.backup(conn)
-    except sqlite3.OperationalError as exc:
-        if st.is_busy_error(exc):
-            raise StoreBusy(f"{store_path} is busy; nothing was restored. Close AgentMux and try again") from exc
-        raise
-    # Every committed run since that backup is now undone too.
-    for run in ledger.runs_for_store(paths.ledger_path, store_path):
-        if run.state == "committed":
-            ledger.set_state(paths.ledger_path, run.id, "undone")
-    return UndoResult(store_path, "", "backup", {}, str(safety), restored_from=str(backup))
+    from agentmux_companion.core import restore
+
+    chosen = backup if backup is not None else restore.last_run_backup(paths, store_path)
+
+    def evidence(conn: sqlite3.Connection, run: ledger.RunRecord) -> bool:
+        inspection = st.inspect_store(store_path)
+        return inspection.era.migratable and _evidence_of_commit(conn, inspection.accounts_table, run)
+
+    done = restore.restore_store(
+        paths, store_path, chosen, lambda conn: settle_interrupted_runs(paths, store_path, conn), evidence,
+        busy_timeout_ms,
+    )
+    return UndoResult(store_path, "", "backup", {}, str(done.safety_backup), restored_from=str(done.backup))

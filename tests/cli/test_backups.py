@@ -1,0 +1,222 @@
+"""Backups as real processes see them: unique per run, never removed by another run, no partial
+file outliving a kill, a clear refusal when the disk is full, and a catalog ``backups list``
+reports as it is."""
+
+from __future__ import annotations
+
+import os
+import resource
+import signal
+import sqlite3
+import subprocess
+import time
+from contextlib import closing
+from pathlib import Path
+
+import pytest
+
+from agentmux_companion.core import sandbox as sb
+from agentmux_companion.core.paths import AppPaths
+from agentmux_companion.core.sandbox import StoreShape
+from tests.helpers.stores import (
+    LEGACY_SPEC,
+    NOW_MS,
+    build_store,
+    cli_command,
+    dump_store,
+    run_cli,
+    run_cli_process,
+    write_all_creds,
+)
+
+RFC3339 = r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(\.\d+)?(Z|[+-]\d\d:\d\d)$"
+
+
+def big_store(path: Path, rows: int) -> Path:
+    build_store(path, StoreShape.WITH_MIGRATIONS, LEGACY_SPEC)
+    with closing(sqlite3.connect(str(path))) as conn:
+        sb.add_instances(conn, ["" if i % 2 else "b-work" for i in range(rows)], prefix="bulk")
+        conn.commit()
+    return path
+
+
+def files_under(folder: Path, pattern: str = "*") -> list[Path]:
+    return sorted(p for p in folder.rglob(pattern) if p.is_file()) if folder.exists() else []
+
+
+def catalog_rows(paths: AppPaths) -> list[dict[str, object]]:
+    with closing(sqlite3.connect(str(paths.ledger_path))) as conn:
+        conn.row_factory = sqlite3.Row
+        return [dict(r) for r in conn.execute(
+            "SELECT path, store_path, reason, run_id, bytes, verified FROM backup_catalog "
+            "WHERE state = 'ready' ORDER BY seq")]
+
+
+def test_a_failed_run_at_the_same_millisecond_keeps_the_other_runs_backup(tmp_path: Path, private_home: Path) -> None:
+    write_all_creds(private_home, ["claude"])
+    store = build_store(tmp_path / "objects.db", StoreShape.WITH_AGENTS, LEGACY_SPEC)
+    original = dump_store(store)
+    first = run_cli("migrate", "--yes", "--json", "--home", private_home, "--store", store, "--now-ms", NOW_MS)
+    assert first.code == 0, first.err
+    backup = Path(first.json()["stores"][0]["backup"])
+    # A second run at the same (fixed) millisecond has codex to bind, but the store is busy.
+    write_all_creds(private_home, ["codex"])
+    with closing(sqlite3.connect(str(store), isolation_level=None)) as holder:
+        holder.execute("BEGIN IMMEDIATE")
+        second = run_cli_process("migrate", "--yes", "--busy-timeout-ms", "200", "--home", private_home,
+                                 "--store", store, "--now-ms", NOW_MS)
+        holder.execute("ROLLBACK")
+    assert second.code == 4, second.err
+    assert backup.is_file(), "the busy run deleted the backup another run made"
+    result = run_cli("undo", "--yes", "--home", private_home, "--store", store)
+    assert result.code == 0, result.err
+    assert dump_store(store) == original
+
+
+def test_concurrent_runs_keep_every_backup(tmp_path: Path, private_home: Path) -> None:
+    write_all_creds(private_home)
+    stores = [build_store(tmp_path / f"s{i}" / "objects.db", StoreShape.WITH_AGENTS, LEGACY_SPEC) for i in range(2)]
+    processes = [
+        subprocess.Popen(cli_command("migrate", "--yes", "--home", private_home, "--store", stores[i % 2],
+                                     "--now-ms", NOW_MS, "--busy-timeout-ms", "20000"),
+                         stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+        for i in range(6)
+    ]
+    errors = [p.communicate(timeout=120)[1] for p in processes]
+    codes = [p.returncode for p in processes]
+    assert all(code in (0, 3) for code in codes), (codes, errors)  # 3: changed since the preview
+    paths = AppPaths.resolve(private_home)
+    rows = catalog_rows(paths)
+    on_disk = files_under(paths.backups_dir)
+    assert sorted(str(p) for p in on_disk) == sorted(str(r["path"]) for r in rows)
+    assert len({r["path"] for r in rows}) == len(rows)
+    for store in stores:
+        assert run_cli("undo", "--yes", "--home", private_home, "--store", store).code == 0
+
+
+def test_a_kill_during_the_backup_leaves_no_partial_file_after_the_next_command(
+    tmp_path: Path, private_home: Path
+) -> None:
+    write_all_creds(private_home)
+    store = big_store(tmp_path / "objects.db", 150_000)
+    original = dump_store(store)
+    paths = AppPaths.resolve(private_home)
+    killed_mid_backup = 0
+    for _attempt in range(3):
+        process = subprocess.Popen(cli_command("migrate", "--yes", "--home", private_home, "--store", store),
+                                   stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        while process.poll() is None and not files_under(paths.backups_dir, "*.partial"):
+            time.sleep(0.0005)
+        if process.poll() is None:
+            process.send_signal(signal.SIGKILL)
+            killed_mid_backup += 1
+        process.wait(timeout=60)
+        assert dump_store(store) == original
+    assert killed_mid_backup, "no run was caught during its backup"
+    assert files_under(paths.backups_dir, "*.partial")
+    result = run_cli_process("stores", "--home", private_home, "--store", store)
+    assert result.code == 0, result.err
+    assert files_under(paths.backups_dir, "*.partial*") == []
+    assert [p for p in files_under(paths.backups_dir) if "journal" in p.name] == []
+
+
+def _limit_file_size(limit: int) -> None:
+    signal.signal(signal.SIGXFSZ, signal.SIG_IGN)  # a write past the limit fails instead of killing
+    resource.setrlimit(resource.RLIMIT_FSIZE, (limit, limit))
+
+
+def test_a_full_disk_during_the_backup_exits_3_and_leaves_the_store_untouched(
+    tmp_path: Path, private_home: Path
+) -> None:
+    write_all_creds(private_home)
+    store = big_store(tmp_path / "objects.db", 30_000)
+    assert store.stat().st_size > 2_000_000
+    original = dump_store(store)
+    completed = subprocess.run(
+        cli_command("migrate", "--yes", "--home", private_home, "--store", store),
+        stdin=subprocess.DEVNULL, capture_output=True, text=True, timeout=120, check=False,
+        preexec_fn=lambda: _limit_file_size(1_000_000),
+    )
+    assert completed.returncode == 3, completed.stderr
+    assert "backup" in completed.stderr and "Traceback" not in completed.stderr
+    assert dump_store(store) == original
+    paths = AppPaths.resolve(private_home)
+    assert files_under(paths.backups_dir) == []
+
+
+def test_no_room_for_the_backup_is_refused_before_writing(tmp_path: Path, private_home: Path) -> None:
+    """A companion folder on a small file system (a 3 MB tmpfs) and a bigger store."""
+    write_all_creds(private_home)
+    store = big_store(tmp_path / "objects.db", 40_000)
+    original = dump_store(store)
+    companion = tmp_path / "companion"
+    companion.mkdir()
+    mounted = subprocess.run(["mount", "-t", "tmpfs", "-o", "size=3m", "tmpfs", str(companion)],
+                             capture_output=True, text=True, check=False)
+    if mounted.returncode != 0:
+        pytest.fail(f"this test needs a small tmpfs (run as root): {mounted.stderr.strip()}")
+    try:
+        env = {**os.environ, "AGENTMUX_COMPANION_DIR": str(companion)}
+        result = run_cli_process("migrate", "--yes", "--home", private_home, "--store", store, env=env)
+        assert result.code == 3, result.err
+        assert "needs" in result.err and "MB" in result.err and str(companion) in result.err
+        assert dump_store(store) == original
+        assert files_under(companion / "data" / "backups") == []
+    finally:
+        subprocess.run(["umount", str(companion)], check=True)
+
+
+def test_backups_list_matches_the_catalog_after_migrate_undo_restore(tmp_path: Path, private_home: Path) -> None:
+    write_all_creds(private_home)
+    store = build_store(tmp_path / "objects.db", StoreShape.WITH_AGENTS, LEGACY_SPEC)
+    original = dump_store(store)
+    common = ("--home", private_home, "--store", store)
+    migrated = run_cli("migrate", "--yes", "--json", *common)
+    run_id = migrated.json()["stores"][0]["run_id"]
+    assert run_cli("undo", "--yes", *common).code == 0
+    assert run_cli("undo", "--yes", "--from-backup", *common).code == 0
+    assert dump_store(store) == original
+
+    listed = run_cli("backups", "list", "--json", *common)
+    assert listed.code == 0, listed.err
+    backups = listed.json()["backups"]
+    paths = AppPaths.resolve(private_home)
+    rows = catalog_rows(paths)
+    assert [(b["path"], b["store"], b["reason"], b["run_id"], b["bytes"], b["verified"]) for b in backups] == [
+        (r["path"], r["store_path"], r["reason"], r["run_id"] or None, r["bytes"], bool(r["verified"]))
+        for r in reversed(rows)
+    ]
+    assert [b["reason"] for b in backups] == ["restore", "undo", "migrate"]
+    assert backups[2]["run_id"] == run_id and backups[1]["run_id"] == run_id
+    import re
+
+    for b in backups:
+        assert re.match(RFC3339, b["created_at"]), b["created_at"]
+        assert Path(b["path"]).stat().st_size == b["bytes"] and b["verified"] is True
+        assert b["store"] == str(store.resolve())
+    text = run_cli("backups", "list", *common)
+    assert text.code == 0 and "Before migrating" in text.out and "verified" in text.out
+
+
+def test_prune_keeps_the_backup_of_a_live_run_and_asks_first(tmp_path: Path, private_home: Path) -> None:
+    write_all_creds(private_home)
+    store = build_store(tmp_path / "objects.db", StoreShape.WITH_AGENTS, LEGACY_SPEC)
+    common = ("--home", private_home, "--store", store)
+    for _ in range(3):  # migrate, undo, migrate, undo, migrate: the last run is live
+        assert run_cli("migrate", "--yes", *common).code == 0
+        if _ < 2:
+            assert run_cli("undo", "--yes", *common).code == 0
+    paths = AppPaths.resolve(private_home)
+    before = files_under(paths.backups_dir)
+    assert len(before) == 5
+    refused = run_cli_process("backups", "prune", "--keep", "0", *common)
+    assert refused.code == 2 and files_under(paths.backups_dir) == before  # no terminal, no --yes
+    pruned = run_cli("backups", "prune", "--keep", "0", "--yes", "--json", *common)
+    assert pruned.code == 0, pruned.err
+    [kept] = run_cli("backups", "list", "--json", *common).json()["backups"]
+    live_backup = run_cli("migrate", "--yes", "--json", *common)  # nothing to do: still migrated
+    assert live_backup.json()["stores"][0]["outcome"] == "nothing_to_do"
+    assert kept["reason"] == "migrate" and Path(kept["path"]).is_file()
+    assert sorted(pruned.json()["deleted"]) == sorted(str(p) for p in before if p != Path(kept["path"]))
+    assert files_under(paths.backups_dir) == [Path(kept["path"])]
+    assert run_cli("undo", "--yes", *common).code == 0  # the live run is still undoable
