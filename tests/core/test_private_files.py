@@ -68,7 +68,9 @@ POSITIONS: dict[str, Callable[[AppPaths, Path], Path]] = {
     "ledger": lambda paths, store: paths.ledger_path,
     "ledger journal": lambda paths, store: paths.ledger_path.with_name("ledger.db-journal"),
     "log folder": lambda paths, store: paths.log_dir,
+    "ledger WAL": lambda paths, store: paths.ledger_path.with_name("ledger.db-wal"),
     "log file": lambda paths, store: paths.log_file,
+    "rotated log file": lambda paths, store: paths.log_file.with_name(paths.log_file.name + ".1"),
 }
 
 
@@ -84,6 +86,8 @@ def test_a_link_planted_where_a_companion_file_goes_is_refused(
     victim = victim_dir(tmp_path) if "folder" in position else victim_file(tmp_path)
     if position != "data folder":
         paths.data_dir.mkdir(parents=True, exist_ok=True)
+    if position == "rotated log file":
+        paths.log_dir.mkdir(parents=True, exist_ok=True)
     plant(link, victim)
     before = snapshot(victim)
 

@@ -154,3 +154,32 @@ def test_finding_the_last_undoable_run_does_not_write_the_ledger(tmp_path: Path,
     assert run_cli("undo", "--yes", "--home", private_home, "--store", store).code == 0
     assert dump_store(store) == original
     assert [r.state for r in ledger.runs_for_store(paths.ledger_path, store)] == ["undone"]
+
+
+def test_restoring_an_undos_safety_copy_brings_the_run_back(tmp_path: Path, private_home: Path) -> None:
+    write_all_creds(private_home)
+    store = build_store(tmp_path / "objects.db", StoreShape.WITH_AGENTS, LEGACY_SPEC)
+    original = dump_store(store)
+    migrate(private_home, store)
+    migrated = dump_store(store)
+    undone = run_cli("undo", "--yes", "--json", "--home", private_home, "--store", store)
+    safety = undone.json()["stores"][0]["safety_backup"]
+    result = run_cli("undo", "--yes", "--from-backup", safety, "--home", private_home, "--store", store)
+    assert result.code == 0, result.err
+    assert dump_store(store) == migrated
+    # The run is in the store again, so it can be undone precisely again.
+    assert run_cli("undo", "--yes", "--home", private_home, "--store", store).code == 0
+    assert dump_store(store) == original
+
+
+def test_a_backup_of_a_renamed_store_is_still_its_own(tmp_path: Path, private_home: Path) -> None:
+    write_all_creds(private_home)
+    store = build_store(tmp_path / "v1" / "objects.db", StoreShape.WITH_AGENTS, LEGACY_SPEC)
+    original = dump_store(store)
+    backup = migrate(private_home, store)
+    moved = tmp_path / "v2"
+    (tmp_path / "v1").rename(moved)
+    result = run_cli("undo", "--yes", "--from-backup", backup, "--home", private_home,
+                     "--store", moved / "objects.db")
+    assert result.code == 0, result.err
+    assert dump_store(moved / "objects.db") == original

@@ -104,17 +104,29 @@ def restore_store(
         ) as conn:
             conn.execute("PRAGMA foreign_keys = OFF")  # rows go in table by table; checked before COMMIT
             conn.execute("BEGIN IMMEDIATE")
+            undone: list[str] = []
+            recommitted: list[str] = []
             try:
                 settle(conn)
                 entry = _check_backup(paths, conn, store_path, backup)
                 safety.write(store_path)
                 _replace_content(conn, backup)
+                undone, recommitted = _runs_taken_back(paths, conn, store_path, entry, evidence)
+                # As in apply and undo, the ledger commits first: a kill before the store's COMMIT
+                # leaves these runs 'undoing', which is settled later by looking at the store.
+                for run_id in undone:
+                    ledger.set_state(paths.ledger_path, run_id, "undoing")
             except BaseException:
                 conn.execute("ROLLBACK")
                 safety.discard()
+                for run_id in undone:
+                    ledger.set_state(paths.ledger_path, run_id, "committed")
                 raise
             conn.execute("COMMIT")
-            undone, recommitted = _settle_runs_after(paths, conn, store_path, entry, evidence)
+        for run_id in undone:
+            ledger.set_state(paths.ledger_path, run_id, "undone")
+        for run_id in recommitted:
+            ledger.set_state(paths.ledger_path, run_id, "committed")
     except sqlite3.OperationalError as exc:
         if st.is_busy_error(exc):
             raise StoreBusy(f"{store_path} is busy; nothing was restored. Close AgentMux and try again") from exc
@@ -180,7 +192,10 @@ def _check_schema(conn: sqlite3.Connection, backup: Path) -> None:
 
 def _replace_content(conn: sqlite3.Connection, backup: Path) -> None:
     """Inside the open transaction: every table's rows become the backup's (same schema)."""
-    conn.execute("ATTACH DATABASE ? AS restored", (st.readonly_uri(backup),))
+    uri = st.readonly_uri(backup)
+    if not any(backup.with_name(backup.name + side).exists() for side in ("-wal", "-journal")):
+        uri += "&immutable=1"  # nothing writes it: read the file alone, create nothing beside it
+    conn.execute("ATTACH DATABASE ? AS restored", (uri,))
     tables = [
         (name, sql or "") for name, sql in conn.execute(
             "SELECT name, sql FROM main.sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%'"
@@ -206,22 +221,22 @@ def _replace_content(conn: sqlite3.Connection, backup: Path) -> None:
         )
 
 
-def _settle_runs_after(
+def _runs_taken_back(
     paths: AppPaths,
     conn: sqlite3.Connection,
     store_path: Path,
     entry: catalog.CatalogEntry | None,
     evidence: Evidence,
 ) -> tuple[list[str], list[str]]:
-    """Mark the runs the restore took back as undone (and those it brought back as committed)."""
-    conn.execute("DETACH DATABASE restored")
+    """Runs the restore takes back (committed now, not in the backup) and brings back (undone
+    now, in the backup), read inside the restore's transaction."""
     undone: list[str] = []
     recommitted: list[str] = []
     for run in ledger.runs_for_store(paths.ledger_path, store_path):
         if run.kind != "migrate" or run.state not in ("committed", "undone"):
             continue
         if entry is None:
-            # A backup from outside the catalog: the store itself says which runs are in it.
+            # A backup from outside the catalog: the restored content itself says which runs are in it.
             in_store = evidence(conn, run)
         elif entry.reason == "migrate" and run.id == entry.run_id:
             in_store = False
@@ -232,10 +247,7 @@ def _settle_runs_after(
         else:
             continue
         if in_store and run.state == "undone":
-            ledger.set_state(paths.ledger_path, run.id, "committed")
             recommitted.append(run.id)
         elif not in_store and run.state == "committed":
-            ledger.set_state(paths.ledger_path, run.id, "undone")
             undone.append(run.id)
     return undone, recommitted
-
