@@ -109,8 +109,8 @@ def expected_after(original: dict[str, Any], shape: StoreShape, home: Path, stat
     for provider, status in statuses.items():
         account = f"<new-account:{provider}>"
         tables[accounts_table(shape)].append(
-            (account, f"{provider}-oauth", provider, "oauth", "", expected_secret_ref(home, provider, isolated(shape)), "{}",
-             status, NOW_MS, NOW_MS))
+            (account, f"{provider}-oauth", provider, "oauth", "",
+             expected_secret_ref(home, provider, isolated(shape)), "{}", status, NOW_MS, NOW_MS))
         tables["db_identity_bindings"].append(("default", provider, account))
     if bundle and "db_agent_instances" in tables:
         tables["db_agent_instances"] = [
@@ -171,7 +171,8 @@ def test_full_migration_writes_exactly_the_contract(tmp_path: Path, shape: Store
     assert result.outcome == "migrated" and result.warnings == ()
     assert stats(result) == {
         "providers_examined": 3, "providers_skipped_existing": 0, "providers_skipped_no_ambient": 0,
-        "providers_seeded": 3, "providers_repointed": 0, "instances_backfilled": legacy_instances, "default_bundle_created": True}
+        "providers_seeded": 3, "providers_repointed": 0, "instances_backfilled": legacy_instances,
+        "default_bundle_created": True}
     assert result.agents_backfilled == (2 if has_db_agents(shape) else 0)
 
     scope = ("global" if shape in SHARED_SHAPES else "channel") if has_migrations_table(shape) else None
