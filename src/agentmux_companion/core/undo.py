@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from agentmux_companion.core import ledger
+from agentmux_companion.core import isolation, ledger
 from agentmux_companion.core import store as st
 from agentmux_companion.core.apply import ACCOUNT_COLUMNS, BUNDLE_COLUMNS
 from agentmux_companion.core.backup import PlannedBackup, backup_store, plan_backup
@@ -176,6 +176,7 @@ def undo_last(
     """
     say = progress or (lambda _m: None)
     run = last_undoable_run(paths, store_path)
+    isolation.settle_finished_runs(paths.ledger_path)
     if run is None:
         interrupted = next(
             (r for r in ledger.runs_for_store(paths.ledger_path, store_path) if r.state == "started"),
@@ -234,6 +235,9 @@ def undo_last(
             ) from exc
         raise
     ledger.set_state(paths.ledger_path, run.id, "undone")
+    # The store no longer points at the copies this run made: take them away (after the COMMIT, so
+    # a kill in between leaves an undone run whose files the next write settles).
+    warnings += isolation.remove_run_files(paths.ledger_path, run.id)
     return UndoResult(store_path, run.id, "precise", reverted, str(safety), warnings=tuple(warnings))
 
 
