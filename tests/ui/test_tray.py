@@ -32,8 +32,8 @@ def test_tray_menu_actions(
 
     tray.menu.aboutToShow.emit()  # what opening the menu does: rebuilt from the current state
     keys = [a.objectName() for a in tray.menu.actions() if not a.isSeparator()]
-    assert keys == ["status", "review", "keyring", "undo", "open_log", "open_agentmux", "autostart", "about",
-                    "quit"]
+    assert keys == ["status", "review", "keyring", "undo", "backups", "open_log", "open_agentmux", "autostart",
+                    "about", "quit"]
     status = tray.action("status")
     assert status is not None and status.text() == controller.status_line and not status.isEnabled()
     undo = tray.action("undo")

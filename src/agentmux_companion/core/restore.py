@@ -251,3 +251,20 @@ def _runs_taken_back(
         elif not in_store and run.state == "committed":
             undone.append(run.id)
     return undone, recommitted
+
+
+def runs_taken_back(paths: AppPaths, entry: catalog.CatalogEntry) -> list[ledger.RunRecord]:
+    """The migration runs restoring ``entry`` would mark undone, as the ledger says now (a read).
+
+    For the confirmation a person sees before restoring; the restore itself decides again under
+    its lock.
+    """
+    taken: list[ledger.RunRecord] = []
+    for run in ledger.runs_for_store(paths.ledger_path, Path(entry.store_path)):
+        if run.kind != "migrate" or run.state != "committed":
+            continue
+        if (entry.reason == "migrate" and run.id == entry.run_id) or (
+            run.seq > entry.ledger_mark and not (entry.reason == "undo" and run.id == entry.run_id)
+        ):
+            taken.append(run)
+    return taken

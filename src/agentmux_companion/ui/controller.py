@@ -47,6 +47,7 @@ if TYPE_CHECKING:
     from agentmux_companion.core.apply import StoreResult
     from agentmux_companion.core.undo import UndoResult
     from agentmux_companion.ui.autostart import Autostart
+    from agentmux_companion.ui.backups_window import BackupsWindow
     from agentmux_companion.ui.crash_dialog import CrashDialog
     from agentmux_companion.ui.keyring_controller import (
         CopyOutcome,
@@ -163,6 +164,7 @@ class Controller(QObject):
         self.state = TrayState.WORKING
         self.status_line = self.tr("Looking for AgentMux stores and logins…")
         self.window: PlanWindow | None = None
+        self.backups_window: BackupsWindow | None = None
         self.tray: TrayIcon | None = None
         self.crash_dialog: CrashDialog | None = None
         self.dialog: QMessageBox | None = None
@@ -329,6 +331,7 @@ class Controller(QObject):
             MenuEntry("undo", self.tr("&Undo last migration…"), self.confirm_undo_last,
                       enabled=bool(self.undoable) and not busy),
             SEPARATOR,
+            MenuEntry("backups", self.tr("&Backups…"), self.show_backups_window),
             MenuEntry("open_log", self.tr("Open &log"), self.open_log),
             MenuEntry("open_agentmux", self.tr("Open &AgentMux folder"), self.open_agentmux_folder),
             MenuEntry("autostart", self.tr("&Start at login"), self.toggle_autostart,
@@ -343,6 +346,17 @@ class Controller(QObject):
         from agentmux_companion.ui.tray import fill_menu
 
         fill_menu(self.more_menu, [e for e in self.menu_entries() if e.key not in ("review",)])
+
+    def show_backups_window(self) -> None:
+        from agentmux_companion.ui.backups_window import BackupsWindow
+
+        if self.backups_window is None:
+            self.backups_window = BackupsWindow(self.paths, self.runner)
+            self.backups_window.restored.connect(lambda _result: setattr(self, "_rescan_pending", True))
+            self.backups_window.failed_unexpectedly.connect(lambda f: self.funnel.error(f.error, f.details))
+        self.backups_window.refresh()
+        self.backups_window.show()
+        self.backups_window.raise_()
 
     def open_log(self) -> None:
         _open_path(self.paths.log_file if self.paths.log_file.exists() else self.paths.log_dir)
