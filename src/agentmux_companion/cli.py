@@ -389,7 +389,8 @@ def cmd_undo(ctx: Context) -> int:
         for r in results:
             ctx.out.write(f"{r.path}: undone ({r.method})\n")
             ctx.out.write(f"  {r.describe()}\n")
-            ctx.out.write(f"  safety backup of the state before undo: {r.safety_backup}\n")
+            before = "the restore" if r.method == "backup" else "undo"
+            ctx.out.write(f"  safety backup of the state before {before}: {r.safety_backup}\n")
             for w in r.warnings:
                 ctx.out.write(f"  warning: {w}\n")
     if failures:

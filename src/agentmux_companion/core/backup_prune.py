@@ -72,7 +72,7 @@ def plan_prune(paths: AppPaths, stores: list[Path] | None, keep: int = DEFAULT_K
                 kept.append((entry, "the backup taken before the store's last migration"))
             elif others < keep:
                 others += 1
-                kept.append((entry, f"one of the {keep} newest other backups"))
+                kept.append((entry, f"among the newest {keep} other backup(s) of the store"))
             else:
                 delete.append(entry)
     return PrunePlan(tuple(delete), tuple(kept))

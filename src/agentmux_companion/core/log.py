@@ -17,6 +17,9 @@ from pathlib import Path
 from agentmux_companion.core.paths import check_private_file, ensure_private_dir, open_private_file
 
 _LOCK = threading.Lock()
+# Before setup_logging (or when it refuses a planted link), records go nowhere rather than to
+# Python's last-resort stderr handler: the CLI has already said what matters there.
+logging.getLogger("agentmux_companion").addHandler(logging.NullHandler())
 _KNOWN_SECRETS: set[str] = set()
 
 _PATTERNS = [
