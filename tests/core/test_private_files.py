@@ -167,3 +167,18 @@ def test_a_folder_not_owned_or_not_a_folder_is_refused(tmp_path: Path) -> None:
     with pytest.raises(UnsafePath, match="not a folder"):
         ensure_private_dir(not_a_folder / "backups", top=not_a_folder)
     assert not_a_folder.read_text(encoding="utf-8") == "a file"
+
+
+def test_a_folder_of_another_user_is_refused(tmp_path: Path) -> None:
+    from agentmux_companion.core.errors import UnsafePath
+    from agentmux_companion.core.paths import ensure_private_dir
+
+    if os.geteuid() != 0:
+        pytest.fail("this test gives a folder to another user, which needs root")
+    foreign = tmp_path / "data"
+    foreign.mkdir(mode=0o755)
+    os.chown(foreign, 4242, 4242)
+    before = snapshot(foreign)
+    with pytest.raises(UnsafePath, match="belongs to another user"):
+        ensure_private_dir(foreign / "backups", top=foreign)
+    assert snapshot(foreign) == before and foreign.stat().st_uid == 4242
