@@ -220,3 +220,23 @@ def test_prune_keeps_the_backup_of_a_live_run_and_asks_first(tmp_path: Path, pri
     assert sorted(pruned.json()["deleted"]) == sorted(str(p) for p in before if p != Path(kept["path"]))
     assert files_under(paths.backups_dir) == [Path(kept["path"])]
     assert run_cli("undo", "--yes", *common).code == 0  # the live run is still undoable
+
+
+def test_a_store_whose_backup_fails_its_integrity_check_is_not_migrated(tmp_path: Path, private_home: Path) -> None:
+    """Damage the migration itself would not notice (a freelist pointing past the end of the file)
+    shows in the backup's integrity check: the run rolls back and keeps no backup."""
+    write_all_creds(private_home)
+    store = build_store(tmp_path / "objects.db", StoreShape.WITH_AGENTS, LEGACY_SPEC, wal=False)
+    with closing(sqlite3.connect(str(store))) as conn:
+        pages = conn.execute("PRAGMA page_count").fetchone()[0]
+    with open(store, "r+b") as handle:
+        handle.seek(32)
+        handle.write((pages + 3).to_bytes(4, "big"))
+        handle.write((2).to_bytes(4, "big"))
+    damaged = dump_store(store)
+    result = run_cli("migrate", "--yes", "--home", private_home, "--store", store)
+    assert result.code == 3, (result.code, result.err)
+    assert "integrity check" in result.err and "Nothing was written" in result.err
+    assert dump_store(store) == damaged
+    paths = AppPaths.resolve(private_home)
+    assert files_under(paths.backups_dir) == [] and catalog_rows(paths) == []

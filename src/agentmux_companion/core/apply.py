@@ -339,6 +339,7 @@ def apply_store(
             conn.execute("BEGIN IMMEDIATE")
             try:
                 result, changes = run.migrate(conn, backup, started, say)
+                backup.wait_verified()  # the backup's integrity check ran beside the writes
                 # The ledger commits first: a kill between the two commits then leaves a run
                 # that undo can settle by looking for its changes in the store.
                 ledger.record_changes(

@@ -12,6 +12,9 @@ all take theirs through :func:`plan_backup`:
   it hard-linked to its final name (which fails if anything is there). A partial file whose lock
   is free belongs to a dead run: :func:`sweep_partials`, run at the start of every command,
   removes it (and its catalog row); a live run's partial file is left alone.
+- **Checked.** ``PRAGMA integrity_check`` of the copy runs beside the caller's own writes, and
+  its verdict is awaited before the caller commits (:meth:`PlannedBackup.wait_verified`); the
+  catalog's ``verified`` flag records it.
 - **Room first.** Before writing, the free space of the backups folder must hold the store plus a
   margin; otherwise :class:`BackupRefused` (exit 3) says how much is needed and where. A disk
   that fills up during the write is refused the same way, and the partial file removed.
@@ -28,6 +31,7 @@ import re
 import shutil
 import sqlite3
 import stat
+import threading
 import time
 import uuid
 from contextlib import closing, suppress
@@ -138,6 +142,8 @@ class PlannedBackup:
         self.path = self.folder / f"{stamp}-{reason}-{self.backup_id}.db"
         self.partial_path = self.path.with_name(self.path.name + PARTIAL_SUFFIX)
         self._made = False
+        self._verifier: threading.Thread | None = None
+        self._problem: str | None = None
 
     def __fspath__(self) -> str:
         return str(self.path)
@@ -154,8 +160,12 @@ class PlannedBackup:
         calls this: no other writer can commit in between, so the copy is exactly the state the
         write starts from.
 
+        The copy is then checked (``PRAGMA integrity_check``, and its SHA-256 taken) on a thread
+        of its own while the caller goes on with its writes; :meth:`wait_verified` waits for the
+        verdict and must come before the caller's COMMIT.
+
         Raises:
-            BackupRefused: no room, the disk filled up, or the copy failed its integrity check.
+            BackupRefused: no room, or the disk filled up.
             UnsafePath: a link or another file is where the backup or its folder goes.
         """
         source = store_path or self.store_path
@@ -172,20 +182,13 @@ class PlannedBackup:
                           int(time.time() * 1000))
             try:
                 self._copy(source)
-                problem = integrity_problem(self.partial_path)
-                if problem:
-                    raise BackupRefused(
-                        f"the backup of {source} failed SQLite's integrity check ({problem}): the store "
-                        "itself is damaged. Nothing was written; let AgentMux repair it first"
-                    )
                 os.fsync(fd)
                 size = os.fstat(fd).st_size
-                digest = file_sha256(self.partial_path)
                 identity = store_identity(self.partial_path)
                 _publish(self.partial_path, self.path)
                 linked = True
                 self._made = True
-                catalog.finish(ledger_path, self.backup_id, size, True, digest, identity)
+                catalog.finish(ledger_path, self.backup_id, size, False, "", identity)
             except BaseException:
                 if linked:
                     with suppress(OSError):
@@ -201,7 +204,35 @@ class PlannedBackup:
                     os.unlink(str(self.partial_path) + suffix)
             os.close(fd)
         _sync_folder(self.folder)
+        # The check reads only the finished file: it runs beside the caller's own writes (which
+        # hold AgentMux's store locked) instead of before them; wait_verified() joins it.
+        self._verifier = threading.Thread(target=self._verify, name=f"verify {self.path.name}", daemon=False)
+        self._verifier.start()
         return self.path
+
+    def _verify(self) -> None:
+        try:
+            self._problem = integrity_problem(self.path)
+            digest = file_sha256(self.path)
+        except OSError as exc:
+            self._problem, digest = f"could not be read back ({exc})", ""
+        with suppress(Exception):  # the flag stays 0 if even the catalog cannot be written
+            catalog.record_check(self.paths.ledger_path, self.backup_id, self._problem is None, digest)
+
+    def wait_verified(self) -> None:
+        """Wait for the integrity check of the written backup; call before the caller's COMMIT.
+
+        Raises:
+            BackupRefused: the copy failed ``PRAGMA integrity_check`` (the store itself is
+                damaged): the caller rolls back, and nothing is written.
+        """
+        if self._verifier is not None:
+            self._verifier.join()
+        if self._problem:
+            raise BackupRefused(
+                f"the backup of {self.store_path} failed SQLite's integrity check ({self._problem}): the "
+                "store itself is damaged. Nothing was written; let AgentMux repair it first"
+            )
 
     def _check_room(self, source: Path) -> None:
         needed = _store_bytes(source)
@@ -239,6 +270,8 @@ class PlannedBackup:
 
     def discard(self) -> None:
         """Remove this backup and its catalog row, if (and only if) this object made it."""
+        if self._verifier is not None:
+            self._verifier.join()
         if not self._made:
             return
         with suppress(FileNotFoundError):

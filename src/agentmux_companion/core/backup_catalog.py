@@ -147,13 +147,20 @@ def begin(
 
 
 def finish(ledger_path: Path, backup_id: str, size: int, verified: bool, sha256: str, identity: str) -> None:
-    """The backup has its final name and passed its check: ``ready``."""
+    """The backup has its final name: ``ready`` (its check's verdict follows: record_check)."""
     with closing(open_catalog(ledger_path)) as conn:
         conn.execute(
             "UPDATE backup_catalog SET bytes = ?, verified = ?, sha256 = ?, store_identity = ?, state = 'ready' "
             "WHERE id = ?",
             (size, int(verified), sha256, identity, backup_id),
         )
+
+
+def record_check(ledger_path: Path, backup_id: str, verified: bool, sha256: str) -> None:
+    """The integrity check's verdict and the file's digest, once known."""
+    with closing(open_catalog(ledger_path)) as conn:
+        conn.execute("UPDATE backup_catalog SET verified = ?, sha256 = ? WHERE id = ?",
+                     (int(verified), sha256, backup_id))
 
 
 def drop(ledger_path: Path, backup_id: str) -> None:

@@ -111,6 +111,7 @@ def restore_store(
                 entry = _check_backup(paths, conn, store_path, backup)
                 safety.write(store_path)
                 _replace_content(conn, backup)
+                safety.wait_verified()
                 undone, recommitted = _runs_taken_back(paths, conn, store_path, entry, evidence)
                 # As in apply and undo, the ledger commits first: a kill before the store's COMMIT
                 # leaves these runs 'undoing', which is settled later by looking at the store.

@@ -217,6 +217,7 @@ def undo_last(
             try:
                 settle_interrupted_runs(paths, store_path, conn)
                 reverted, warnings = _reverse(conn, store_path, inspection, run, safety, say)
+                safety.wait_verified()  # the safety copy's integrity check ran beside the writes
                 # As in apply, the ledger commits first; a kill before the store's COMMIT leaves
                 # the run 'undoing', which last_undoable_run settles by looking at the store.
                 ledger.set_state(paths.ledger_path, run.id, "undoing")
