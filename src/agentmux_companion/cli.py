@@ -690,6 +690,17 @@ def _sweep_partial_backups(ctx: Context) -> None:
         log.info("removed %s, left by a run that was killed while writing a backup", removed)
 
 
+def _after_backup_checks(ctx: Context, code: int) -> int:
+    """Wait for the integrity checks of the backups this command wrote; warn about failures."""
+    from agentmux_companion.core.backup import finish_checks
+
+    warnings = finish_checks()
+    for warning in warnings:
+        ctx.err.write(f"warning: {warning}\n")
+        log.warning("%s", warning)
+    return EXIT_WARNINGS if warnings and code == EXIT_OK else code
+
+
 def cmd_backups(ctx: Context) -> int:
     from agentmux_companion.core import backup_catalog as catalog
 
@@ -773,7 +784,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         setup_logging(ctx.paths.log_file)
         log.info("command %s", args.command)
         _sweep_partial_backups(ctx)
-        return COMMANDS[args.command](ctx)
+        return _after_backup_checks(ctx, COMMANDS[args.command](ctx))
     except CompanionError as exc:
         sys.stderr.write(f"agentmux-companion: {redact(exc.message)}\n")
         log.warning("refused: %s", exc.message)

@@ -240,3 +240,31 @@ def test_a_store_whose_backup_fails_its_integrity_check_is_not_migrated(tmp_path
     assert dump_store(store) == damaged
     paths = AppPaths.resolve(private_home)
     assert files_under(paths.backups_dir) == [] and catalog_rows(paths) == []
+
+
+def index_out_of_step(store: Path) -> None:
+    """Damage only the full integrity_check sees: an index whose entries no longer match its table
+    (quick_check, and the migration's own checks, do not compare the two)."""
+    with closing(sqlite3.connect(str(store))) as conn:
+        conn.execute("UPDATE db_agent_instances SET working_directory = 'elsewhere-' || id")
+        conn.execute("PRAGMA writable_schema = ON")
+        conn.execute("UPDATE sqlite_master SET sql = 'CREATE INDEX idx_agent_instances_status ON "
+                     "db_agent_instances(working_directory)' WHERE name = 'idx_agent_instances_status'")
+        conn.commit()
+    with closing(sqlite3.connect(str(store))) as conn:
+        assert conn.execute("PRAGMA quick_check").fetchone()[0] == "ok"
+        assert conn.execute("PRAGMA integrity_check").fetchone()[0] != "ok"
+
+
+def test_a_backup_failing_the_full_check_is_kept_marked_not_verified(tmp_path: Path, private_home: Path) -> None:
+    write_all_creds(private_home)
+    store = build_store(tmp_path / "objects.db", StoreShape.WITH_AGENTS, LEGACY_SPEC)
+    index_out_of_step(store)
+    result = run_cli_process("migrate", "--yes", "--json", "--home", private_home, "--store", store)
+    assert result.code == 5, result.err
+    assert "failed SQLite's integrity check after it was written" in result.err
+    backup = result.json()["stores"][0]["backup"]
+    listed = run_cli("backups", "list", "--json", "--home", private_home, "--store", store).json()["backups"]
+    assert [(b["path"], b["verified"]) for b in listed] == [(backup, False)]
+    text = run_cli("backups", "list", "--home", private_home, "--store", store).out
+    assert "not verified" in text

@@ -100,11 +100,11 @@ def file_sha256(path: Path) -> str:
     return digest.hexdigest()
 
 
-def integrity_problem(db: Path) -> str | None:
-    """None when ``PRAGMA integrity_check`` says ok, else its first complaint in words."""
+def integrity_problem(db: Path, pragma: str = "integrity_check") -> str | None:
+    """None when ``PRAGMA integrity_check`` (or ``quick_check``) says ok, else its first complaint."""
     try:
         with closing(open_readonly(db)) as conn:
-            result = str(conn.execute("PRAGMA integrity_check").fetchone()[0])
+            result = str(conn.execute(f"PRAGMA {pragma}").fetchone()[0])
     except sqlite3.DatabaseError as exc:
         return f"not a readable SQLite database ({exc})"
     return None if result == "ok" else result
@@ -143,7 +143,10 @@ class PlannedBackup:
         self.partial_path = self.path.with_name(self.path.name + PARTIAL_SUFFIX)
         self._made = False
         self._verifier: threading.Thread | None = None
-        self._problem: str | None = None
+        self._problem: str | None = None  # quick_check's complaint: stops the caller's write
+        self.check_problem: str | None = None  # integrity_check's, known later: a warning
+        self._gate = threading.Event()  # set once quick_check has spoken
+        self._go = threading.Event()  # set when the caller's lock is (about to be) released
 
     def __fspath__(self) -> str:
         return str(self.path)
@@ -204,35 +207,56 @@ class PlannedBackup:
                     os.unlink(str(self.partial_path) + suffix)
             os.close(fd)
         _sync_folder(self.folder)
-        # The check reads only the finished file: it runs beside the caller's own writes (which
-        # hold AgentMux's store locked) instead of before them; wait_verified() joins it.
+        # The checks read only the finished file, beside the caller's own writes (which hold
+        # AgentMux's store locked): quick_check first, whose verdict wait_verified() awaits before
+        # the caller's COMMIT; the whole integrity_check and the digest after that, when the
+        # store is no longer held for them.
         self._verifier = threading.Thread(target=self._verify, name=f"verify {self.path.name}", daemon=False)
+        _PENDING.append(self)
         self._verifier.start()
         return self.path
 
     def _verify(self) -> None:
         try:
-            self._problem = integrity_problem(self.path)
-            digest = file_sha256(self.path)
-        except OSError as exc:
-            self._problem, digest = f"could not be read back ({exc})", ""
-        with suppress(Exception):  # the flag stays 0 if even the catalog cannot be written
-            catalog.record_check(self.paths.ledger_path, self.backup_id, self._problem is None, digest)
+            self._problem = integrity_problem(self.path, "quick_check")
+        finally:
+            self._gate.set()
+        # Not started until the caller's writes are done, so as not to slow them (bounded, so a
+        # caller that never says so cannot keep the process from ending).
+        self._go.wait(timeout=CHECK_DELAY_LIMIT_S)
+        if self._made:
+            try:
+                self.check_problem = self._problem or integrity_problem(self.path)
+                digest = file_sha256(self.path)
+            except OSError as exc:
+                self.check_problem, digest = f"could not be read back ({exc})", ""
+            with suppress(Exception):  # the flag stays 0 if even the catalog cannot be written
+                catalog.record_check(self.paths.ledger_path, self.backup_id, self.check_problem is None, digest)
 
     def wait_verified(self) -> None:
-        """Wait for the integrity check of the written backup; call before the caller's COMMIT.
+        """Wait for the backup's ``quick_check``; call before the caller's COMMIT.
+
+        The full ``PRAGMA integrity_check`` (the catalog's ``verified`` flag) starts then and ends
+        after the COMMIT: :func:`finish_checks` collects its verdict.
 
         Raises:
-            BackupRefused: the copy failed ``PRAGMA integrity_check`` (the store itself is
-                damaged): the caller rolls back, and nothing is written.
+            BackupRefused: the copy failed the check (the store itself is damaged): the caller
+                rolls back, and nothing is written.
         """
-        if self._verifier is not None:
-            self._verifier.join()
+        self._gate.wait()
+        self._go.set()
         if self._problem:
             raise BackupRefused(
                 f"the backup of {self.store_path} failed SQLite's integrity check ({self._problem}): the "
                 "store itself is damaged. Nothing was written; let AgentMux repair it first"
             )
+
+    def finish_check(self) -> str | None:
+        """Wait for the whole check; its complaint, or None when the backup is verified."""
+        self._go.set()
+        if self._verifier is not None:
+            self._verifier.join()
+        return self.check_problem
 
     def _check_room(self, source: Path) -> None:
         needed = _store_bytes(source)
@@ -270,18 +294,43 @@ class PlannedBackup:
 
     def discard(self) -> None:
         """Remove this backup and its catalog row, if (and only if) this object made it."""
-        if self._verifier is not None:
-            self._verifier.join()
         if not self._made:
             return
+        self._made = False  # first: the check, if it has not started, then skips the file
+        self._go.set()
+        if self._verifier is not None:
+            self._verifier.join()
         with suppress(FileNotFoundError):
             os.unlink(self.path)
         catalog.drop(self.paths.ledger_path, self.backup_id)
-        self._made = False
 
     def unlink(self, missing_ok: bool = False) -> None:
         """:meth:`discard`, under the name a path's removal has (callers treat this as a path)."""
         self.discard()
+
+
+#: Backups written by this process whose whole check may still be running.
+_PENDING: list[PlannedBackup] = []
+#: How long a written backup's full check waits for its writer's go-ahead before starting anyway.
+CHECK_DELAY_LIMIT_S = 30.0
+
+
+def finish_checks() -> list[str]:
+    """Wait for the checks of every backup this process wrote; returns warnings for failures.
+
+    The CLI calls this before it exits, so a backup that failed ``integrity_check`` is reported
+    (and recorded as not verified) rather than found out when it is needed.
+    """
+    warnings = []
+    while _PENDING:
+        planned = _PENDING.pop()
+        problem = planned.finish_check()
+        if problem and planned._made:
+            warnings.append(
+                f"the backup {planned.path} failed SQLite's integrity check after it was written ({problem}); "
+                "it is kept but marked not verified. The store was probably damaged already"
+            )
+    return warnings
 
 
 def plan_backup(paths: AppPaths, store_path: Path, reason: str, run_id: str = "") -> PlannedBackup:
