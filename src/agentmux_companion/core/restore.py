@@ -97,6 +97,9 @@ def restore_store(
     refusal = st.write_refusal(store_path)
     if refusal:
         raise StoreRefused(refusal)
+    # The whole integrity check reads only the backup file: done before taking AgentMux's store,
+    # and under the lock the file's digest proves it is still that same content.
+    digest = _sound_backup_digest(backup)
     safety = bk.plan_backup(paths, store_path, "restore")
     try:
         with st.migrations_lock(store_path, busy_timeout_ms), closing(
@@ -108,7 +111,7 @@ def restore_store(
             recommitted: list[str] = []
             try:
                 settle(conn)
-                entry = _check_backup(paths, conn, store_path, backup)
+                entry = _check_backup(paths, conn, store_path, backup, digest)
                 safety.write(store_path)
                 _replace_content(conn, backup)
                 safety.wait_verified()
@@ -135,17 +138,24 @@ def restore_store(
     return Restored(backup, safety.path, tuple(undone), tuple(recommitted))
 
 
-def _check_backup(
-    paths: AppPaths, conn: sqlite3.Connection, store_path: Path, backup: Path
-) -> catalog.CatalogEntry | None:
-    """Refuse (UndoRefused) a damaged backup, another store's, or one of another schema."""
+def _sound_backup_digest(backup: Path) -> str:
+    """The backup's SHA-256, after ``PRAGMA integrity_check`` said ok (else UndoRefused)."""
     problem = bk.integrity_problem(backup)
     if problem:
         raise UndoRefused(
             f"{backup} fails SQLite's integrity check ({problem}); restoring it would damage the store, "
             "so nothing was changed. Pick another backup (see: backups list)"
         )
+    return bk.file_sha256(backup)
+
+
+def _check_backup(
+    paths: AppPaths, conn: sqlite3.Connection, store_path: Path, backup: Path, checked_digest: str
+) -> catalog.CatalogEntry | None:
+    """Refuse (UndoRefused) a changed backup, another store's, or one of another schema."""
     digest = bk.file_sha256(backup)
+    if digest != checked_digest:
+        raise UndoRefused(f"{backup} changed while it was being checked; nothing was restored")
     entry = catalog.find(paths.ledger_path, backup, digest)
     store_real = str(store_path.resolve())
     if entry is not None:
