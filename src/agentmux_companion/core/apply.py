@@ -31,6 +31,8 @@ from agentmux_companion.core import isolation, ledger
 from agentmux_companion.core import store as st
 from agentmux_companion.core.backup import backup_path_for, backup_store
 from agentmux_companion.core.contract import (
+    ACCOUNT_COLUMNS,
+    BUNDLE_COLUMNS,
     DEFAULT_BUNDLE_DESCRIPTION,
     DEFAULT_BUNDLE_ID,
     DEFAULT_BUNDLE_NAME,
@@ -51,12 +53,7 @@ from agentmux_companion.core.plan import (
     store_semantics,
 )
 from agentmux_companion.core.providers import ProviderRegistry
-
-ACCOUNT_COLUMNS = (
-    "id", "name", "provider", "kind", "display_name", "secret_ref", "context", "status",
-    "created_at", "updated_at",
-)
-BUNDLE_COLUMNS = ("id", "name", "description", "is_blank", "created_at", "updated_at")
+from agentmux_companion.core.settle import settle_interrupted_runs
 
 ProgressCallback = Callable[[str], None]
 
@@ -324,9 +321,6 @@ def apply_store(
     if refusal:
         raise StoreRefused(refusal)
 
-    # Files that runs which never committed (or were undone) left outside the store go first, so
-    # this run's import starts from what AgentMux would see.
-    isolation.settle_finished_runs(paths.ledger_path)
     at_ms = plan.now_ms if plan.fixed_clock else now_ms()
     run = _Run(plan, store_plan, registry, inspection, at_ms, ledger.new_run_id(), paths.ledger_path)
     backup = backup_path_for(paths.backups_dir, path, at_ms)
@@ -395,7 +389,7 @@ class _Run:
         """Re-derive the decision from the store and the files as they are now."""
         state = read_state(conn, self.inspection, count_rows=False)
         credentials = probe_all(self.registry, self.plan.home, self.at_ms)
-        targets = isolation_targets(self.registry, self.plan.home, credentials, self.at_ms)
+        targets = isolation_targets(self.registry, self.plan.home, credentials, self.at_ms, self.journal.ledger_path)
         decision = decide(state, self.inspection, credentials, self.registry, semantics=self.semantics,
                           home=self.plan.home, targets=targets)
         return decision, state.default_exists
@@ -404,6 +398,11 @@ class _Run:
         self, conn: sqlite3.Connection, backup: Path, started: float, say: ProgressCallback
     ) -> tuple[StoreResult, dict[str, Any]]:
         """The run inside the open transaction; returns its result and the record of its changes."""
+        # Runs a kill interrupted get their final state, and files that runs which never
+        # committed (or were undone) left outside the store go, so this run's import starts from
+        # what AgentMux would see.
+        settle_interrupted_runs(self.journal.ledger_path, self.store_plan.path, conn, self.inspection.accounts_table)
+        isolation.settle_finished_runs(self.journal.ledger_path, self.store_plan.path)
         decision, default_exists = self._decide(conn)
         if decision.blocked:
             raise StoreRefused(decision.blocked)

@@ -38,7 +38,7 @@ from agentmux_companion.core.decide import (
     decide,
     read_state,
 )
-from agentmux_companion.core.isolation import IsolationTarget, isolation_target
+from agentmux_companion.core.isolation import IsolationTarget, isolation_target, leftover_paths
 from agentmux_companion.core.paths import AppPaths
 from agentmux_companion.core.providers import ProviderRegistry
 
@@ -183,11 +183,12 @@ def probe_all(registry: ProviderRegistry, home: Path, at_ms: int) -> tuple[Ambie
 
 
 def isolation_targets(
-    registry: ProviderRegistry, home: Path, credentials: Sequence[AmbientCredential], at_ms: int
+    registry: ProviderRegistry, home: Path, credentials: Sequence[AmbientCredential], at_ms: int, ledger_path: Path
 ) -> dict[str, IsolationTarget]:
     """What the copy-once import would do for each provider (read only; §7b)."""
     by_provider = {c.provider: c for c in credentials}
-    return {p.id: isolation_target(p, home, by_provider[p.id], at_ms) for p in registry.providers}
+    leftovers = leftover_paths(ledger_path)
+    return {p.id: isolation_target(p, home, by_provider[p.id], at_ms, leftovers) for p in registry.providers}
 
 
 def store_semantics(location: st.StoreLocation, inspection: st.StoreInspection) -> tuple[Semantics, str]:
@@ -281,7 +282,7 @@ def build_plan(
     else:
         chosen = list(locations)
     running = st.agentmux_process_running()
-    targets = isolation_targets(registry, paths.home, credentials, clock)
+    targets = isolation_targets(registry, paths.home, credentials, clock, paths.ledger_path)
     stores = []
     for location in chosen:
         plan = plan_store(location, credentials, registry, running, paths.home, targets)
