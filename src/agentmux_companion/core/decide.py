@@ -248,6 +248,16 @@ def read_state(conn: sqlite3.Connection, inspection: st.StoreInspection, count_r
 # Deciding (pure)
 
 
+def _unstorable(folder: Path) -> str | None:
+    """Why a folder's path cannot go into the store's JSON text (not valid UTF-8), or None."""
+    try:
+        str(folder).encode("utf-8")
+    except UnicodeEncodeError:
+        return (f"the path of {str(folder)!a} is not valid UTF-8 text, so AgentMux's store cannot hold it; "
+                "this provider is left alone (a folder name with valid characters fixes it)")
+    return None
+
+
 def _provider_lines(
     state: StoreState,
     credentials: Sequence[AmbientCredential],
@@ -273,6 +283,11 @@ def _provider_lines(
             continue
         reuse = state.default_bindings.get(provider.id)
         keeps = "; keeps its existing account" if reuse else ""
+        folder = targets[provider.id].dest if semantics is Semantics.ISOLATED and targets else credential.config_dir
+        unstorable = _unstorable(folder)
+        if unstorable:
+            lines.append(ProviderPlan(provider.id, name, Action.BLOCKED, unstorable, credential))
+            continue
         if semantics is Semantics.ISOLATED:
             target = targets[provider.id]
             if target.failure:

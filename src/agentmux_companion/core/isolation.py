@@ -352,7 +352,9 @@ def leftover_paths(ledger_path: Path) -> frozenset[Path]:
                 "WHERE f.settled = 0 AND (r.state IN ('abandoned', 'undone') "
                 "OR (r.state = 'started' AND r.stats = '{}'))"
             ).fetchall()
-    except sqlite3.OperationalError:  # no such table yet: no run has imported anything
+    except sqlite3.DatabaseError:
+        # No such table yet (no run has imported anything), or a ledger the write path will
+        # refuse with its own message: a preview reads nothing from it.
         return frozenset()
     return frozenset(Path(p) for (p,) in found)
 

@@ -401,7 +401,17 @@ def detect_backend(timeout_s: float = DEFAULT_TIMEOUT_S) -> KeyringBackend:
 
         return keyring.get_keyring()
 
-    return call_with_timeout(run, timeout_s, "looking for a keyring backend")
+    try:
+        return call_with_timeout(run, timeout_s, "looking for a keyring backend")
+    except KeyringUnavailable:
+        raise
+    except Exception as exc:  # the library loads a backend named in the environment or a config file
+        named = os.environ.get("PYTHON_KEYRING_BACKEND")
+        where = f"PYTHON_KEYRING_BACKEND={named}" if named else "the keyring configuration (keyringrc.cfg)"
+        raise KeyringFailure(
+            f"the keyring backend chosen by {where} cannot be used ({type(exc).__name__}: {redact(str(exc))}); "
+            "name an installed backend there, or remove the setting to let the companion pick the system keyring"
+        ) from exc
 
 
 def backend_report(

@@ -267,17 +267,21 @@ def plan_store(
         agentmux_running=running,
         refused=decision.blocked,
         providers=providers,
-        warnings=_warnings_of(decision.providers, decision.repoints),
+        warnings=_warnings_of(decision.providers, decision.repoints, decision.blocked),
         semantics=semantics,
         semantics_reason=why,
         repoints=decision.repoints,
     )
 
 
-def _warnings_of(lines: Iterable[ProviderPlan], repoints: Iterable[Repoint] = ()) -> tuple[str, ...]:
+def _warnings_of(
+    lines: Iterable[ProviderPlan], repoints: Iterable[Repoint] = (), blocked: str | None = None
+) -> tuple[str, ...]:
     # An odd credentials file matters to this store only for a provider it would bind.
     found = [w for line in lines if line.action in (Action.BIND, Action.BLOCKED) for w in line.credential.warnings]
     found += [f"{line.provider}: {line.import_failure}; skipped" for line in lines if line.import_failure]
+    found += [f"{line.provider}: {line.reason}" for line in lines if line.action is Action.BLOCKED
+              and line.import_failure is None and not blocked]
     found += [f"{r.provider}: {r.failure}; its account was left as it is" for r in repoints if r.failure]
     return tuple(found)
 
