@@ -120,7 +120,8 @@ class ProviderPlan:
         """The status shown: the one the account will get when bound, else the ambient file's."""
         return self.account_status if self.account_status is not None else self.credential.status
 
-    def to_json(self) -> dict[str, Any]:
+    def to_json(self, minted_ids: bool = True) -> dict[str, Any]:
+        """The line as JSON; ``minted_ids=False`` leaves out a new account's id (new at every preview)."""
         return {
             "provider": self.provider,
             "action": self.action.value,
@@ -129,7 +130,7 @@ class ProviderPlan:
             "credentials_path": str(self.credential.path),
             "fingerprint": self.credential.fingerprint,
             "account_dir": str(self.account_dir) if self.account_dir else None,
-            "account_id": self.account_id,
+            "account_id": self.account_id if minted_ids or self.reuse_account_id else None,
             "account_reused": self.reuse_account_id is not None,
             "copy": _copy_word(self.isolation),
         }
@@ -163,7 +164,8 @@ class Repoint:
     isolation: IsolationTarget
     failure: str | None = None
 
-    def to_json(self) -> dict[str, Any]:
+    def to_json(self, minted_ids: bool = True) -> dict[str, Any]:
+        """The line as JSON; ``minted_ids=False`` leaves out a new account's id (new at every preview)."""
         return {
             "provider": self.provider,
             "account_id": self.account_id,

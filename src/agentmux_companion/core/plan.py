@@ -115,7 +115,8 @@ class StorePlan:
             or self.record_migration
         )
 
-    def to_json(self) -> dict[str, Any]:
+    def to_json(self, minted_ids: bool = True) -> dict[str, Any]:
+        """The store's plan as JSON (``minted_ids=False``: without new accounts' ids, to compare plans)."""
         return {
             "path": str(self.path),
             "era": self.era.value,
@@ -131,7 +132,7 @@ class StorePlan:
             "refused": self.refused,
             "semantics": self.semantics.value if self.semantics and not self.refused else None,
             "semantics_reason": self.semantics_reason if self.semantics and not self.refused else None,
-            "providers": [p.to_json() for p in self.providers],
+            "providers": [p.to_json(minted_ids) for p in self.providers],
             "repoints": [r.to_json() for r in self.repoints],
             "warnings": list(self.warnings),
         }
