@@ -6,6 +6,8 @@ import os
 import stat
 from pathlib import Path
 
+import pytest
+
 from agentmux_companion.core.sandbox import StoreShape
 from tests.helpers.stores import StoreSpec, build_store, channel_store_path, claude_creds, run_cli, write_creds
 
@@ -24,6 +26,7 @@ def test_odd_file_of_an_already_bound_provider_is_not_a_warning(private_home: Pa
     assert result.json()["stores"][0]["warnings"] == []
 
 
+@pytest.mark.linux_only
 def test_odd_file_of_a_provider_being_bound_is_a_warning(private_home: Path) -> None:
     store = build_store(channel_store_path(private_home / ".agentmux", "1.0.0"), StoreShape.WITH_MIGRATIONS)
     fifo = private_home / ".claude" / ".credentials.json"
