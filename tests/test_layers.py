@@ -1,4 +1,4 @@
-"""The layering of design.md, checked on the real modules."""
+"""The layering of CONTRIBUTING.md "Layers", checked on the real modules."""
 
 from __future__ import annotations
 

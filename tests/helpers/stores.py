@@ -29,7 +29,7 @@ from agentmux_companion.core.sandbox import StoreShape
 NOW_MS = sb.DEMO_NOW_MS
 HOUR_MS = 3_600_000
 
-#: Eras the migration supports, and the refused ones (contract §1).
+#: Eras the migration supports, and the refused ones (docs/agentmux-store.md §1).
 SUPPORTED_SHAPES = (
     StoreShape.FLAT,
     StoreShape.WITH_AGENTS,
@@ -260,7 +260,7 @@ def write_all_creds(home: Path, providers: Iterable[str] = OAUTH_PROVIDERS) -> N
 
 
 def expected_secret_ref(home: Path, provider: str) -> str:
-    """The exact secret_ref text of contract §4, written out by hand (not by the code under test)."""
+    """The exact secret_ref text of docs/agentmux-store.md §4, written out by hand (not by the code under test)."""
     escaped = str(home / f".{provider}").replace("\\", "\\\\").replace('"', '\\"')
     return '{"backend":"oauth_config_dir","dir":"' + escaped + '"}'
 

@@ -1,4 +1,4 @@
-"""Applying a plan to a store (contract §7), with the safety of design.md "Store writes".
+"""Applying a plan to a store (docs/agentmux-store.md §7), with the safety of docs/architecture.md "Writing a store".
 
 For each store that the plan says will be written:
 
@@ -9,7 +9,7 @@ For each store that the plan says will be written:
    written): the user must see what runs;
 5. online backup of the store as it is at that instant (inside the transaction, so it is exactly
    the state the migration starts from);
-6. the writes of contract §7, with each provider in a savepoint (warn-don't-block), recording
+6. the writes of docs/agentmux-store.md §7, with each provider in a savepoint (warn-don't-block), recording
    every change;
 7. foreign-key and integrity checks; then one COMMIT.
 
@@ -61,7 +61,7 @@ ProgressCallback = Callable[[str], None]
 
 
 def secret_ref_oauth_config_dir(config_dir: Path) -> str:
-    """The exact ``secret_ref`` text AgentMux writes (contract §4).
+    """The exact ``secret_ref`` text AgentMux writes (docs/agentmux-store.md §4).
 
     Compact JSON, tag first, raw UTF-8 (no ``\\u`` escapes), backslashes escaped; AgentMux later
     deduplicates accounts by comparing this text byte for byte.
@@ -82,7 +82,7 @@ def rfc3339_utc(at_ms: int) -> str:
 
 @dataclass(frozen=True)
 class MigrationStats:
-    """The six result counts of contract §7 step 5."""
+    """The six result counts of docs/agentmux-store.md §7 step 5."""
 
     providers_examined: int = 0
     providers_skipped_existing: int = 0

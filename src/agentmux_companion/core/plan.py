@@ -28,7 +28,7 @@ DEFAULT_BUNDLE_DESCRIPTION = "Seeded from ambient OAuth credentials on first lau
 BLANK_BUNDLE_ID = "blank"
 MIGRATION_ID = "0008_default_bundle"
 LEGACY_IDENTITY_IDS = ("", BLANK_BUNDLE_ID)
-#: Which rows the back-fill rewrites, per table (contract §3, §7 step 4): legacy identity_ids,
+#: Which rows the back-fill rewrites, per table (docs/agentmux-store.md §3, §7 step 4): legacy identity_ids,
 #: and in db_agents only instance rows (not templates, and with a definition).
 BACKFILL_CONDITIONS = {
     st.INSTANCES: "identity_id IN ('', 'blank')",
@@ -57,7 +57,7 @@ class BundleAction(enum.StrEnum):
 
 @dataclass(frozen=True)
 class StoreState:
-    """The facts of a store that the migration's decisions depend on (contract §7).
+    """The facts of a store that the migration's decisions depend on (docs/agentmux-store.md §7).
 
     Read once from a consistent snapshot: during planning from a read-only connection, during
     apply from inside the write transaction.
@@ -220,7 +220,7 @@ class MigrationPlan:
 
 
 def read_state(conn: sqlite3.Connection, inspection: st.StoreInspection, count_rows: bool = True) -> StoreState:
-    """Read what contract §7 decides on, from one snapshot (caller holds a transaction or ro conn).
+    """Read what docs/agentmux-store.md §7 decides on, from one snapshot (caller holds a transaction or ro conn).
 
     Args:
         count_rows: count the legacy rows to back-fill. ``identity_id`` has no index in AgentMux's
@@ -280,7 +280,7 @@ def read_state(conn: sqlite3.Connection, inspection: st.StoreInspection, count_r
 
 @dataclass(frozen=True)
 class Decision:
-    """The outcome of contract §7 for one store, before anything is written."""
+    """The outcome of docs/agentmux-store.md §7 for one store, before anything is written."""
 
     providers: tuple[ProviderPlan, ...]
     bundle: BundleAction
@@ -297,7 +297,7 @@ def decide(
     registry: ProviderRegistry,
     write_refusal: str | None = None,
 ) -> Decision:
-    """Apply contract §7 steps 2-4 to a store's state, without side effects.
+    """Apply docs/agentmux-store.md §7 steps 2-4 to a store's state, without side effects.
 
     Args:
         state: the store's facts (``read_state``).
@@ -467,7 +467,7 @@ def build_plan(
     stores = []
     for location in chosen:
         plan = plan_store(location, credentials, registry, running)
-        # The shared store is a default target only when it is of the bundle era (contract §2).
+        # The shared store is a default target only when it is of the bundle era (docs/agentmux-store.md §2).
         if (
             locations is None
             and not include_all

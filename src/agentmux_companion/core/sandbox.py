@@ -1,6 +1,6 @@
 """Stores and homes built to the contract: the demo sandbox, and the tests' fixture builder.
 
-The DDL below is AgentMux's, per era, as the contract describes it (agentmux-store.md §1, §3):
+The DDL below is AgentMux's, per era, as the contract describes it (docs/agentmux-store.md §1, §3):
 what a user's store really looks like, so the demo and the tests exercise the real shapes.
 """
 
@@ -115,7 +115,7 @@ CREATE TABLE db_migrations (
 
 
 class StoreShape(enum.Enum):
-    """Store shapes of each era (contract §1)."""
+    """Store shapes of each era (docs/agentmux-store.md §1)."""
 
     PRE_BUNDLE = "pre-bundle"
     EARLY_CHAIN = "early-chain"
