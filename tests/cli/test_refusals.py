@@ -16,10 +16,12 @@ from pathlib import Path
 import pytest
 
 from agentmux_companion.core.paths import AppPaths
-from agentmux_companion.core.sandbox import StoreShape, create_store
+from agentmux_companion.core.sandbox import StoreShape
+from tests.helpers.schema import create_store
 from tests.helpers.stores import (
     LEGACY_SPEC,
     NOW_MS,
+    CliArg,
     build_store,
     cli_command,
     dump_store,
@@ -176,7 +178,7 @@ IS_ROOT = hasattr(os, "geteuid") and os.geteuid() == 0
 WITHOUT_DAC_OVERRIDE = ["setpriv", "--bounding-set=-dac_override,-dac_read_search"] if IS_ROOT else []
 
 
-def run_as_normal_user(*argv: str | os.PathLike[str]) -> tuple[int, str]:
+def run_as_normal_user(*argv: CliArg) -> tuple[int, str]:
     import subprocess
 
     completed = subprocess.run([*WITHOUT_DAC_OVERRIDE, *cli_command(*argv)], capture_output=True, text=True,

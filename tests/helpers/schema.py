@@ -256,14 +256,16 @@ def ddl(era: Era) -> str:
     return "\n".join(parts)
 
 
-def create_store(path: Path, era: Era, wal: bool = True) -> Path:
+def create_store(path: Path, era: Era | enum.Enum, wal: bool = True) -> Path:
     """Create an empty store of ``era`` at ``path`` (parent folders too) and return ``path``.
 
     Args:
         path: the store file to create; it must not exist yet.
-        era: which period's store to build.
+        era: which period's store to build; the demo's ``StoreShape`` is taken by its value,
+            for tests written before :class:`Era` existed.
         wal: open it in WAL mode first, as AgentMux does (§2).
     """
+    era = era if isinstance(era, Era) else Era(era.value)
     path.parent.mkdir(parents=True, exist_ok=True)
     if path.exists():
         raise FileExistsError(path)

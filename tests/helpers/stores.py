@@ -283,6 +283,10 @@ def expected_secret_ref(home: Path, provider: str) -> str:
 # Running the command line
 
 
+#: A command-line argument as tests write it: numbers (``--now-ms``, NOW_MS) are turned into text.
+CliArg = str | int | os.PathLike[str]
+
+
 @dataclass(frozen=True)
 class CliRun:
     code: int
@@ -293,7 +297,7 @@ class CliRun:
         return json.loads(self.out)
 
 
-def run_cli(*argv: str | os.PathLike[str]) -> CliRun:
+def run_cli(*argv: CliArg) -> CliRun:
     """Run ``agentmux-companion`` in this process (fast), capturing stdout and stderr."""
     from agentmux_companion.cli import main
 
@@ -303,12 +307,12 @@ def run_cli(*argv: str | os.PathLike[str]) -> CliRun:
     return CliRun(code, out.getvalue(), err.getvalue())
 
 
-def cli_command(*argv: str | os.PathLike[str]) -> list[str]:
+def cli_command(*argv: CliArg) -> list[str]:
     return [sys.executable, "-m", "agentmux_companion", *(str(a) for a in argv)]
 
 
 def run_cli_process(
-    *argv: str | os.PathLike[str], env: Mapping[str, str] | None = None, timeout: float = 60, **kwargs: Any
+    *argv: CliArg, env: Mapping[str, str] | None = None, timeout: float = 60, **kwargs: Any
 ) -> CliRun:
     """Run ``agentmux-companion`` as a real process, with no terminal on stdin."""
     completed = subprocess.run(
