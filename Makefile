@@ -48,8 +48,11 @@ test: system-deps $(STAMP) lint typecheck actionlint pytest
 ## The everyday loop, under a minute: lint, types, the workflow check and the fast tests.
 check: $(STAMP) lint typecheck actionlint fast-tests
 
+SHELL_SCRIPTS := $(wildcard scripts/*.sh packaging/linux/*.sh) .ci/run
+
 lint: $(STAMP)
 	$(BIN)/ruff check $(wildcard src tests benchmarks packaging)
+	$(BIN)/shellcheck $(SHELL_SCRIPTS)
 
 typecheck: $(STAMP)
 	$(BIN)/mypy
