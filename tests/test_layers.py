@@ -55,14 +55,12 @@ MAX_MODULE_LINES = 400
 OVERSIZE_CEILINGS = {
     "agentmux_companion.ui.controller": 898,
     "agentmux_companion.ui.plan_window": 785,
-    "agentmux_companion.cli": 700,
-    "agentmux_companion.core.keyring_copy": 665,
-    "agentmux_companion.core.plan": 488,
+    "agentmux_companion.cli": 717,
+    "agentmux_companion.core.keyring_copy": 658,
+    "agentmux_companion.core.apply": 530,
     "agentmux_companion.core.keyring_backend": 474,
-    "agentmux_companion.core.apply": 458,
-    "agentmux_companion.core.store": 451,
+    "agentmux_companion.core.store": 456,
     "agentmux_companion.ui.keyring_controller": 416,
-    "agentmux_companion.core.undo": 414,
 }
 
 
