@@ -587,6 +587,16 @@ def _doctor_keyring_failed(document: dict[str, Any]) -> bool:
     return probe is not None and probe["error"] is not None
 
 
+def _comparable(plan: MigrationPlan) -> list[dict[str, Any]]:
+    """A plan's stores as JSON, without the ids minted for new accounts (new at every preview)."""
+    stores = [s.to_json() for s in plan.stores]
+    for entry in stores:
+        for line in entry["providers"]:
+            if not line["account_reused"]:
+                line["account_id"] = None
+    return stores
+
+
 def cmd_demo(ctx: Context) -> int:
     from agentmux_companion.core.apply import apply_plan
     from agentmux_companion.core.plan import now_ms
@@ -649,7 +659,7 @@ def cmd_demo(ctx: Context) -> int:
             ctx.out.write(f"{u.path}: undone: {u.describe()}\n")
     after_undo = build_plan(paths, registry, None, at)
     steps.append({"step": "undo", "stores": [u.to_json() for u in undone], "plan_after": after_undo.to_json()})
-    same = [s.to_json() for s in after_undo.stores] == [s.to_json() for s in plan.stores]
+    same = _comparable(after_undo) == _comparable(plan)
     say(f"\nAfter undo the plan is {'the same as before the migration' if same else 'DIFFERENT from the first one'}.")
     if not keep:
         import shutil

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import copy
 import sqlite3
+import uuid
 from contextlib import closing
 from datetime import UTC, datetime
 from pathlib import Path
@@ -354,7 +355,7 @@ def test_writer_updates_reused_account_keeping_created_at_and_replaces_binding(
         writer = _Writer(conn, accounts_table(shape), NOW_MS)
         assert claude.status is not None and codex.status is not None
         assert writer.seed("claude", claude.config_dir, claude.status, "acc-old")
-        assert writer.seed("codex", codex.config_dir, codex.status, None)
+        assert writer.seed("codex", codex.config_dir, codex.status, str(uuid.uuid4()))
         conn.execute("COMMIT")
     table = accounts_table(shape)
     assert rows(store, f"SELECT * FROM {table} WHERE id='acc-old'") == [

@@ -27,7 +27,7 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
-from agentmux_companion.core import isolation, ledger
+from agentmux_companion.core import isolation, ledger, promise
 from agentmux_companion.core import store as st
 from agentmux_companion.core.backup import backup_path_for, backup_store
 from agentmux_companion.core.contract import (
@@ -170,9 +170,8 @@ class _Writer:
         self.changes["bundle_inserted"] = row
         return True
 
-    def seed(self, provider: str, account_dir: Path, status: Status, reuse_account_id: str | None) -> bool:
+    def seed(self, provider: str, account_dir: Path, status: Status, account_id: str) -> bool:
         """§7 3e-3g for one provider: upsert its account and bind it. True when it got bound."""
-        account_id = reuse_account_id or str(uuid.uuid4())
         if not self.upsert_account(provider, account_id, account_dir, status):
             return False
         return self.bind(provider, account_id)
@@ -277,23 +276,6 @@ def _verify(conn: sqlite3.Connection, accounts_table: str, has_migrations: bool)
         result = conn.execute(f"PRAGMA main.quick_check({table})").fetchone()[0]
         if result != "ok":
             raise CompanionError(f"integrity check of {table} failed after writing ({result}); nothing was written")
-
-
-def _same_decisions(plan: StorePlan, decision: Decision, semantics: Semantics) -> bool:
-    # What the user was shown: each provider's action, the status and folder its account gets,
-    # the accounts the sweep repoints, the bundle action and the semantics.
-    def lines(providers: Sequence[Any]) -> list[tuple[Any, ...]]:
-        return [(p.provider, p.action, p.account_status, p.account_dir) for p in providers]
-
-    def repoints(found: Sequence[Any]) -> list[tuple[Any, ...]]:
-        return [(r.provider, r.account_id, r.isolation.dest, r.isolation.status, r.failure) for r in found]
-
-    return (
-        lines(plan.providers) == lines(decision.providers)
-        and repoints(plan.repoints) == repoints(decision.repoints)
-        and plan.bundle is decision.bundle
-        and plan.semantics is semantics
-    )
 
 
 def apply_store(
@@ -406,11 +388,7 @@ class _Run:
         decision, default_exists = self._decide(conn)
         if decision.blocked:
             raise StoreRefused(decision.blocked)
-        if not _same_decisions(self.store_plan, decision, self.semantics):
-            raise StoreChanged(
-                f"{self.store_plan.path} changed after the preview (AgentMux or another tool wrote to it, or a "
-                "login changed); nothing was written. Review the plan again"
-            )
+        self._keep_promise(promise.differences(self.store_plan, decision, self.semantics))
 
         say("Backing up")
         backup_store(self.store_plan.path, backup)
@@ -425,6 +403,11 @@ class _Run:
                 instances = writer.backfill(st.INSTANCES)
             if self.inspection.has_agents:
                 agents = writer.backfill(st.AGENTS)
+        # The back-fill's own row counts are the check of the preview's (no second scan).
+        self._keep_promise([d for d in (
+            promise.backfill_difference("agent rows", self.store_plan.instances_to_backfill, instances),
+            promise.backfill_difference("mirrored agent rows", self.store_plan.agents_to_backfill, agents),
+        ) if d])
         recorded = False
         if decision.record_migration:
             scope = "global" if self.store_plan.location.is_shared else "channel"
@@ -447,6 +430,13 @@ class _Run:
         )
         return result, writer.changes
 
+    def _keep_promise(self, changed: Sequence[str]) -> None:
+        if changed:
+            raise StoreChanged(
+                f"{self.store_plan.path}: what would be written is no longer what the preview showed: "
+                + "; ".join(changed) + ". Nothing was written; review the plan again"
+            )
+
     def _provider_loop(
         self, decision: Decision, writer: _Writer, default_exists: bool, say: ProgressCallback
     ) -> tuple[int, bool, bool]:
@@ -454,6 +444,7 @@ class _Run:
         seeded = 0
         bundle_created = False
         bundle_ready = default_exists
+        promised_ids = {p.provider: p.account_id for p in self.store_plan.providers}
         for line in decision.providers:
             if not line.seedable:
                 continue
@@ -475,7 +466,9 @@ class _Run:
             else:
                 folder = line.credential.config_dir
                 status = line.credential.status or Status.UNKNOWN
-            if writer.seed(line.provider, folder, status, line.reuse_account_id):
+            # The account id the preview showed: the one reused, or the new one minted then.
+            account_id = line.reuse_account_id or promised_ids.get(line.provider) or str(uuid.uuid4())
+            if writer.seed(line.provider, folder, status, account_id):
                 seeded += 1
         return seeded, bundle_created, bundle_ready
 

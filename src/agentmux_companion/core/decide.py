@@ -93,6 +93,8 @@ class ProviderPlan:
         isolation: under isolation, what the import of this login will do.
         import_failure: the import would fail: the provider is skipped with a warning, though it
             still makes the Default bundle exist (§7b: the import comes after step 3c).
+        account_id: for bind, the account that will be written: the one reused, or a new id
+            minted with the preview (apply writes exactly that one).
     """
 
     provider: str
@@ -106,6 +108,7 @@ class ProviderPlan:
     account_status: Status | None = None
     isolation: IsolationTarget | None = None
     import_failure: str | None = None
+    account_id: str | None = None
 
     @property
     def seedable(self) -> bool:
@@ -126,6 +129,8 @@ class ProviderPlan:
             "credentials_path": str(self.credential.path),
             "fingerprint": self.credential.fingerprint,
             "account_dir": str(self.account_dir) if self.account_dir else None,
+            "account_id": self.account_id,
+            "account_reused": self.reuse_account_id is not None,
             "copy": _copy_word(self.isolation),
         }
 

@@ -8,11 +8,13 @@ what runs.
 
 from __future__ import annotations
 
+import hashlib
 import sqlite3
 import time
+import uuid
 from collections.abc import Iterable, Mapping, Sequence
 from contextlib import closing
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -191,6 +193,17 @@ def isolation_targets(
     return {p.id: isolation_target(p, home, by_provider[p.id], at_ms, leftovers) for p in registry.providers}
 
 
+def new_account_id(store: Path, provider: str, fixed_clock: int | None) -> str:
+    """A new account's id: a random UUID4, or with a fixed clock one derived from the run's inputs.
+
+    Either way it has the form AgentMux mints (lowercase, hyphenated, version 4).
+    """
+    if fixed_clock is None:
+        return str(uuid.uuid4())
+    seed = hashlib.sha256(f"{store.resolve()}\0{provider}\0{fixed_clock}".encode()).digest()[:16]
+    return str(uuid.UUID(bytes=seed, version=4))
+
+
 def store_semantics(location: st.StoreLocation, inspection: st.StoreInspection) -> tuple[Semantics, str]:
     """Which build's migration a bundle-era store gets, and why (§7b)."""
     return semantics_for(location.is_shared, inspection.user_version, inspection.has_migrations)
@@ -203,8 +216,14 @@ def plan_store(
     process_running: bool,
     home: Path | None = None,
     targets: Mapping[str, IsolationTarget] | None = None,
+    fixed_clock: int | None = None,
 ) -> StorePlan:
-    """Inspect one store read-only and decide what the migration would do to it."""
+    """Inspect one store read-only and decide what the migration would do to it.
+
+    Args:
+        fixed_clock: the ``--now-ms`` clock, when given: new account ids are then derived from it,
+            so that a reproducible preview names the same ids every time.
+    """
     inspection = st.inspect_store(location.path)
     running = process_running or st.store_in_use(location.path)
     if inspection.refusal is not None:
@@ -232,6 +251,12 @@ def plan_store(
     semantics, why = store_semantics(location, inspection)
     decision = decide(state, inspection, credentials, registry, st.write_refusal(location.path),
                       semantics=semantics, home=home, targets=targets)
+    # New accounts get their id now, so the preview names the exact rows apply will write.
+    providers = tuple(
+        replace(line, account_id=line.reuse_account_id or new_account_id(location.path, line.provider, fixed_clock))
+        if line.action is Action.BIND else line
+        for line in decision.providers
+    )
     return StorePlan(
         location=location,
         inspection=inspection,
@@ -241,7 +266,7 @@ def plan_store(
         record_migration=decision.record_migration,
         agentmux_running=running,
         refused=decision.blocked,
-        providers=decision.providers,
+        providers=providers,
         warnings=_warnings_of(decision.providers, decision.repoints),
         semantics=semantics,
         semantics_reason=why,
@@ -285,7 +310,7 @@ def build_plan(
     targets = isolation_targets(registry, paths.home, credentials, clock, paths.ledger_path)
     stores = []
     for location in chosen:
-        plan = plan_store(location, credentials, registry, running, paths.home, targets)
+        plan = plan_store(location, credentials, registry, running, paths.home, targets, at_ms)
         # The shared store is a default target only when it is of the bundle era (docs/agentmux-store.md §2).
         if (
             locations is None
