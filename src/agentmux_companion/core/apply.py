@@ -1,4 +1,4 @@
-"""Applying a plan to a store (contract §7), with the safety of design.md "Store writes".
+"""Applying a plan to a store (docs/agentmux-store.md §7), with the safety of docs/architecture.md "Writing a store".
 
 For each store that the plan says will be written:
 
@@ -9,7 +9,7 @@ For each store that the plan says will be written:
    written): the user must see what runs;
 5. online backup of the store as it is at that instant (inside the transaction, so it is exactly
    the state the migration starts from);
-6. the writes of contract §7, with each provider in a savepoint (warn-don't-block), recording
+6. the writes of docs/agentmux-store.md §7, with each provider in a savepoint (warn-don't-block), recording
    every change;
 7. foreign-key and integrity checks; then one COMMIT.
 

@@ -33,7 +33,7 @@ from agentmux_companion.core.log import redact
 if TYPE_CHECKING:
     from keyring.backend import KeyringBackend
 
-#: AgentMux's own service name for secrets it keeps in the OS keyring (contract §8).
+#: AgentMux's own service name for secrets it keeps in the OS keyring (docs/agentmux-store.md §8).
 SERVICE = "agentmux"
 #: The throwaway entry ``doctor`` writes, reads and deletes to prove the keyring works.
 PROBE_SERVICE = "agentmux-companion-probe"

@@ -316,7 +316,7 @@ def build_plan(
     stores = []
     for location in chosen:
         plan = plan_store(location, credentials, registry, running, paths.home, targets, at_ms)
-        # The shared store is a default target only when it is of the bundle era (contract §2).
+        # The shared store is a default target only when it is of the bundle era (docs/agentmux-store.md §2).
         if (
             locations is None
             and not include_all
