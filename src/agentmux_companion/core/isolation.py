@@ -139,7 +139,8 @@ class FileJournal:
 
 def open_files_ledger(ledger_path: Path) -> sqlite3.Connection:
     conn = ledger.open_ledger(ledger_path)
-    conn.executescript(FILES_SCHEMA)
+    if conn.execute("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'companion_files'").fetchone() is None:
+        conn.executescript(FILES_SCHEMA)
     return conn
 
 

@@ -72,7 +72,11 @@ def open_ledger(path: Path) -> sqlite3.Connection:
     conn = sqlite3.connect(str(path), isolation_level=None, timeout=5)
     try:
         conn.execute("PRAGMA busy_timeout = 5000")
-        conn.executescript(SCHEMA)
+        # The schema script takes a write lock and syncs even when everything exists: only on a
+        # new file (every run opens the ledger several times, inside AgentMux's lock window).
+        exists = "SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'companion_runs'"
+        if conn.execute(exists).fetchone() is None:
+            conn.executescript(SCHEMA)
     except sqlite3.DatabaseError as exc:
         conn.close()
         if isinstance(exc, sqlite3.OperationalError) and "locked" in str(exc).lower():
