@@ -225,3 +225,17 @@ def test_a_leftover_rollback_journal_is_not_called_corruption(private_home: Path
     code, text = migrate(private_home, "--store", victim)
     assert code == 3, text
     assert "did not finish a write" in text and "corrupt" not in text.lower()
+
+
+def test_one_store_failing_never_stops_the_others(private_home: Path, tmp_path: Path) -> None:
+    write_all_creds(private_home, ["claude"])
+    frozen = build_store(tmp_path / "a" / "objects.db", StoreShape.WITH_AGENTS, StoreSpec(instances=[""], extra_sql=[
+        "CREATE TRIGGER no_backfill BEFORE UPDATE OF identity_id ON db_agent_instances "
+        "BEGIN SELECT RAISE(ABORT, 'agent rows are frozen'); END"]))
+    fine = build_store(tmp_path / "b" / "objects.db", StoreShape.WITH_AGENTS, LEGACY_SPEC)
+    result = run_cli("migrate", "--yes", "--json", "--home", private_home, "--store", frozen, "--store", fine,
+                     "--now-ms", NOW_MS)
+    assert result.code == 3, result.err
+    outcomes = {Path(s["path"]).parent.name: (s["outcome"], s["message"]) for s in result.json()["stores"]}
+    assert outcomes["a"][0] == "refused" and "agent rows are frozen" in outcomes["a"][1]
+    assert outcomes["b"] == ("migrated", None)
