@@ -12,16 +12,17 @@ import argparse
 import json
 import logging
 import os
+import sqlite3
 import sys
 import tempfile
 from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, TextIO
 
-from agentmux_companion import __version__
+from agentmux_companion import __version__, cli_backups
 from agentmux_companion.core import store as st
 from agentmux_companion.core.contract import Semantics
-from agentmux_companion.core.errors import CompanionError, StoreRefused, UsageError
+from agentmux_companion.core.errors import CompanionError, StoreRefused, UsageError, known_error
 from agentmux_companion.core.log import redact, setup_logging
 from agentmux_companion.core.paths import COMPANION_DIR_ENV, AppPaths
 from agentmux_companion.core.plan import MigrationPlan, StorePlan, build_plan, probe_all
@@ -82,7 +83,7 @@ def build_parser() -> argparse.ArgumentParser:
                         help="bound on each keyring call (default 10)")
         if action == "remove":
             kp.add_argument("--yes", action="store_true", help="do not ask for confirmation")
-    _add_backups_parser(sub, common)
+    cli_backups.add_parser(sub, common, _Parser)
     p = sub.add_parser("demo", parents=[common], help="run the whole flow in a sandbox")
     p.add_argument("--dir", type=Path, help="build the sandbox here and keep it (default: a temp dir)")
     p.add_argument("--era", choices=("ambient", "isolated"), default="ambient",
@@ -297,14 +298,9 @@ def cmd_plan(ctx: Context) -> int:
 
 
 def migrate_exit_code(results: Sequence[StoreResult]) -> int:
-    outcomes = {r.outcome for r in results}
-    if "busy" in outcomes:
-        return EXIT_BUSY
-    if outcomes & {"refused", "changed"}:
-        return EXIT_REFUSED
-    if any(r.warnings for r in results):
-        return EXIT_WARNINGS
-    return EXIT_OK
+    from agentmux_companion.core.apply import exit_code_for
+
+    return int(exit_code_for(results))
 
 
 def _render_result(result: StoreResult, out: TextIO) -> None:
@@ -389,7 +385,7 @@ def cmd_undo(ctx: Context) -> int:
         for r in results:
             ctx.out.write(f"{r.path}: undone ({r.method})\n")
             ctx.out.write(f"  {r.describe()}\n")
-            before = "the restore" if r.method == "backup" else "undo"
+            before = "the restore" if r.method == "backup" else "undo"  # a restore's copy is before it
             ctx.out.write(f"  safety backup of the state before {before}: {r.safety_backup}\n")
             for w in r.warnings:
                 ctx.out.write(f"  warning: {w}\n")
@@ -651,7 +647,8 @@ def cmd_demo(ctx: Context) -> int:
             ctx.out.write(f"{u.path}: undone: {u.describe()}\n")
     after_undo = build_plan(paths, registry, None, at)
     steps.append({"step": "undo", "stores": [u.to_json() for u in undone], "plan_after": after_undo.to_json()})
-    same = [s.to_json() for s in after_undo.stores] == [s.to_json() for s in plan.stores]
+    same = [s.to_json(minted_ids=False) for s in after_undo.stores] == [
+        s.to_json(minted_ids=False) for s in plan.stores]
     say(f"\nAfter undo the plan is {'the same as before the migration' if same else 'DIFFERENT from the first one'}.")
     if not keep:
         import shutil
@@ -664,95 +661,8 @@ def cmd_demo(ctx: Context) -> int:
     return EXIT_OK if ok else EXIT_ERROR
 
 
-# --------------------------------------------------------------------------------------------
-# Backups: the catalog (core/backup*.py), listed and pruned. Self-contained, to move into cli/.
-
-
-def _add_backups_parser(sub: Any, common: argparse.ArgumentParser) -> None:
-    from agentmux_companion.core.backup_prune import DEFAULT_KEEP
-
-    p = sub.add_parser("backups", help="the backups the companion took: list, prune")
-    actions = p.add_subparsers(dest="backups_action", metavar="ACTION", parser_class=_Parser, required=True)
-    actions.add_parser("list", parents=[common], help="every backup: store, why, run, when, size, verified")
-    pp = actions.add_parser("prune", parents=[common], help=(
-        "delete old backups; keeps the pre-migration backup of every run not undone and of each store's "
-        "last run, plus the newest --keep others per store"))
-    pp.add_argument("--keep", type=int, default=DEFAULT_KEEP, metavar="N",
-                    help=f"other backups to keep per store (default {DEFAULT_KEEP})")
-    pp.add_argument("--yes", action="store_true", help="do not ask for confirmation")
-
-
-def _sweep_partial_backups(ctx: Context) -> None:
-    """What a run killed while writing a backup left behind goes at the start of every command."""
-    from agentmux_companion.core.backup import sweep_partials
-
-    for removed in sweep_partials(ctx.paths):
-        log.info("removed %s, left by a run that was killed while writing a backup", removed)
-
-
-def _after_backup_checks(ctx: Context, code: int) -> int:
-    """Wait for the integrity checks of the backups this command wrote; warn about failures."""
-    from agentmux_companion.core.backup import finish_checks
-
-    warnings = finish_checks()
-    for warning in warnings:
-        ctx.err.write(f"warning: {warning}\n")
-        log.warning("%s", warning)
-    return EXIT_WARNINGS if warnings and code == EXIT_OK else code
-
-
-def cmd_backups(ctx: Context) -> int:
-    from agentmux_companion.core import backup_catalog as catalog
-
-    stores = [loc.path for loc in ctx.explicit] if ctx.explicit else None
-    if ctx.args.backups_action == "prune":
-        return _backups_prune(ctx, stores)
-    entries = [e for e in catalog.entries(ctx.paths.ledger_path)
-               if stores is None or e.store_path in {str(s.resolve()) for s in stores}]
-    if ctx.json:
-        ctx.emit_json({"backups": [e.to_json() for e in entries]})
-        return EXIT_OK
-    if not entries:
-        ctx.out.write(f"No backups are recorded (they go into {ctx.paths.backups_dir}).\n")
-        return EXIT_OK
-    for store_path in dict.fromkeys(e.store_path for e in entries):
-        ctx.out.write(f"Store: {store_path}\n")
-        for e in (e for e in entries if e.store_path == store_path):
-            run = f" (run {e.run_id[:8]})" if e.run_id else ""
-            ctx.out.write(f"  {e.describe()}{run}\n    {e.path}\n")
-    return EXIT_OK
-
-
-def _backups_prune(ctx: Context, stores: list[Path] | None) -> int:
-    from agentmux_companion.core.backup_catalog import human_size
-    from agentmux_companion.core.backup_prune import plan_prune, prune
-
-    if ctx.args.keep < 0:
-        raise UsageError("--keep must be 0 or more")
-    plan = plan_prune(ctx.paths, stores, ctx.args.keep)
-    if not plan.delete:
-        if ctx.json:
-            ctx.emit_json({"deleted": [], "kept": [e.path for e, _why in plan.keep]})
-        else:
-            ctx.out.write("Nothing to prune: every backup is kept by the policy.\n")
-        return EXIT_OK
-    size = sum(e.bytes for e in plan.delete)
-    if not ctx.json:
-        for e in plan.delete:
-            ctx.out.write(f"delete: {e.describe()}\n    {e.path}\n")
-        for e, why in plan.keep:
-            ctx.out.write(f"keep:   {e.describe()} ({why})\n")
-    _confirm(f"Delete {len(plan.delete)} backup(s), {human_size(size)}?", ctx.args.yes)
-    deleted = prune(ctx.paths, plan)
-    if ctx.json:
-        ctx.emit_json({"deleted": deleted, "kept": [e.path for e, _why in plan.keep]})
-    else:
-        ctx.out.write(f"Deleted {len(deleted)} backup(s), {human_size(size)}.\n")
-    return EXIT_OK
-
-
 COMMANDS: dict[str, Callable[[Context], int]] = {
-    "backups": cmd_backups,
+    "backups": lambda ctx: cli_backups.run(ctx, _confirm),
     "stores": cmd_stores,
     "scan": cmd_scan,
     "plan": cmd_plan,
@@ -783,9 +693,14 @@ def main(argv: Sequence[str] | None = None) -> int:
         ctx = Context(args)
         setup_logging(ctx.paths.log_file)
         log.info("command %s", args.command)
-        _sweep_partial_backups(ctx)
-        return _after_backup_checks(ctx, COMMANDS[args.command](ctx))
-    except CompanionError as exc:
+        cli_backups.sweep_partial_backups(ctx.paths)
+        return cli_backups.after_backup_checks(ctx.err, COMMANDS[args.command](ctx))
+    except (CompanionError, OSError, sqlite3.Error) as failure:
+        # An OSError or SQLite error with a known cause (no room, a path too long, ...) is a
+        # known error too; any other is a bug and goes on to the traceback below.
+        exc = known_error(failure, "the companion's own files")
+        if exc is None:
+            return _unexpected()
         sys.stderr.write(f"agentmux-companion: {redact(exc.message)}\n")
         log.warning("refused: %s", exc.message)
         if ctx is not None and ctx.json and not ctx.emitted_json:
@@ -796,12 +711,16 @@ def main(argv: Sequence[str] | None = None) -> int:
         sys.stderr.write("interrupted; nothing further was written\n")
         return 130
     except Exception:
-        log.exception("unexpected error")
-        import traceback
+        return _unexpected()
 
-        sys.stderr.write("agentmux-companion: unexpected error (a bug); details follow and are in the log\n")
-        sys.stderr.write(redact(traceback.format_exc()))
-        return EXIT_ERROR
+
+def _unexpected() -> int:
+    log.exception("unexpected error")
+    import traceback
+
+    sys.stderr.write("agentmux-companion: unexpected error (a bug); details follow and are in the log\n")
+    sys.stderr.write(redact(traceback.format_exc()))
+    return EXIT_ERROR
 
 
 if __name__ == "__main__":

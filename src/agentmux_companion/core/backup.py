@@ -30,7 +30,6 @@ import os
 import re
 import shutil
 import sqlite3
-import stat
 import threading
 import time
 import uuid
@@ -38,10 +37,10 @@ from contextlib import closing, suppress
 from pathlib import Path
 
 from agentmux_companion.core import backup_catalog as catalog
-from agentmux_companion.core.errors import BackupRefused, UnsafePath
+from agentmux_companion.core.backup_sweep import PARTIAL_SUFFIX, SIDE_SUFFIXES
+from agentmux_companion.core.errors import BackupRefused, NoRoom, UnsafePath
 from agentmux_companion.core.paths import (
     O_CLOEXEC,
-    O_NOFOLLOW,
     AppPaths,
     check_sqlite_files,
     create_private_file,
@@ -54,11 +53,8 @@ try:  # POSIX: the partial file's lock tells a live writer from a dead one
 except ImportError:  # Windows: an open file cannot be deleted, which tells the same
     fcntl = None  # type: ignore[assignment]
 
-PARTIAL_SUFFIX = ".partial"
 #: Room kept free beyond the backup's own size: SQLite's journal, the ledger, the log.
 MIN_MARGIN_BYTES = 8 * 1024 * 1024
-#: Files SQLite may leave beside a partial backup when its writer dies.
-_SIDE_SUFFIXES = ("-journal", "-wal", "-shm")
 _FULL_ERRNOS = {errno.ENOSPC, errno.EFBIG, getattr(errno, "EDQUOT", errno.ENOSPC)}
 
 
@@ -148,6 +144,11 @@ class PlannedBackup:
         self._gate = threading.Event()  # set once quick_check has spoken
         self._go = threading.Event()  # set when the caller's lock is (about to be) released
 
+    @property
+    def parent(self) -> Path:
+        """The folder the backup goes into (as a path's ``parent``)."""
+        return self.folder
+
     def __fspath__(self) -> str:
         return str(self.path)
 
@@ -168,7 +169,7 @@ class PlannedBackup:
         verdict and must come before the caller's COMMIT.
 
         Raises:
-            BackupRefused: no room, or the disk filled up.
+            NoRoom: no room for the backup, or the disk filled up while writing it.
             UnsafePath: a link or another file is where the backup or its folder goes.
         """
         source = store_path or self.store_path
@@ -202,7 +203,7 @@ class PlannedBackup:
         finally:
             with suppress(OSError):
                 os.unlink(self.partial_path)
-            for suffix in _SIDE_SUFFIXES:
+            for suffix in SIDE_SUFFIXES:
                 with suppress(OSError):
                     os.unlink(str(self.partial_path) + suffix)
             os.close(fd)
@@ -263,10 +264,10 @@ class PlannedBackup:
         needed += max(MIN_MARGIN_BYTES, needed // 10)
         free = shutil.disk_usage(self.folder).free
         if free < needed:
-            raise BackupRefused(
-                f"the backup of {source} needs about {_megabytes(needed)} in {self.folder}, and only "
-                f"{_megabytes(free)} are free there. Nothing was written; free some space there (old "
-                "backups: agentmux-companion backups prune) and run again"
+            raise NoRoom(
+                f"there is no room for the backup of {source}: it needs about {_megabytes(needed)} in "
+                f"{self.folder}, and only {_megabytes(free)} are free there. Nothing was written; free some "
+                "space there (old backups: agentmux-companion backups prune) and run again"
             )
 
     def _copy(self, source: Path) -> None:
@@ -285,11 +286,11 @@ class PlannedBackup:
                 raise self._full(source, exc) from exc
             raise
 
-    def _full(self, source: Path, exc: BaseException) -> BackupRefused:
-        return BackupRefused(
-            f"the backup of {source} could not be written in {self.folder} ({exc}): the disk is full or "
-            f"refused the write. It needs about {_megabytes(_store_bytes(source))} there. Nothing was "
-            "written; free some space and run again"
+    def _full(self, source: Path, exc: BaseException) -> NoRoom:
+        return NoRoom(
+            f"there is no room for the backup of {source} in {self.folder} ({exc}: the disk is full or a "
+            f"file-size limit was reached); it needs about {_megabytes(_store_bytes(source))} there. Nothing "
+            "was written; free some space and run again"
         )
 
     def discard(self) -> None:
@@ -307,6 +308,13 @@ class PlannedBackup:
     def unlink(self, missing_ok: bool = False) -> None:
         """:meth:`discard`, under the name a path's removal has (callers treat this as a path)."""
         self.discard()
+
+
+def sweep_partials(paths: AppPaths) -> list[Path]:
+    """Remove what runs killed while writing a backup left (see :mod:`backup_sweep`)."""
+    from agentmux_companion.core.backup_sweep import sweep
+
+    return sweep(paths)
 
 
 #: Backups written by this process whose whole check may still be running.
@@ -370,72 +378,3 @@ def _sync_folder(folder: Path) -> None:
             os.fsync(fd)
         finally:
             os.close(fd)
-
-
-def sweep_partials(paths: AppPaths) -> list[Path]:
-    """Remove what runs that died while writing a backup left behind; returns what it removed.
-
-    A partial file whose lock no process holds belongs to a dead run: it goes, with its SQLite
-    journal, and (if the run had got that far) the final file and catalog row still marked
-    ``writing``. Links and anything that is not a real folder of the user are skipped, never
-    followed. Cheap when there is nothing to sweep: run at the start of every command.
-    """
-    removed: list[Path] = []
-    root = paths.backups_dir
-    if not _real_folder(root):
-        return removed
-    for folder in sorted(root.iterdir()):
-        if not _real_folder(folder):
-            continue
-        for entry in sorted(folder.iterdir()):
-            if entry.name.endswith(PARTIAL_SUFFIX) and _writer_is_gone(entry):
-                try:
-                    os.unlink(entry)
-                except OSError:
-                    continue  # Windows: still open, so its writer is alive
-                removed.append(entry)
-                for suffix in _SIDE_SUFFIXES:
-                    with suppress(OSError):
-                        os.unlink(str(entry) + suffix)
-                final = entry.with_name(entry.name[: -len(PARTIAL_SUFFIX)])
-                row = catalog.by_path(paths.ledger_path, final.resolve())
-                if row is not None and row.state == "writing":
-                    with suppress(FileNotFoundError):
-                        os.unlink(final)
-                    catalog.drop(paths.ledger_path, row.id)
-            elif any(entry.name.endswith(PARTIAL_SUFFIX + suffix) for suffix in _SIDE_SUFFIXES):
-                partial = Path(str(entry)[: str(entry).rindex(PARTIAL_SUFFIX) + len(PARTIAL_SUFFIX)])
-                if not os.path.lexists(partial):
-                    with suppress(FileNotFoundError):
-                        os.unlink(entry)
-                        removed.append(entry)
-    return removed
-
-
-def _real_folder(path: Path) -> bool:
-    try:
-        return stat.S_ISDIR(os.lstat(path).st_mode)
-    except OSError:
-        return False
-
-
-def _writer_is_gone(partial: Path) -> bool:
-    try:
-        info = os.lstat(partial)
-    except OSError:
-        return False
-    if not stat.S_ISREG(info.st_mode):
-        return False  # not ours: a link or other thing is left for the user to see
-    if fcntl is None:
-        return True  # Windows: unlinking a file another process has open fails, and is skipped
-    try:
-        fd = os.open(partial, os.O_RDONLY | O_NOFOLLOW | O_CLOEXEC)
-    except OSError:
-        return False
-    try:
-        fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
-    except OSError:
-        return False  # a live run holds it
-    finally:
-        os.close(fd)
-    return True

@@ -120,7 +120,9 @@ def human_size(count: int) -> str:
 def open_catalog(ledger_path: Path) -> sqlite3.Connection:
     """The catalog for writing (the ledger's database, created on first use)."""
     conn = ledger.open_ledger(ledger_path)
-    conn.executescript(SCHEMA)
+    # The script takes a write lock and syncs even when everything exists: only when it is missing.
+    if conn.execute("SELECT 1 FROM sqlite_master WHERE name = 'backup_catalog'").fetchone() is None:
+        conn.executescript(SCHEMA)
     return conn
 
 

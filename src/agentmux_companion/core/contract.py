@@ -17,6 +17,13 @@ DEFAULT_BUNDLE_DESCRIPTION = "Seeded from ambient OAuth credentials on first lau
 BLANK_BUNDLE_ID = "blank"
 MIGRATION_ID = "0008_default_bundle"
 
+#: The columns of the rows the migration writes, in the order it writes them.
+ACCOUNT_COLUMNS = (
+    "id", "name", "provider", "kind", "display_name", "secret_ref", "context", "status",
+    "created_at", "updated_at",
+)
+BUNDLE_COLUMNS = ("id", "name", "description", "is_blank", "created_at", "updated_at")
+
 #: The ``secret_ref`` tag every bundle-era AgentMux build writes and reads for an OAuth config
 #: dir: serde's ``rename_all = "snake_case"`` of ``OAuthConfigDir``. Builds from Jul 25 on (after
 #: the bundle tables were dropped) write ``oauth_config_dir`` and read both, so the companion

@@ -81,10 +81,17 @@ def _readable_regular(credential: AmbientCredential) -> bool:
     return credential.kind is FileKind.REGULAR and credential.fingerprint is not None
 
 
-def isolation_target(provider: Provider, home: Path, ambient: AmbientCredential, now_ms: int) -> IsolationTarget:
-    """Predict the import of one provider's login (reads only; the same rule the import follows)."""
+def isolation_target(
+    provider: Provider, home: Path, ambient: AmbientCredential, now_ms: int, leftovers: frozenset[Path] = frozenset()
+) -> IsolationTarget:
+    """Predict the import of one provider's login (reads only; the same rule the import follows).
+
+    Args:
+        leftovers: files a companion run that never committed left behind; the write path removes
+            them before it imports (:func:`settle_finished_runs`), so they count as absent here.
+    """
     dest = isolation_dir(home, provider.auth_dir)
-    if os.path.exists(dest / SEEDED_SENTINEL):
+    if os.path.exists(dest / SEEDED_SENTINEL) and dest / SEEDED_SENTINEL not in leftovers:
         return IsolationTarget(dest, True, False, None, probe_config_dir(provider, dest, now_ms))
     if ambient.present and not _readable_regular(ambient):
         failure = (
@@ -92,7 +99,8 @@ def isolation_target(provider: Provider, home: Path, ambient: AmbientCredential,
             "copy cannot be made"
         )
         return IsolationTarget(dest, False, False, failure, ambient)
-    if ambient.present and os.path.lexists(dest / CREDENTIALS_FILE_NAME):
+    copy = dest / CREDENTIALS_FILE_NAME
+    if ambient.present and os.path.lexists(copy) and copy not in leftovers:
         failure = (
             f"{dest} already holds a login but not AgentMux's marker that it was imported; the "
             "companion never overwrites a login, so it leaves that folder alone"
@@ -131,7 +139,8 @@ class FileJournal:
 
 def open_files_ledger(ledger_path: Path) -> sqlite3.Connection:
     conn = ledger.open_ledger(ledger_path)
-    conn.executescript(FILES_SCHEMA)
+    if conn.execute("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'companion_files'").fetchone() is None:
+        conn.executescript(FILES_SCHEMA)
     return conn
 
 
@@ -328,6 +337,29 @@ def _remove_entry(entry: _Entry, kept_folders: set[Path]) -> None:
             raise
 
 
+def leftover_paths(ledger_path: Path) -> frozenset[Path]:
+    """Files that runs which never committed, or were undone, left behind (read only).
+
+    A run ``started`` with nothing recorded is counted too: it died before its COMMIT, or it is
+    still waiting for the store's lock and has created nothing yet.
+    """
+    if not ledger_path.exists():
+        return frozenset()
+    uri = ledger_path.resolve().as_uri() + "?mode=ro"
+    try:
+        with closing(sqlite3.connect(uri, uri=True, timeout=5)) as conn:
+            found = conn.execute(
+                "SELECT f.path FROM companion_files f JOIN companion_runs r ON r.id = f.run_id "
+                "WHERE f.settled = 0 AND (r.state IN ('abandoned', 'undone') "
+                "OR (r.state = 'started' AND r.stats = '{}'))"
+            ).fetchall()
+    except sqlite3.DatabaseError:
+        # No such table yet (no run has imported anything), or a ledger the write path will
+        # refuse with its own message: a preview reads nothing from it.
+        return frozenset()
+    return frozenset(Path(p) for (p,) in found)
+
+
 def runs_with_unsettled_files(ledger_path: Path) -> list[str]:
     """Run ids whose created files have not been removed or kept yet."""
     if not ledger_path.exists():
@@ -336,15 +368,23 @@ def runs_with_unsettled_files(ledger_path: Path) -> list[str]:
         return [row[0] for row in conn.execute("SELECT DISTINCT run_id FROM companion_files WHERE settled = 0")]
 
 
-def settle_finished_runs(ledger_path: Path) -> list[str]:
-    """Remove the files of runs that ended without a live migration (abandoned or undone).
+def settle_finished_runs(ledger_path: Path, store_path: Path | None = None) -> list[str]:
+    """Remove the files of runs that ended without a live migration; returns warnings.
 
-    Called on the write path, before a migrate or an undo: a run killed before its store
-    committed, or an undo killed after its store committed, leaves files that nothing uses.
+    Called on the write path: a run killed before its store committed, or an undo killed after
+    its store committed, leaves files that nothing uses. Runs ``abandoned`` or ``undone`` (of any
+    store) are final. With ``store_path`` the caller holds that store's write transaction, so a
+    run of it still ``started`` without recorded changes cannot be inside its own transaction:
+    it died before its COMMIT (a waiting run has created nothing yet), and its files go too.
     """
+    pending = set(runs_with_unsettled_files(ledger_path))
+    if not pending:
+        return []
     warnings: list[str] = []
-    for run_id in runs_with_unsettled_files(ledger_path):
-        if ledger.state_of(ledger_path, run_id) in ("abandoned", "undone"):
+    dead = {r.id for r in ledger.runs_for_store(ledger_path, store_path) if r.state == "started" and not r.stats} \
+        if store_path is not None else set()
+    for run_id in sorted(pending):
+        if run_id in dead or ledger.state_of(ledger_path, run_id) in ("abandoned", "undone"):
             warnings += remove_run_files(ledger_path, run_id)
     return warnings
 

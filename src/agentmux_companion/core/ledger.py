@@ -32,7 +32,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from agentmux_companion.core.errors import UnsafePath
+from agentmux_companion.core.errors import CompanionFilesUnusable, UnsafePath
 from agentmux_companion.core.paths import check_sqlite_files, create_private_file, ensure_private_dir
 
 SCHEMA = """
@@ -73,7 +73,12 @@ def new_run_id() -> str:
 
 
 def open_ledger(path: Path) -> sqlite3.Connection:
-    """The ledger for writing (created 0600 in a 0700 folder on first use)."""
+    """Open the ledger for writing (created 0600 in a 0700 folder on first use, never through a link).
+
+    Raises:
+        CompanionFilesUnusable: the file is not a database (or not one the companion can use).
+        UnsafePath: a link or another user's file is where the ledger (or its side files) goes.
+    """
     ensure_private_dir(path.parent)
     check_sqlite_files(path, "ledger")
     if not path.exists():
@@ -83,8 +88,22 @@ def open_ledger(path: Path) -> sqlite3.Connection:
             if path.is_symlink() or not path.is_file():
                 raise  # a link appeared in the meantime; a file means another run created it
     conn = sqlite3.connect(str(path), isolation_level=None, timeout=5)
-    conn.execute("PRAGMA busy_timeout = 5000")
-    conn.executescript(SCHEMA)
+    try:
+        conn.execute("PRAGMA busy_timeout = 5000")
+        # The schema script takes a write lock and syncs even when everything exists: only on a
+        # new file (every run opens the ledger several times, inside AgentMux's lock window).
+        exists = "SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'companion_runs'"
+        if conn.execute(exists).fetchone() is None:
+            conn.executescript(SCHEMA)
+    except sqlite3.DatabaseError as exc:
+        conn.close()
+        if isinstance(exc, sqlite3.OperationalError) and "locked" in str(exc).lower():
+            raise
+        raise CompanionFilesUnusable(
+            f"the companion's ledger {path} cannot be used ({exc}); it records past runs so that they can be "
+            "undone: move it aside (keep it if you may want to undo an earlier run) and run again. "
+            "Nothing was written"
+        ) from exc
     return conn
 
 

@@ -18,11 +18,12 @@ from typing import Any
 
 from agentmux_companion.core import isolation, ledger
 from agentmux_companion.core import store as st
-from agentmux_companion.core.apply import ACCOUNT_COLUMNS, BUNDLE_COLUMNS
 from agentmux_companion.core.backup import PlannedBackup, backup_store, plan_backup
-from agentmux_companion.core.errors import StoreBusy, StoreRefused, UndoRefused
+from agentmux_companion.core.contract import ACCOUNT_COLUMNS, BUNDLE_COLUMNS
+from agentmux_companion.core.errors import StoreBusy, StoreRefused, UndoRefused, known_error
 from agentmux_companion.core.paths import AppPaths
 from agentmux_companion.core.plan import BACKFILL_CONDITIONS, DEFAULT_BUNDLE_ID
+from agentmux_companion.core.settle import evidence_of_commit, settle_interrupted_runs
 
 
 @dataclass(frozen=True)
@@ -81,40 +82,13 @@ def _plural(count: int, noun: str) -> str:
     return f"{count} {noun}" + ("" if count == 1 else "s")
 
 
-def _evidence_of_commit(conn: sqlite3.Connection, accounts: str, run: ledger.RunRecord) -> bool:
-    """Whether a run's recorded changes are in the store (its COMMIT went through)."""
-    changes = run.changes
-    # Any one recorded change tells: the store's part of the run commits or rolls back as a whole.
-    for account in changes.get("accounts", [])[:1]:
-        return bool(st.fetch_row(conn, accounts, ACCOUNT_COLUMNS, "id", account["id"]) == account["after"])
-    if changes.get("bundle_inserted"):
-        bundle = st.fetch_row(conn, st.BUNDLES, BUNDLE_COLUMNS, "id", DEFAULT_BUNDLE_ID)
-        return bool(bundle == changes["bundle_inserted"])
-    record = changes.get("migration_record")
-    if record:
-        return conn.execute(
-            f"SELECT 1 FROM {st.MIGRATIONS} WHERE id = ? AND applied_at = ?", (record["id"], record["applied_at"])
-        ).fetchone() is not None
-    # Only rows were back-filled: one row that was legacy in the run's backup tells.
-    backup = Path(run.backup_path)
-    for table, count in changes.get("backfilled", {}).items():
-        if not count or not backup.is_file():
-            continue
-        with closing(st.open_readonly(backup)) as snapshot:
-            row = snapshot.execute(f"SELECT id FROM {table} WHERE {BACKFILL_CONDITIONS[table]} LIMIT 1").fetchone()
-        if row is not None:
-            now = conn.execute(f"SELECT identity_id FROM {table} WHERE id = ?", (row[0],)).fetchone()
-            return now is not None and now[0] == DEFAULT_BUNDLE_ID
-    return False
-
-
 def _interrupted(run: ledger.RunRecord) -> bool:
     """Killed around a COMMIT: the ledger's part committed, the store's may or may not have."""
     return run.kind == "migrate" and (run.state == "undoing" or (run.state == "started" and bool(run.stats)))
 
 
 def _settled_state(conn: sqlite3.Connection, accounts: str, run: ledger.RunRecord) -> str:
-    in_store = _evidence_of_commit(conn, accounts, run)
+    in_store = evidence_of_commit(conn, accounts, run)
     return "committed" if in_store else "undone" if run.state == "undoing" else "abandoned"
 
 
@@ -145,23 +119,6 @@ def last_undoable_run(paths: AppPaths, store_path: Path) -> ledger.RunRecord | N
     return None
 
 
-def settle_interrupted_runs(paths: AppPaths, store_path: Path, conn: sqlite3.Connection) -> None:
-    """Record in the ledger how runs killed around a COMMIT ended, as the store says.
-
-    Called on the write path only, with ``conn`` holding the store's write transaction (and
-    AgentMux's migration lock when present): the same locks as the writes, so what the store
-    says cannot change while it is recorded.
-    """
-    runs = [r for r in ledger.runs_for_store(paths.ledger_path, store_path) if _interrupted(r)]
-    if not runs:
-        return
-    inspection = st.inspect_store(store_path)
-    if not inspection.era.migratable:
-        return
-    for run in runs:
-        ledger.set_state(paths.ledger_path, run.id, _settled_state(conn, inspection.accounts_table, run))
-
-
 def undo_last(
     paths: AppPaths,
     store_path: Path,
@@ -176,7 +133,6 @@ def undo_last(
     """
     say = progress or (lambda _m: None)
     run = last_undoable_run(paths, store_path)
-    isolation.settle_finished_runs(paths.ledger_path)
     if run is None:
         interrupted = next(
             (r for r in ledger.runs_for_store(paths.ledger_path, store_path) if r.state == "started"),
@@ -202,12 +158,21 @@ def undo_last(
             "rows the migration back-filled, so nothing was undone"
         )
 
+    needs_backup = any(run.changes.get("backfilled", {}).values())
+    if needs_backup:
+        damage = _backup_damage(Path(run.backup_path))
+        if damage:
+            raise UndoRefused(
+                f"the backup this migration took ({run.backup_path}) is damaged ({damage}); it is what tells which "
+                "agent rows the migration back-filled, so nothing was undone. Restore an older backup with "
+                "'undo --from-backup FILE', or keep the migration"
+            )
     safety = plan_backup(paths, store_path, "undo", run.id)
     try:
         with st.migrations_lock(store_path, busy_timeout_ms), closing(
             st.open_for_write(store_path, busy_timeout_ms)
         ) as conn:
-            if any(run.changes.get("backfilled", {}).values()) or (
+            if needs_backup or (
                 run.changes.get("bundle_inserted") and Path(run.backup_path).is_file()
             ):
                 # The run's backup holds the back-filled rows as they were (see apply.backfill), and
@@ -215,9 +180,9 @@ def undo_last(
                 conn.execute("ATTACH DATABASE ? AS snapshot", (st.readonly_uri(Path(run.backup_path)),))
             conn.execute("BEGIN IMMEDIATE")
             try:
-                settle_interrupted_runs(paths, store_path, conn)
+                settle_interrupted_runs(paths.ledger_path, store_path, conn, inspection.accounts_table)
                 reverted, warnings = _reverse(conn, store_path, inspection, run, safety, say)
-                safety.wait_verified()  # the safety copy's integrity check ran beside the writes
+                safety.wait_verified()  # the safety copy's quick_check ran beside the writes
                 # As in apply, the ledger commits first; a kill before the store's COMMIT leaves
                 # the run 'undoing', which last_undoable_run settles by looking at the store.
                 ledger.set_state(paths.ledger_path, run.id, "undoing")
@@ -234,12 +199,32 @@ def undo_last(
                 f"{store_path} is busy: another program (probably AgentMux) kept it locked. "
                 "Nothing was undone; close AgentMux and try again"
             ) from exc
-        raise
+        known = known_error(exc, f"the undo of {store_path}")
+        if known is None:
+            raise
+        raise known from exc
+    except (OSError, sqlite3.DatabaseError) as exc:
+        known = known_error(exc, f"the undo of {store_path}")
+        if known is None:
+            raise
+        raise known from exc
     ledger.set_state(paths.ledger_path, run.id, "undone")
     # The store no longer points at the copies this run made: take them away (after the COMMIT, so
-    # a kill in between leaves an undone run whose files the next write settles).
+    # a kill in between leaves an undone run whose files the next write settles), and those of
+    # runs that never committed.
     warnings += isolation.remove_run_files(paths.ledger_path, run.id)
+    warnings += isolation.settle_finished_runs(paths.ledger_path, store_path)
     return UndoResult(store_path, run.id, "precise", reverted, str(safety), warnings=tuple(warnings))
+
+
+def _backup_damage(backup: Path) -> str | None:
+    """Why a backup cannot be read as a whole (``quick_check``), or None when it is sound."""
+    try:
+        with closing(st.open_readonly(backup)) as conn:
+            result = str(conn.execute("PRAGMA quick_check").fetchone()[0])
+    except sqlite3.DatabaseError as exc:
+        return str(exc)
+    return None if result == "ok" else result
 
 
 def _reverse(
@@ -408,10 +393,12 @@ def undo_from_backup(
 
     def evidence(conn: sqlite3.Connection, run: ledger.RunRecord) -> bool:
         inspection = st.inspect_store(store_path)
-        return inspection.era.migratable and _evidence_of_commit(conn, inspection.accounts_table, run)
+        return inspection.era.migratable and evidence_of_commit(conn, inspection.accounts_table, run)
 
-    done = restore.restore_store(
-        paths, store_path, chosen, lambda conn: settle_interrupted_runs(paths, store_path, conn), evidence,
-        busy_timeout_ms,
-    )
+    def settle(conn: sqlite3.Connection) -> None:
+        inspection = st.inspect_store(store_path)
+        if inspection.era.migratable:
+            settle_interrupted_runs(paths.ledger_path, store_path, conn, inspection.accounts_table)
+
+    done = restore.restore_store(paths, store_path, chosen, settle, evidence, busy_timeout_ms)
     return UndoResult(store_path, "", "backup", {}, str(done.safety_backup), restored_from=str(done.backup))

@@ -11,6 +11,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Protocol
 
 from PySide6.QtCore import Qt, QUrl, Signal, Slot
 from PySide6.QtGui import QDesktopServices
@@ -33,6 +34,23 @@ from agentmux_companion.core.paths import AppPaths
 from agentmux_companion.ui.workers import Job, JobFailure, JobRunner
 
 ENTRY_ROLE = Qt.ItemDataRole.UserRole
+
+
+class _Funnel(Protocol):
+    def error(self, error: BaseException, details: str = "") -> None: ...
+
+
+class BackupsOwner(Protocol):
+    """What the window needs from the controller that opens it."""
+
+    @property
+    def paths(self) -> AppPaths: ...
+
+    @property
+    def runner(self) -> JobRunner: ...
+
+    @property
+    def funnel(self) -> _Funnel: ...
 
 
 @dataclass(frozen=True)
@@ -226,3 +244,19 @@ class BackupsWindow(QDialog):
         else:
             self.outcome.setText(self.tr("Unexpected error (a bug); see the details"))
             self.failed_unexpectedly.emit(failure)
+
+
+def show_backups_window(window: BackupsWindow | None, controller: BackupsOwner) -> BackupsWindow:
+    """Show (creating it on first use) the window for the tray menu's "Backups…".
+
+    Restores count as the controller's work (its runner), a finished one makes it look again at
+    the stores, and a bug reaches its crash dialog.
+    """
+    if window is None:
+        window = BackupsWindow(controller.paths, controller.runner)
+        window.restored.connect(lambda _result: setattr(controller, "_rescan_pending", True))
+        window.failed_unexpectedly.connect(lambda f: controller.funnel.error(f.error, f.details))
+    window.refresh()
+    window.show()
+    window.raise_()
+    return window

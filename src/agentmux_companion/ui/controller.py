@@ -47,7 +47,6 @@ if TYPE_CHECKING:
     from agentmux_companion.core.apply import StoreResult
     from agentmux_companion.core.undo import UndoResult
     from agentmux_companion.ui.autostart import Autostart
-    from agentmux_companion.ui.backups_window import BackupsWindow
     from agentmux_companion.ui.crash_dialog import CrashDialog
     from agentmux_companion.ui.keyring_controller import (
         CopyOutcome,
@@ -164,7 +163,6 @@ class Controller(QObject):
         self.state = TrayState.WORKING
         self.status_line = self.tr("Looking for AgentMux stores and logins…")
         self.window: PlanWindow | None = None
-        self.backups_window: BackupsWindow | None = None
         self.tray: TrayIcon | None = None
         self.crash_dialog: CrashDialog | None = None
         self.dialog: QMessageBox | None = None
@@ -348,15 +346,9 @@ class Controller(QObject):
         fill_menu(self.more_menu, [e for e in self.menu_entries() if e.key not in ("review",)])
 
     def show_backups_window(self) -> None:
-        from agentmux_companion.ui.backups_window import BackupsWindow
+        from agentmux_companion.ui.backups_window import show_backups_window
 
-        if self.backups_window is None:
-            self.backups_window = BackupsWindow(self.paths, self.runner)
-            self.backups_window.restored.connect(lambda _result: setattr(self, "_rescan_pending", True))
-            self.backups_window.failed_unexpectedly.connect(lambda f: self.funnel.error(f.error, f.details))
-        self.backups_window.refresh()
-        self.backups_window.show()
-        self.backups_window.raise_()
+        self.backups_window = show_backups_window(getattr(self, "backups_window", None), self)
 
     def open_log(self) -> None:
         _open_path(self.paths.log_file if self.paths.log_file.exists() else self.paths.log_dir)
