@@ -5,7 +5,7 @@ reports as it is."""
 from __future__ import annotations
 
 import os
-import resource
+import shlex
 import signal
 import sqlite3
 import subprocess
@@ -94,6 +94,7 @@ def test_concurrent_runs_keep_every_backup(tmp_path: Path, private_home: Path) -
         assert run_cli("undo", "--yes", "--home", private_home, "--store", store).code == 0
 
 
+@pytest.mark.skipif(os.name != "posix", reason="SIGKILL and flock are POSIX")
 def test_a_kill_during_the_backup_leaves_no_partial_file_after_the_next_command(
     tmp_path: Path, private_home: Path
 ) -> None:
@@ -121,10 +122,13 @@ def test_a_kill_during_the_backup_leaves_no_partial_file_after_the_next_command(
 
 
 def _limit_file_size(limit: int) -> None:
+    import resource
+
     signal.signal(signal.SIGXFSZ, signal.SIG_IGN)  # a write past the limit fails instead of killing
     resource.setrlimit(resource.RLIMIT_FSIZE, (limit, limit))
 
 
+@pytest.mark.skipif(os.name != "posix", reason="RLIMIT_FSIZE and SIGXFSZ are POSIX")
 def test_a_full_disk_during_the_backup_exits_3_and_leaves_the_store_untouched(
     tmp_path: Path, private_home: Path
 ) -> None:
@@ -144,26 +148,27 @@ def test_a_full_disk_during_the_backup_exits_3_and_leaves_the_store_untouched(
     assert files_under(paths.backups_dir) == []
 
 
+@pytest.mark.linux_only
 def test_no_room_for_the_backup_is_refused_before_writing(tmp_path: Path, private_home: Path) -> None:
-    """A companion folder on a small file system (a 3 MB tmpfs) and a bigger store."""
+    """The companion's folder on a small file system (a 3 MB tmpfs, mounted in a private mount
+    namespace with ``unshare`` so nothing outside the test sees it) and a bigger store."""
     write_all_creds(private_home)
     store = big_store(tmp_path / "objects.db", 40_000)
     original = dump_store(store)
     companion = tmp_path / "companion"
     companion.mkdir()
-    mounted = subprocess.run(["mount", "-t", "tmpfs", "-o", "size=3m", "tmpfs", str(companion)],
-                             capture_output=True, text=True, check=False)
-    if mounted.returncode != 0:
-        pytest.fail(f"this test needs a small tmpfs (run as root): {mounted.stderr.strip()}")
-    try:
-        env = {**os.environ, "AGENTMUX_COMPANION_DIR": str(companion)}
-        result = run_cli_process("migrate", "--yes", "--home", private_home, "--store", store, env=env)
-        assert result.code == 3, result.err
-        assert "needs" in result.err and "MB" in result.err and str(companion) in result.err
-        assert dump_store(store) == original
-        assert files_under(companion / "data" / "backups") == []
-    finally:
-        subprocess.run(["umount", str(companion)], check=True)
+    command = " ".join(shlex.quote(str(a)) for a in cli_command(
+        "migrate", "--yes", "--home", private_home, "--store", store))
+    script = f"mount -t tmpfs -o size=3m tmpfs {shlex.quote(str(companion))} && exec {command}"
+    unshare = ["unshare", "-m"] if os.geteuid() == 0 else ["unshare", "-rm"]
+    completed = subprocess.run([*unshare, "sh", "-c", script], capture_output=True, text=True, timeout=120,
+                               stdin=subprocess.DEVNULL, check=False,
+                               env={**os.environ, "AGENTMUX_COMPANION_DIR": str(companion)})
+    assert completed.returncode == 3, completed.stderr
+    err = completed.stderr
+    assert "no room" in err and "needs about" in err and "MB" in err and str(companion) in err
+    assert dump_store(store) == original
+    assert files_under(companion) == []  # the tmpfs is gone with its namespace; nothing was left here
 
 
 def test_backups_list_matches_the_catalog_after_migrate_undo_restore(tmp_path: Path, private_home: Path) -> None:

@@ -173,12 +173,16 @@ def test_a_folder_of_another_user_is_refused(tmp_path: Path) -> None:
     from agentmux_companion.core.errors import UnsafePath
     from agentmux_companion.core.paths import ensure_private_dir
 
-    if os.geteuid() != 0:
-        pytest.fail("this test gives a folder to another user, which needs root")
-    foreign = tmp_path / "data"
-    foreign.mkdir(mode=0o755)
-    os.chown(foreign, 4242, 4242)
-    before = snapshot(foreign)
+    if os.geteuid() == 0:  # root: give a folder away
+        foreign = tmp_path / "data"
+        foreign.mkdir(mode=0o755)
+        os.chown(foreign, 4242, 4242)
+    else:  # anyone else: the file system's root is another user's (root's) folder
+        foreign = Path("/")
+    owner, before = foreign.stat().st_uid, snapshot(foreign) if foreign != Path("/") else None
+    wanted = foreign / f"agentmux-companion-test-{os.getpid()}"
     with pytest.raises(UnsafePath, match="belongs to another user"):
-        ensure_private_dir(foreign / "backups", top=foreign)
-    assert snapshot(foreign) == before and foreign.stat().st_uid == 4242
+        ensure_private_dir(wanted, top=foreign)
+    assert not wanted.exists() and foreign.stat().st_uid == owner
+    if before is not None:
+        assert snapshot(foreign) == before
