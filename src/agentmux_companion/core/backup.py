@@ -164,9 +164,10 @@ class PlannedBackup:
         calls this: no other writer can commit in between, so the copy is exactly the state the
         write starts from.
 
-        The copy is then checked (``PRAGMA integrity_check``, and its SHA-256 taken) on a thread
-        of its own while the caller goes on with its writes; :meth:`wait_verified` waits for the
-        verdict and must come before the caller's COMMIT.
+        The copy is then checked on a thread of its own while the caller goes on with its writes:
+        ``PRAGMA quick_check``, whose verdict :meth:`wait_verified` awaits (call it before the
+        caller's COMMIT); then ``PRAGMA integrity_check`` and the SHA-256, which set the catalog's
+        ``verified`` flag (:func:`finish_checks` collects that verdict).
 
         Raises:
             NoRoom: no room for the backup, or the disk filled up while writing it.
