@@ -192,6 +192,8 @@ class BackupsWindow(QDialog):
             "the companion changed in it since is lost.").format(entry.describe(), entry.store_path)
         if chosen.runs_taken_back:
             text += " " + self.tr("{0} migration(s) made since will count as undone.").format(chosen.runs_taken_back)
+        if entry.reason == "undo":
+            text += " " + self.tr("The migration that undo reversed comes back.")
         return text + "\n\n" + self.tr(
             "A copy of the store as it is now is taken first. Close AgentMux before restoring.")
 
