@@ -29,11 +29,34 @@ def exit_code_lines() -> list[str]:
     return [f"  {int(code)}  {code.meaning}" for code in ExitCode]
 
 
+class HelpFormatter(argparse.HelpFormatter):
+    """Prose paragraphs wrapped to the width; indented lines (examples, exit codes) kept, hanging."""
+
+    def _fill_text(self, text: str, width: int, indent: str) -> str:
+        import textwrap
+
+        paragraphs = []
+        for paragraph in text.split("\n\n"):
+            lines = paragraph.splitlines()
+            if not any(line.startswith("  ") for line in lines):
+                paragraphs.append(textwrap.fill(" ".join(lines), width, initial_indent=indent,
+                                                subsequent_indent=indent, break_on_hyphens=False))
+                continue
+            kept = []
+            for line in lines:
+                hang = " " * (len(line) - len(line.lstrip()) + 3)
+                kept.append(textwrap.fill(line, width, initial_indent=indent, subsequent_indent=indent + hang,
+                                          break_on_hyphens=False, drop_whitespace=True)
+                            if len(indent + line) > width else indent + line)
+            paragraphs.append("\n".join(kept))
+        return "\n\n".join(paragraphs)
+
+
 class Parser(argparse.ArgumentParser):
     """An ArgumentParser whose errors are :class:`UsageError` with one "did you mean" suggestion."""
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
-        kwargs.setdefault("formatter_class", argparse.RawDescriptionHelpFormatter)
+        kwargs.setdefault("formatter_class", HelpFormatter)
         super().__init__(*args, **kwargs)
 
     def error(self, message: str) -> NoReturn:
