@@ -148,8 +148,11 @@ def add_gui_options(group: Any) -> None:
 
 
 def _add_timeout(group: Any) -> None:
-    group.add_argument("--timeout", "--keyring-timeout", dest="timeout", type=float, default=None,
-                       metavar="SECONDS", help="bound on each keyring call (default 10)")
+    group.add_argument("--timeout", type=float, default=None, metavar="SECONDS",
+                       help="bound on each keyring call (default 10)")
+    # doctor's old name, kept working but out of the help: one name to learn.
+    group.add_argument("--keyring-timeout", dest="timeout", type=float, default=argparse.SUPPRESS,
+                       help=argparse.SUPPRESS)
 
 
 def _epilog(examples: Sequence[str]) -> str:
