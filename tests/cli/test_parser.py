@@ -97,7 +97,7 @@ def test_each_command_help_teaches(name: str) -> None:
     from agentmux_companion.cli.options import COMMANDS
 
     assert sorted(COMMANDS) == COMMAND_NAMES
-    words, description, examples = COMMANDS[name]
+    _, description, examples = COMMANDS[name]
     code, text = printed(name, "--help")
     assert code == 0
     assert " ".join(description.split()) in " ".join(text.split())

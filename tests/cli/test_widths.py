@@ -13,7 +13,6 @@ from pathlib import Path
 import pytest
 
 from agentmux_companion.cli import main
-
 from tests.cli.terminal import Sandbox, demo_sandbox
 from tests.helpers.stores import NOW_MS, run_cli
 
