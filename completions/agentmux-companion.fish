@@ -51,7 +51,7 @@ function _shtab_agentmux_companion_using
 end
 
 set -g _shtab_agentmux_companion_commands gui stores scan plan migrate undo doctor keyring 'keyring copy' 'keyring status' 'keyring remove' demo
-set -g _shtab_agentmux_companion_opts_with_value --agentmux-root --dir --from-backup --home --keyring-timeout --now-ms --store --timeout
+set -g _shtab_agentmux_companion_opts_with_value --agentmux-root --dir --from-backup --home --now-ms --store --timeout
 
 complete -c agentmux-companion -e
 complete -c agentmux-companion -f
@@ -139,7 +139,7 @@ complete -c agentmux-companion -n '_shtab_agentmux_companion_using doctor' -l no
 complete -c agentmux-companion -n '_shtab_agentmux_companion_using doctor' -l wide -d 'full values, one line each, whatever the terminal'"'"'s width'
 complete -c agentmux-companion -n '_shtab_agentmux_companion_using doctor' -s v -l verbose -d 'also print the log'"'"'s records on stderr'
 complete -c agentmux-companion -n '_shtab_agentmux_companion_using doctor' -s q -l quiet -d 'print only errors (and the JSON document with --json)'
-complete -c agentmux-companion -n '_shtab_agentmux_companion_using doctor' -l timeout -l keyring-timeout -x -d 'bound on each keyring call (default 10)'
+complete -c agentmux-companion -n '_shtab_agentmux_companion_using doctor' -l timeout -x -d 'bound on each keyring call (default 10)'
 complete -c agentmux-companion -n '_shtab_agentmux_companion_using; and test $_shtab_agentmux_companion_npos -eq 0' -a keyring -d 'The optional keyring snapshot: copy each bound OAuth login into the OS keyring, see its status, remove it.'
 complete -c agentmux-companion -n '_shtab_agentmux_companion_using keyring' -s h -l help -d 'show this help message and exit'
 complete -c agentmux-companion -n '_shtab_agentmux_companion_using keyring' -l home -xka "(__fish_complete_directories)" -d 'where ambient credentials are looked for (default: your home)'
@@ -152,7 +152,7 @@ complete -c agentmux-companion -n '_shtab_agentmux_companion_using keyring' -s v
 complete -c agentmux-companion -n '_shtab_agentmux_companion_using keyring' -s q -l quiet -d 'print only errors (and the JSON document with --json)'
 complete -c agentmux-companion -n '_shtab_agentmux_companion_using keyring; and test $_shtab_agentmux_companion_npos -eq 0' -a copy -d 'Copy each bound OAuth login into the OS keyring, verified.'
 complete -c agentmux-companion -n '_shtab_agentmux_companion_using keyring copy' -s h -l help -d 'show this help message and exit'
-complete -c agentmux-companion -n '_shtab_agentmux_companion_using keyring copy' -l timeout -l keyring-timeout -x -d 'bound on each keyring call (default 10)'
+complete -c agentmux-companion -n '_shtab_agentmux_companion_using keyring copy' -l timeout -x -d 'bound on each keyring call (default 10)'
 complete -c agentmux-companion -n '_shtab_agentmux_companion_using keyring copy' -l home -xka "(__fish_complete_directories)" -d 'where ambient credentials are looked for (default: your home)'
 complete -c agentmux-companion -n '_shtab_agentmux_companion_using keyring copy' -l agentmux-root -xka "(__fish_complete_directories)" -d 'AgentMux'"'"'s root (default <home>/.agentmux, or $AGENTMUX_HOME_OVERRIDE)'
 complete -c agentmux-companion -n '_shtab_agentmux_companion_using keyring copy' -l store -xka "(__fish_complete_path (commandline -ct))" -d 'a store to use instead of discovery (repeatable)'
@@ -163,7 +163,7 @@ complete -c agentmux-companion -n '_shtab_agentmux_companion_using keyring copy'
 complete -c agentmux-companion -n '_shtab_agentmux_companion_using keyring copy' -s q -l quiet -d 'print only errors (and the JSON document with --json)'
 complete -c agentmux-companion -n '_shtab_agentmux_companion_using keyring; and test $_shtab_agentmux_companion_npos -eq 0' -a status -d 'What was copied, when, and whether each copy is still current.'
 complete -c agentmux-companion -n '_shtab_agentmux_companion_using keyring status' -s h -l help -d 'show this help message and exit'
-complete -c agentmux-companion -n '_shtab_agentmux_companion_using keyring status' -l timeout -l keyring-timeout -x -d 'bound on each keyring call (default 10)'
+complete -c agentmux-companion -n '_shtab_agentmux_companion_using keyring status' -l timeout -x -d 'bound on each keyring call (default 10)'
 complete -c agentmux-companion -n '_shtab_agentmux_companion_using keyring status' -l home -xka "(__fish_complete_directories)" -d 'where ambient credentials are looked for (default: your home)'
 complete -c agentmux-companion -n '_shtab_agentmux_companion_using keyring status' -l agentmux-root -xka "(__fish_complete_directories)" -d 'AgentMux'"'"'s root (default <home>/.agentmux, or $AGENTMUX_HOME_OVERRIDE)'
 complete -c agentmux-companion -n '_shtab_agentmux_companion_using keyring status' -l store -xka "(__fish_complete_path (commandline -ct))" -d 'a store to use instead of discovery (repeatable)'
@@ -174,7 +174,7 @@ complete -c agentmux-companion -n '_shtab_agentmux_companion_using keyring statu
 complete -c agentmux-companion -n '_shtab_agentmux_companion_using keyring status' -s q -l quiet -d 'print only errors (and the JSON document with --json)'
 complete -c agentmux-companion -n '_shtab_agentmux_companion_using keyring; and test $_shtab_agentmux_companion_npos -eq 0' -a remove -d 'Delete from the keyring exactly what copy added.'
 complete -c agentmux-companion -n '_shtab_agentmux_companion_using keyring remove' -s h -l help -d 'show this help message and exit'
-complete -c agentmux-companion -n '_shtab_agentmux_companion_using keyring remove' -l timeout -l keyring-timeout -x -d 'bound on each keyring call (default 10)'
+complete -c agentmux-companion -n '_shtab_agentmux_companion_using keyring remove' -l timeout -x -d 'bound on each keyring call (default 10)'
 complete -c agentmux-companion -n '_shtab_agentmux_companion_using keyring remove' -l yes -d 'do not ask for confirmation'
 complete -c agentmux-companion -n '_shtab_agentmux_companion_using keyring remove' -l home -xka "(__fish_complete_directories)" -d 'where ambient credentials are looked for (default: your home)'
 complete -c agentmux-companion -n '_shtab_agentmux_companion_using keyring remove' -l agentmux-root -xka "(__fish_complete_directories)" -d 'AgentMux'"'"'s root (default <home>/.agentmux, or $AGENTMUX_HOME_OVERRIDE)'
