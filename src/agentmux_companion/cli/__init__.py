@@ -24,6 +24,7 @@ from agentmux_companion.core.errors import CompanionError, ExitCode
 
 if TYPE_CHECKING:
     import argparse
+    from types import ModuleType
 
     from agentmux_companion.cli.context import Context
 
@@ -31,23 +32,29 @@ __all__ = ["build_parser", "main", "run"]
 
 log = logging.getLogger("agentmux_companion.cli")
 
-#: command -> (module under cli/, function); a command's module loads only when it runs.
-COMMANDS: dict[str, tuple[str, str]] = {
-    "stores": ("discovery", "cmd_stores"),
-    "scan": ("discovery", "cmd_scan"),
-    "plan": ("migration", "cmd_plan"),
-    "migrate": ("migration", "cmd_migrate"),
-    "undo": ("migration", "cmd_undo"),
-    "doctor": ("doctor", "cmd_doctor"),
-    "keyring": ("keyring_snapshot", "cmd_keyring"),
-    "demo": ("demo", "cmd_demo"),
-}
+#: The commands; each one's module loads only when it runs.
+COMMAND_NAMES = ("stores", "scan", "plan", "migrate", "undo", "doctor", "keyring", "demo")
 
 
 def command_function(name: str) -> Callable[[Context], ExitCode]:
-    """The function that runs command ``name``."""
-    module, function = COMMANDS[name]
-    found: Callable[[Context], ExitCode] = getattr(importlib.import_module(f"{__name__}.{module}"), function)
+    """The function that runs command ``name`` (``cmd_<name>`` of its command group's module).
+
+    Plain imports in branches, not import by name: PyInstaller follows these into the frozen CLI.
+    """
+    module: ModuleType
+    if name in ("stores", "scan"):
+        from agentmux_companion.cli import discovery as module
+    elif name in ("plan", "migrate", "undo"):
+        from agentmux_companion.cli import migration as module
+    elif name == "doctor":
+        from agentmux_companion.cli import doctor as module
+    elif name == "keyring":
+        from agentmux_companion.cli import keyring_snapshot as module
+    elif name == "demo":
+        from agentmux_companion.cli import demo as module
+    else:
+        raise KeyError(name)
+    found: Callable[[Context], ExitCode] = getattr(module, f"cmd_{name}")
     return found
 
 
@@ -114,8 +121,9 @@ def run(args: argparse.Namespace, env: Mapping[str, str] | None = None) -> int:
 
 
 def _gui(args: argparse.Namespace) -> int:
-    # The GUI lives behind this one lazy import, so the command line never loads Qt; app takes
-    # the options this parser already read (the same parser as agentmux-companion-gui's).
+    # The GUI lives behind this one import by name, so the command line never loads Qt (and the
+    # frozen, Qt-free CLI does not pull app in); app takes the options this parser already read
+    # (the same parser as agentmux-companion-gui's).
     launch: Callable[[argparse.Namespace], int] = importlib.import_module("agentmux_companion.app").launch
     return launch(args)
 
