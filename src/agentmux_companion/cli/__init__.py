@@ -18,7 +18,7 @@ import sys
 from collections.abc import Callable, Mapping, Sequence
 from typing import TYPE_CHECKING
 
-from agentmux_companion.cli.options import build_parser
+from agentmux_companion.cli.options import build_parser, parse
 from agentmux_companion.cli.output import Console
 from agentmux_companion.core.errors import CompanionError, ExitCode
 
@@ -61,14 +61,13 @@ def command_function(name: str) -> Callable[[Context], ExitCode]:
 def main(argv: Sequence[str] | None = None) -> int:
     """Entry point of ``agentmux-companion``; returns the exit code."""
     argv = list(sys.argv[1:] if argv is None else argv)
-    parser = build_parser()
     try:
-        args = parser.parse_args(argv)
+        args = parse(argv)
     except CompanionError as exc:
         Console().error(exc.message)
         return int(exc.exit_code)
     if not args.command:
-        parser.print_help(sys.stderr)
+        build_parser().print_help(sys.stderr)
         return ExitCode.USAGE
     if args.command == "gui":
         return _gui(args)

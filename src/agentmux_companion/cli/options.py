@@ -10,7 +10,6 @@ docs/cli.md and the shell completions are generated from :func:`build_parser`
 from __future__ import annotations
 
 import argparse
-import difflib
 import sys
 from collections.abc import Sequence
 from pathlib import Path
@@ -84,6 +83,8 @@ class Parser(argparse.ArgumentParser):
 
 
 def _suggestion(word: str, candidates: Sequence[str]) -> str:
+    import difflib
+
     close = difflib.get_close_matches(word, candidates, n=1, cutoff=0.6)
     return f"; did you mean {close[0]!r}?" if close else ""
 
@@ -213,35 +214,40 @@ def _subcommand(sub: Any, name: str, cli_options: bool = True) -> tuple[Parser, 
     return parser, own
 
 
-def build_parser() -> Parser:
-    """The whole command line: common options, one subcommand per command group."""
-    parser = Parser(prog=PROG, description=(
-        "Move legacy AI-CLI logins into AgentMux's Default identity bundle.\n\n"
-        "Common options may go before or after the command."),
-        epilog="exit codes:\n" + "\n".join(exit_code_lines()) + "\n\n" + _epilog(("plan", "migrate --yes", "demo")))
-    parser.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
-    common = parser.add_argument_group("common options")
-    add_location_options(common)
-    add_output_options(common)
-    sub = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=Parser, title="commands")
-
-    _, own = _subcommand(sub, "gui", cli_options=False)
+def _gui_options(own: Any) -> None:
     add_gui_options(own)
-    _subcommand(sub, "stores")
-    _subcommand(sub, "scan")
-    _, own = _subcommand(sub, "plan")
+
+
+def _plan_options(own: Any) -> None:
     own.add_argument("--all", action="store_true", help="also plan stores that are not default targets")
-    _, own = _subcommand(sub, "migrate")
+
+
+def _migrate_options(own: Any) -> None:
     own.add_argument("--yes", action="store_true", help="do not ask for confirmation")
     own.add_argument("--all", action="store_true", help="also migrate stores that are not default targets")
     own.add_argument("--busy-timeout-ms", type=int, default=BUSY_TIMEOUT_MS, help=argparse.SUPPRESS)
-    _, own = _subcommand(sub, "undo")
+
+
+def _undo_options(own: Any) -> None:
     own.add_argument("--yes", action="store_true", help="do not ask for confirmation")
     own.add_argument("--from-backup", nargs="?", const="", default=None, metavar="FILE",
                      help="restore the backup instead (default: the last run's backup)")
-    _, own = _subcommand(sub, "doctor")
-    _add_timeout(own)
-    keyring, _ = _subcommand(sub, "keyring")
+
+
+def _demo_options(own: Any) -> None:
+    own.add_argument("--dir", type=Path, help="build the sandbox here and keep it (default: a temp dir)")
+
+
+def _no_options(own: Any) -> None:
+    del own
+
+
+_OWN_OPTIONS = {"gui": _gui_options, "stores": _no_options, "scan": _no_options, "plan": _plan_options,
+                "migrate": _migrate_options, "undo": _undo_options, "doctor": _add_timeout,
+                "keyring": _no_options, "demo": _demo_options}
+
+
+def _add_keyring_actions(keyring: Parser) -> None:
     keyring_sub = keyring.add_subparsers(dest="keyring_action", metavar="ACTION", parser_class=Parser,
                                          required=True, title="actions")
     for action, words in KEYRING_ACTIONS.items():
@@ -254,9 +260,65 @@ def build_parser() -> Parser:
         common = kp.add_argument_group("common options")
         add_location_options(common, suppress=True)
         add_output_options(common, suppress=True)
-    _, own = _subcommand(sub, "demo")
-    own.add_argument("--dir", type=Path, help="build the sandbox here and keep it (default: a temp dir)")
+
+
+def build_parser(only: str | None = None) -> Parser:
+    """The whole command line: common options, one subcommand per command group.
+
+    Args:
+        only: build just this command's subparser (start-up: argparse pays for every parser it
+            builds); the parser then knows no other command, so only :func:`parse` uses it.
+    """
+    parser = Parser(prog=PROG, description=(
+        "Move legacy AI-CLI logins into AgentMux's Default identity bundle.\n\n"
+        "Common options may go before or after the command."),
+        epilog="exit codes:\n" + "\n".join(exit_code_lines()) + "\n\n" + _epilog(("plan", "migrate --yes", "demo")))
+    parser.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
+    common = parser.add_argument_group("common options")
+    add_location_options(common)
+    add_output_options(common)
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=Parser, title="commands")
+    for name, add_own in _OWN_OPTIONS.items():
+        if only is not None and name != only:
+            continue
+        command, own = _subcommand(sub, name, cli_options=name != "gui")
+        add_own(own)
+        if name == "keyring":
+            _add_keyring_actions(command)
     return parser
+
+
+#: Common options that take a value: their value is not the command.
+_VALUE_OPTIONS = ("--home", "--agentmux-root", "--store", "--now-ms")
+
+
+def command_in(argv: Sequence[str]) -> str | None:
+    """The command ``argv`` names, if it names a known one before any help or version request."""
+    expect_value = False
+    for token in argv:
+        if expect_value:
+            expect_value = False
+        elif token in ("-h", "--help", "--version", "--"):
+            return None
+        elif token in _VALUE_OPTIONS:
+            expect_value = True
+        elif not token.startswith("-"):
+            return token if token in COMMANDS else None
+    return None
+
+
+def parse(argv: Sequence[str]) -> argparse.Namespace:
+    """Parse ``argv`` (raises :class:`UsageError`); builds only the named command's parser when it can."""
+    argv = list(argv)
+    command = command_in(argv)
+    if command is not None:
+        try:
+            fast: argparse.Namespace = build_parser(only=command).parse_args(argv)
+            return fast
+        except UsageError:
+            pass  # the whole parser says what is wrong, with every command to suggest from
+    parsed: argparse.Namespace = build_parser().parse_args(argv)
+    return parsed
 
 
 def build_gui_parser(prog: str = GUI_PROG) -> Parser:
@@ -268,12 +330,6 @@ def build_gui_parser(prog: str = GUI_PROG) -> Parser:
     add_gui_options(parser.add_argument_group("options of gui"))
     add_location_options(parser.add_argument_group("common options"))
     return parser
-
-
-def parse(argv: Sequence[str]) -> argparse.Namespace:
-    """Parse ``argv`` with :func:`build_parser` (raises :class:`UsageError`)."""
-    parsed: argparse.Namespace = build_parser().parse_args(list(argv))
-    return parsed
 
 
 if __name__ == "__main__":  # pragma: no cover - a convenience for looking at the help

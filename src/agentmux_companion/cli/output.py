@@ -13,7 +13,6 @@ import io
 import json
 import os
 import sys
-import textwrap
 from collections.abc import Sequence
 from dataclasses import dataclass
 from itertools import zip_longest
@@ -94,6 +93,8 @@ def _cell_lines(text: str, column: Column, width: int) -> list[str]:
     if len(text) <= width:
         return [text]
     if column.fit is Fit.WRAP:
+        import textwrap
+
         return textwrap.wrap(text, width, break_on_hyphens=False) or [""]
     if column.fit is Fit.PATH:
         return [elide_middle(text, width)]
@@ -124,6 +125,8 @@ def render_table(columns: Sequence[Column], rows: Sequence[Sequence[str]], width
 
 
 def _table_with_details(columns: Sequence[Column], table: list[list[str]], width: int, indent: str) -> list[str]:
+    import textwrap
+
     head = render_table(columns[:-1], [row[:-1] for row in table[1:]], width, indent=indent)
     detail_indent = indent + " " * (len(head[1].split(GAP)[0]) + len(GAP))
     lines = head[:2]
@@ -209,6 +212,8 @@ class Console:
 
     def fit(self, text: str, indent: str = "", hang: str = "") -> list[str]:
         """``text`` (may hold newlines) wrapped to the width, unless ``--wide``."""
+        import textwrap  # only human output wraps: not on the way to a JSON document
+
         lines: list[str] = []
         for paragraph in text.split("\n"):
             if self.wide or len(indent + paragraph) <= self.width:

@@ -57,6 +57,41 @@ class RedactingFilter(logging.Filter):
         return True
 
 
+class SizeRotatingFileHandler(logging.FileHandler):
+    """logging.handlers.RotatingFileHandler's size rotation, without that module.
+
+    logging.handlers loads socket, pickle, queue and more (several ms of every CLI start); this
+    needs none of them. Each file is 0600: the first when logging starts, the next at rotation.
+    """
+
+    def __init__(self, path: Path, max_bytes: int, backups: int) -> None:
+        super().__init__(path, encoding="utf-8")
+        self.max_bytes, self.backups = max_bytes, backups
+
+    def emit(self, record: logging.LogRecord) -> None:
+        """Write ``record``, first moving the file to ``.1`` (and so on) if it would grow too big."""
+        try:
+            if self.stream is not None and self.stream.tell() + len(self.format(record)) + 1 >= self.max_bytes:
+                self._rotate()
+        except Exception:
+            self.handleError(record)
+            return
+        super().emit(record)
+
+    def _rotate(self) -> None:
+        if self.stream is not None:
+            self.stream.close()
+        base = self.baseFilename
+        for index in range(self.backups - 1, 0, -1):
+            if os.path.exists(f"{base}.{index}"):
+                os.replace(f"{base}.{index}", f"{base}.{index + 1}")
+        if os.path.exists(base):
+            os.replace(base, f"{base}.1")
+        self.stream = self._open()
+        if os.name == "posix":
+            os.chmod(base, 0o600)
+
+
 def setup_logging(log_file: Path, level: int = logging.INFO) -> Path:
     """Send the package's log records to ``log_file`` (rotated, 0600 in a 0700 folder)."""
     ensure_private_dir(log_file.parent)
@@ -66,12 +101,7 @@ def setup_logging(log_file: Path, level: int = logging.INFO) -> Path:
         if getattr(handler, "_companion", False):
             logger.removeHandler(handler)
             handler.close()
-    # logging.handlers pulls in socket, pickle and more: loaded when logging starts, not at import.
-    from logging.handlers import RotatingFileHandler
-
-    handler = RotatingFileHandler(
-        log_file, maxBytes=1_000_000, backupCount=3, encoding="utf-8"
-    )
+    handler = SizeRotatingFileHandler(log_file, max_bytes=1_000_000, backups=3)
     handler._companion = True  # type: ignore[attr-defined]
     handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
     handler.addFilter(RedactingFilter())
