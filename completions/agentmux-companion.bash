@@ -19,7 +19,7 @@ _shtab_agentmux_companion_keyring_copy_option_strings=(-h --help --timeout --hom
 _shtab_agentmux_companion_keyring_status_option_strings=(-h --help --timeout --home --agentmux-root --store --json --now-ms --wide -v --verbose -q --quiet)
 _shtab_agentmux_companion_keyring_remove_option_strings=(-h --help --timeout --yes --home --agentmux-root --store --json --now-ms --wide -v --verbose -q --quiet)
 _shtab_agentmux_companion_keyring_option_strings=(-h --help --home --agentmux-root --store --json --now-ms --wide -v --verbose -q --quiet)
-_shtab_agentmux_companion_demo_option_strings=(-h --help --home --agentmux-root --store --json --now-ms --wide -v --verbose -q --quiet --dir)
+_shtab_agentmux_companion_demo_option_strings=(-h --help --home --agentmux-root --store --json --now-ms --wide -v --verbose -q --quiet --dir --era)
 _shtab_agentmux_companion_option_strings=(-h --help --version --home --agentmux-root --store --json --now-ms --wide -v --verbose -q --quiet)
 
 _shtab_agentmux_companion_gui___home_COMPGEN=_shtab_compgen_dirs
@@ -64,6 +64,7 @@ _shtab_agentmux_companion___agentmux_root_COMPGEN=_shtab_compgen_dirs
 _shtab_agentmux_companion___store_COMPGEN=_shtab_compgen_files
 
 _shtab_agentmux_companion_keyring_pos_0_choices=(copy status remove)
+_shtab_agentmux_companion_demo___era_choices=(ambient isolated)
 _shtab_agentmux_companion_pos_0_choices=(gui stores scan plan migrate undo doctor keyring demo)
 
 _shtab_agentmux_companion_gui__h_nargs=0

@@ -51,7 +51,7 @@ function _shtab_agentmux_companion_using
 end
 
 set -g _shtab_agentmux_companion_commands gui stores scan plan migrate undo doctor keyring 'keyring copy' 'keyring status' 'keyring remove' demo
-set -g _shtab_agentmux_companion_opts_with_value --agentmux-root --dir --from-backup --home --now-ms --store --timeout
+set -g _shtab_agentmux_companion_opts_with_value --agentmux-root --dir --era --from-backup --home --now-ms --store --timeout
 
 complete -c agentmux-companion -e
 complete -c agentmux-companion -f
@@ -195,3 +195,4 @@ complete -c agentmux-companion -n '_shtab_agentmux_companion_using demo' -l wide
 complete -c agentmux-companion -n '_shtab_agentmux_companion_using demo' -s v -l verbose -d 'also print the log'"'"'s records on stderr'
 complete -c agentmux-companion -n '_shtab_agentmux_companion_using demo' -s q -l quiet -d 'print only errors (and the JSON document with --json)'
 complete -c agentmux-companion -n '_shtab_agentmux_companion_using demo' -l dir -xka "(__fish_complete_path (commandline -ct))" -d 'build the sandbox here and keep it (default: a temp dir)'
+complete -c agentmux-companion -n '_shtab_agentmux_companion_using demo' -l era -xka "ambient isolated" -d 'ambient (default): a May store whose accounts point at the CLIs'"'"' folders; isolated: a July store and the shared store, where each login is copied once'

@@ -31,7 +31,7 @@ def cmd_demo(ctx: Context) -> ExitCode:
     taken = [p for p in (root / "home", root / "companion") if p.exists()] if keep else []
     if taken:
         raise UsageError(f"{taken[0]} already exists; give --dir a new or empty folder")
-    sandbox = build_demo_sandbox(root, at)
+    sandbox = build_demo_sandbox(root, at, ctx.args.era)
     env = {k: v for k, v in os.environ.items()
            if k not in ("AGENTMUX_HOME_OVERRIDE", "AGENTMUX_SHARED_DIR", "AGENTMUX_CHANNEL")}
     env[COMPANION_DIR_ENV] = str(sandbox.companion_dir)
@@ -43,6 +43,8 @@ def cmd_demo(ctx: Context) -> ExitCode:
     console.note(f"home with claude (valid) and codex (expired) logins: {sandbox.home}", indent="  ")
     console.note(f"AgentMux store (bundle era, legacy agent rows, a user bundle 'Work'): {sandbox.store}",
                  indent="  ")
+    if sandbox.shared_store is not None:
+        console.note(f"AgentMux's shared store (copy-once era): {sandbox.shared_store}", indent="  ")
 
     def step(title: str) -> None:
         rule = "=" * min(72, console.width)

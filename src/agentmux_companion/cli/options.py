@@ -193,7 +193,7 @@ COMMANDS: dict[str, tuple[str, str, tuple[str, ...]]] = {
                 ("keyring copy", "keyring status --json", "keyring remove --yes")),
     "demo": ("run the whole flow in a sandbox",
              "Build a sandbox and walk plan, migrate, a second run (nothing to do) and undo, printing each step.",
-             ("demo", "demo --dir /tmp/agentmux-demo")),
+             ("demo", "demo --era isolated", "demo --dir /tmp/agentmux-demo")),
 }
 
 KEYRING_ACTIONS = {
@@ -236,6 +236,9 @@ def _undo_options(own: Any) -> None:
 
 def _demo_options(own: Any) -> None:
     own.add_argument("--dir", type=Path, help="build the sandbox here and keep it (default: a temp dir)")
+    own.add_argument("--era", choices=("ambient", "isolated"), default="ambient",
+                     help="ambient (default): a May store whose accounts point at the CLIs' folders; "
+                          "isolated: a July store and the shared store, where each login is copied once")
 
 
 def _no_options(own: Any) -> None:

@@ -11,6 +11,7 @@ from collections.abc import Iterable, Sequence
 from typing import TYPE_CHECKING, Any
 
 from agentmux_companion.cli.output import Column, Console, Fit
+from agentmux_companion.core.contract import Semantics
 
 if TYPE_CHECKING:
     from agentmux_companion.core.apply import StoreResult
@@ -27,7 +28,7 @@ STAT_WORDS = {
     "providers_seeded": "seeded",
     "providers_skipped_existing": "already bound",
     "providers_skipped_no_ambient": "no credentials",
-    "providers_repointed": "re-pointed",
+    "providers_repointed": "repointed",
     "instances_backfilled": "agent rows back-filled",
 }
 
@@ -64,12 +65,11 @@ def _render_store(plan: MigrationPlan, store_plan: StorePlan, console: Console) 
     if store_plan.agentmux_running:
         console.line("! AgentMux appears to be running and caches its state: close it first, or restart it "
                      "afterwards.", indent="  ", hang="    ")
-    semantics = _semantics(store_plan.to_json())
-    if semantics:
-        console.line(semantics, indent="  ", hang="    ")
+    if store_plan.semantics is not None:
+        console.line(semantics_words(store_plan), indent="  ", hang="  ")
     rows = []
     for line in store_plan.providers:
-        status = line.credential.status.value if line.credential.status else "-"
+        status = line.status.value if line.status else "-"
         rows.append([line.provider, line.action.value, status, line.credential.fingerprint or "-", line.reason])
     console.table(PLAN_COLUMNS, rows, indent="  ", detail_below=True)
     console.line(f"Default bundle: {_BUNDLE_WORDS[store_plan.bundle.value]}", indent="  ")
@@ -85,16 +85,13 @@ def _render_store(plan: MigrationPlan, store_plan: StorePlan, console: Console) 
         console.line(f"warning: {warning}", indent="  ", hang="    ")
 
 
-def _semantics(document: dict[str, Any]) -> str:
-    """The store's credential semantics (ambient or isolated, and why), when core reports them."""
-    semantics = document.get("semantics")
-    if isinstance(semantics, dict):
-        kind, reason = semantics.get("kind") or semantics.get("value"), semantics.get("reason")
-        return f"Credentials: {kind}" + (f" ({reason})" if reason else "") if kind else ""
-    if isinstance(semantics, str) and semantics:
-        reason = document.get("semantics_reason")
-        return f"Credentials: {semantics}" + (f" ({reason})" if reason else "")
-    return ""
+def semantics_words(store_plan: StorePlan) -> str:
+    """What the store's semantics mean for the user, in one or two sentences (§7b)."""
+    if store_plan.semantics is Semantics.ISOLATED:
+        return (f"Copy-once: {store_plan.semantics_reason}. AgentMux will use its own copy of each login; "
+                "whichever side renews a login first may leave the other asking you to sign in again.")
+    return (f"Pointer: {store_plan.semantics_reason}. AgentMux will use each CLI's own login folder, "
+            "as that build expects.")
 
 
 def relevant_notes(plan: MigrationPlan) -> list[tuple[str, str]]:

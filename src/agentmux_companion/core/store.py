@@ -311,7 +311,12 @@ PRE_BUNDLE_REASON = (
     "this store predates identity bundles; start AgentMux once so it upgrades its store, "
     "then run again"
 )
-POST_BUNDLE_REASON = "this AgentMux no longer uses identity bundles; nothing to migrate"
+POST_BUNDLE_REASON = (
+    "this AgentMux no longer uses identity bundles, so there is nothing to migrate, and it no longer "
+    "shares the CLIs' own logins on purpose (a login shared by two programs goes stale on one side "
+    "when the other renews it). Sign in to each provider from AgentMux itself, on its Accounts "
+    "screen: it keeps a separate login per account"
+)
 
 
 def table_columns(conn: sqlite3.Connection, table: str) -> set[str]:
