@@ -56,6 +56,21 @@ def elide_end(text: str, width: int) -> str:
     return text if len(text) <= width else text[: max(0, width - 1)] + ELLIPSIS[: max(0, width)]
 
 
+def wrap_text(text: str, width: int, indent: str = "", hang: str = "") -> list[str]:
+    """``text`` wrapped at spaces; a word too long for a line (a path) keeps its ends, not its middle."""
+    import textwrap  # only human output wraps: not on the way to a JSON document
+
+    lines = textwrap.wrap(text, width, initial_indent=indent, subsequent_indent=hang,
+                          break_long_words=False, break_on_hyphens=False) or [indent]
+    fitted = []
+    for line in lines:
+        if len(line) > width:
+            lead = len(line) - len(line.lstrip())
+            line = line[:lead] + elide_middle(line[lead:], width - lead)
+        fitted.append(line)
+    return fitted
+
+
 class Fit(enum.Enum):
     """How a column gives up width when the table is too wide."""
 
@@ -93,9 +108,7 @@ def _cell_lines(text: str, column: Column, width: int) -> list[str]:
     if len(text) <= width:
         return [text]
     if column.fit is Fit.WRAP:
-        import textwrap
-
-        return textwrap.wrap(text, width, break_on_hyphens=False) or [""]
+        return wrap_text(text, width)
     if column.fit is Fit.PATH:
         return [elide_middle(text, width)]
     return [elide_end(text, width)]
@@ -125,15 +138,12 @@ def render_table(columns: Sequence[Column], rows: Sequence[Sequence[str]], width
 
 
 def _table_with_details(columns: Sequence[Column], table: list[list[str]], width: int, indent: str) -> list[str]:
-    import textwrap
-
     head = render_table(columns[:-1], [row[:-1] for row in table[1:]], width, indent=indent)
     detail_indent = indent + " " * (len(head[1].split(GAP)[0]) + len(GAP))
     lines = head[:2]
     for row, line in zip(table[1:], head[2:], strict=True):
         lines.append(line)
-        lines += textwrap.wrap(row[-1], max(20, width - len(detail_indent)), initial_indent=detail_indent,
-                               subsequent_indent=detail_indent, break_on_hyphens=False)
+        lines += wrap_text(row[-1], width, detail_indent, detail_indent)
     return lines
 
 
@@ -212,15 +222,12 @@ class Console:
 
     def fit(self, text: str, indent: str = "", hang: str = "") -> list[str]:
         """``text`` (may hold newlines) wrapped to the width, unless ``--wide``."""
-        import textwrap  # only human output wraps: not on the way to a JSON document
-
         lines: list[str] = []
         for paragraph in text.split("\n"):
             if self.wide or len(indent + paragraph) <= self.width:
                 lines.append(indent + paragraph)
             else:
-                lines += textwrap.wrap(paragraph, self.width, initial_indent=indent, subsequent_indent=hang,
-                                       break_on_hyphens=False) or [indent]
+                lines += wrap_text(paragraph, self.width, indent, hang)
         return lines
 
     def message(self, text: str, indent: str = "", hang: str = "") -> None:
