@@ -92,4 +92,5 @@ def test_reasons_move_under_their_row_when_narrow(sandbox: Sandbox, monkeypatch:
     lines = run_cli("plan", "--home", sandbox.home, "--now-ms", NOW_MS).out.splitlines()
     row = next(i for i, line in enumerate(lines) if line.startswith("  claude "))
     assert lines[row].split() == ["claude", "bind", "valid", lines[row].split()[3]]
-    assert lines[row + 1].strip().startswith("bind ") and "Default bundle" in lines[row + 1] + lines[row + 2]
+    detail = " ".join(line.strip() for line in lines[row + 1:row + 4])
+    assert lines[row + 1].startswith("    bind") and "into the Default bundle (login valid)" in detail
