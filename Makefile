@@ -4,7 +4,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed-$(shell cat pyproject.toml | cksum | cut -d' ' -f1)
 
-.PHONY: run demo test lint typecheck pytest bench dist clean system-deps venv
+.PHONY: run demo test lint typecheck pytest bench dist clean system-deps venv cli-docs
 
 $(STAMP):
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -30,13 +30,17 @@ demo: $(STAMP)
 test: system-deps $(STAMP) lint typecheck pytest
 
 lint: $(STAMP)
-	$(BIN)/ruff check $(wildcard src tests benchmarks packaging)
+	$(BIN)/ruff check $(wildcard src tests benchmarks packaging scripts)
 
 typecheck: $(STAMP)
 	$(BIN)/mypy
 
 pytest: $(STAMP)
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
+
+## docs/cli.md, completions/ and README's exit-code table, from the CLI's parser (a test checks them).
+cli-docs: $(STAMP)
+	$(BIN)/python scripts/gen_cli_docs.py
 
 bench: system-deps $(STAMP)
 	$(BIN)/python benchmarks/run_all.py

@@ -114,3 +114,10 @@ def test_no_progress_when_stderr_is_not_a_terminal(tmp_path: Path) -> None:
     sandbox = demo_sandbox(tmp_path / "demo")
     result = run_cli("migrate", "--yes", "--home", sandbox.home, "--store", sandbox.store)
     assert result.code == ExitCode.OK and "Backing up" not in result.err + result.out
+
+
+def test_verbose_prints_the_log_on_stderr(private_home: Path) -> None:
+    result = run_cli("-v", "stores", "--home", private_home)
+    assert result.code == ExitCode.OK
+    assert "INFO agentmux_companion.cli: command stores" in result.err
+    assert "command stores" not in run_cli("stores", "--home", private_home).err
