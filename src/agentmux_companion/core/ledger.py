@@ -18,7 +18,6 @@ from __future__ import annotations
 
 import json
 import sqlite3
-import uuid
 from contextlib import closing
 from dataclasses import dataclass
 from pathlib import Path
@@ -58,6 +57,8 @@ class RunRecord:
 
 
 def new_run_id() -> str:
+    import uuid  # loads platform and more: only a run that writes needs an id
+
     return str(uuid.uuid4())
 
 
