@@ -1,4 +1,5 @@
-"""The log file rotates by size into .1, .2, .3, each 0600, without logging.handlers."""
+"""The log file rotates by size into .1, .2, .3, each 0600, without logging.handlers; the CLI's
+start loads only what ``plan --json`` needs."""
 
 from __future__ import annotations
 
@@ -32,9 +33,18 @@ def test_the_log_rotates_by_size_and_keeps_three_private_backups(tmp_path: Path)
     assert (tmp_path / "companion.log.1").read_text(encoding="utf-8").splitlines()[-1].startswith("record 05")
 
 
-def test_cli_start_does_not_load_logging_handlers(tmp_path: Path) -> None:
-    code = ("import sys\nfrom agentmux_companion.cli import main\n"
-            f"main(['plan', '--json', '--home', {str(tmp_path)!r}])\n"
-            "print('logging.handlers' in sys.modules)\n")
+#: Loaded by none of `plan --json`'s steps on a home without logins: each costs start-up time
+#: (logging.handlers: socket and pickle; hashlib: OpenSSL; uuid: platform; the other commands).
+NOT_ON_THE_WAY_TO_A_PLAN = ("logging.handlers", "hashlib", "uuid", "difflib", "importlib.resources",
+                            "agentmux_companion.core.apply", "agentmux_companion.cli.keyring_snapshot",
+                            "agentmux_companion.cli.doctor", "agentmux_companion.cli.demo")
+
+
+def test_plan_json_start_loads_only_what_it_needs(tmp_path: Path) -> None:
+    code = ("import contextlib, io, sys\nfrom agentmux_companion.cli import main\n"
+            "with contextlib.redirect_stdout(io.StringIO()):\n"
+            f"    main(['plan', '--json', '--home', {str(tmp_path)!r}])\n"
+            f"print(','.join(m for m in {NOT_ON_THE_WAY_TO_A_PLAN!r} if m in sys.modules))\n")
     result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=False)
-    assert result.stdout.strip().splitlines()[-1] == "False"
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip() == ""
