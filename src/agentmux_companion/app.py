@@ -108,11 +108,12 @@ def _plan_without_display(launch: Launch) -> int:
     sys.stderr.write(
         "agentmux-companion gui: no display here (DISPLAY and WAYLAND_DISPLAY are unset), so the "
         f"window cannot open; here is the migration plan instead. {then}\n")
-    from agentmux_companion import cli
+    from agentmux_companion.cli.options import build_parser
+    from agentmux_companion.cli.runner import run
 
     argv = ["plan", f"--home={launch.paths.home}", f"--agentmux-root={launch.paths.agentmux_root}"]
     argv += [f"--store={store_path}" for store_path in launch.args.store or []]
-    return cli.run(cli.build_parser().parse_args(argv), env=launch.env)
+    return run(build_parser().parse_args(argv), env=launch.env)
 
 
 class _QuitSignals:

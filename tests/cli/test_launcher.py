@@ -97,6 +97,13 @@ def test_no_import_cycle_between_app_and_cli() -> None:
     # ...and app imports only the parser from cli at module level.
     app_imports = _module_level_imports(PACKAGE / "app.py")
     assert {m for m in app_imports if m.startswith("agentmux_companion.cli")} == {"agentmux_companion.cli.options"}
+    # Counting lazy imports and imports by name too: app reaches cli's parser and runner, never the
+    # package that starts the GUI, so nothing leads back.
+    from tests.helpers.module_graph import import_cycles, import_graph
+
+    graph = import_graph(PACKAGE)
+    assert "agentmux_companion.cli" not in graph["agentmux_companion.app"]
+    assert not [c for c in import_cycles(graph) if "agentmux_companion.app" in c]
 
 
 def test_importing_the_cli_never_loads_app_or_qt() -> None:

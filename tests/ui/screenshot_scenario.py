@@ -14,16 +14,18 @@ keyring, so the pictures show a real, secure backend whatever machine makes them
 
 from __future__ import annotations
 
+import functools
 import os
 import sys
 import tempfile
 import time
 from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 from PySide6.QtCore import QPoint, Qt
 from PySide6.QtGui import QColor, QGuiApplication, QPalette
-from PySide6.QtWidgets import QApplication, QSystemTrayIcon
+from PySide6.QtWidgets import QApplication, QSystemTrayIcon, QWidget
 
 from agentmux_companion.core.paths import COMPANION_DIR_ENV, AppPaths
 from agentmux_companion.core.plan import now_ms
@@ -36,6 +38,15 @@ from tests.helpers.secret_service import start_secret_service
 PLAN_SIZE = (960, 760)
 KEYRING_SIZE = (900, 460)
 TRAY_SHOT = (380, 300)  # the top-right corner: the tray panel and its open menu
+
+
+def _exposed(widget: QWidget) -> bool:
+    handle = widget.windowHandle()
+    return widget.isVisible() and handle is not None and handle.isExposed()
+
+
+def _keyring_checked(plan_window: Any) -> bool:
+    return bool(plan_window.keyring_backend.health is not Health.CHECKING)
 
 
 def _pump(app: QApplication, until: Callable[[], bool], what: str, timeout_s: float = 20.0) -> None:
@@ -133,9 +144,8 @@ def _shoot(app: QApplication, tmp: Path, out_dir: Path, tray: tuple[int, int, in
         window.resize(*PLAN_SIZE)
         window.move(20, 40)
         controller.show_window()
-        _pump(app, lambda w=window: w.isVisible() and w.windowHandle() is not None
-              and w.windowHandle().isExposed(), "the plan window showing")
-        _pump(app, lambda w=window: w.keyring_backend.health is not Health.CHECKING, "the keyring check")
+        _pump(app, functools.partial(_exposed, window), "the plan window showing")
+        _pump(app, functools.partial(_keyring_checked, window), "the keyring check")
         window.providers_table.setFocus(Qt.FocusReason.OtherFocusReason)
         window.providers_table.selectRow(0)
         _settle(app)

@@ -31,8 +31,11 @@ def test_launch_scan_migrate_result_undo(
 
     # The window shows the very plan object the scan built, and it says what the CLI's plan says.
     assert window.plan is controller.plan
+    assert controller.plan is not None
     cli_plan = build_plan(paths, registry, None, controller.plan.now_ms, include_all=True)
-    assert [s.to_json() for s in controller.plan.stores] == [s.to_json() for s in cli_plan.stores]
+    # The same decisions (a new account's id is minted afresh with every preview).
+    assert [s.to_json(minted_ids=False) for s in controller.plan.stores] == [
+        s.to_json(minted_ids=False) for s in cli_plan.stores]
 
     # Stores: the newest version is checked, the older one is listed unchecked.
     assert window.stores_list.count() == 2
@@ -52,7 +55,7 @@ def test_launch_scan_migrate_result_undo(
     assert openclaw[5] == "—"
     # The "Why" shown adds to the row: neither the action nor the file again
     # (the core's full reason, as the CLI prints it, is the tooltip).
-    shown_why = [window.providers_table.item(row, 3).text() for row in range(3)]
+    shown_why = [item.text() for row in range(3) if (item := window.providers_table.item(row, 3)) is not None]
     assert shown_why == [
         "A login was found and no bundle uses it yet.",
         "A login was found and no bundle uses it yet. Its token has expired; the CLI renews it with its "
@@ -111,8 +114,10 @@ def test_keyboard_only(qtbot: QtBot, make_controller: MakeController, sandbox: D
 
     order = []
     for _ in range(4):
-        order.append(QApplication.focusWidget())
-        QTest.keyClick(QApplication.focusWidget(), Qt.Key.Key_Tab)
+        focused = QApplication.focusWidget()
+        assert focused is not None
+        order.append(focused)
+        QTest.keyClick(focused, Qt.Key.Key_Tab)
     # Reading order: stores, providers, then the dialog's buttons (result buttons are hidden now).
     assert order[:3] == [window.stores_list, window.providers_table, window.migrate_button]
 

@@ -75,7 +75,8 @@ def cmd_demo(ctx: Context) -> ExitCode:
         console.line(f"undone: {u.describe()}", indent="  ", hang="    ")
     after_undo = build_plan(paths, registry, None, at)
     steps.append({"step": "undo", "stores": [u.to_json() for u in undone], "plan_after": after_undo.to_json()})
-    same = [s.to_json() for s in after_undo.stores] == [s.to_json() for s in plan.stores]
+    same = [s.to_json(minted_ids=False) for s in after_undo.stores] == [
+        s.to_json(minted_ids=False) for s in plan.stores]
     verdict = "the same as before the migration" if same else "DIFFERENT from the first one"
     console.note(f"\nAfter undo the plan is {verdict}.")
     if not keep:

@@ -34,15 +34,10 @@ def cmd_plan(ctx: Context) -> ExitCode:
 
 
 def migrate_exit_code(results: Sequence[StoreResult]) -> ExitCode:
-    """Busy beats refused beats warnings beats OK."""
-    outcomes = {r.outcome for r in results}
-    if "busy" in outcomes:
-        return ExitCode.BUSY
-    if outcomes & {"refused", "changed"}:
-        return ExitCode.REFUSED
-    if any(r.warnings for r in results):
-        return ExitCode.WARNINGS
-    return ExitCode.OK
+    """Busy beats refused beats warnings beats OK (core's one mapping, shared with the GUI)."""
+    from agentmux_companion.core.apply import exit_code_for
+
+    return exit_code_for(results)
 
 
 def migrate_json(result: StoreResult) -> dict[str, Any]:

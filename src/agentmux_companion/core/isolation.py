@@ -140,7 +140,8 @@ class FileJournal:
 
 def open_files_ledger(ledger_path: Path) -> sqlite3.Connection:
     conn = ledger.open_ledger(ledger_path)
-    conn.executescript(FILES_SCHEMA)
+    if conn.execute("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'companion_files'").fetchone() is None:
+        conn.executescript(FILES_SCHEMA)
     return conn
 
 
@@ -353,7 +354,9 @@ def leftover_paths(ledger_path: Path) -> frozenset[Path]:
                 "WHERE f.settled = 0 AND (r.state IN ('abandoned', 'undone') "
                 "OR (r.state = 'started' AND r.stats = '{}'))"
             ).fetchall()
-    except sqlite3.OperationalError:  # no such table yet: no run has imported anything
+    except sqlite3.DatabaseError:
+        # No such table yet (no run has imported anything), or a ledger the write path will
+        # refuse with its own message: a preview reads nothing from it.
         return frozenset()
     return frozenset(Path(p) for (p,) in found)
 

@@ -12,7 +12,7 @@ import sqlite3
 import time
 from collections.abc import Iterable, Mapping, Sequence
 from contextlib import closing
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -113,7 +113,8 @@ class StorePlan:
             or self.record_migration
         )
 
-    def to_json(self) -> dict[str, Any]:
+    def to_json(self, minted_ids: bool = True) -> dict[str, Any]:
+        """The store's plan as JSON (``minted_ids=False``: without new accounts' ids, to compare plans)."""
         return {
             "path": str(self.path),
             "era": self.era.value,
@@ -129,7 +130,7 @@ class StorePlan:
             "refused": self.refused,
             "semantics": self.semantics.value if self.semantics and not self.refused else None,
             "semantics_reason": self.semantics_reason if self.semantics and not self.refused else None,
-            "providers": [p.to_json() for p in self.providers],
+            "providers": [p.to_json(minted_ids) for p in self.providers],
             "repoints": [r.to_json() for r in self.repoints],
             "warnings": list(self.warnings),
         }
@@ -191,6 +192,20 @@ def isolation_targets(
     return {p.id: isolation_target(p, home, by_provider[p.id], at_ms, leftovers) for p in registry.providers}
 
 
+def new_account_id(store: Path, provider: str, fixed_clock: int | None) -> str:
+    """A new account's id: a random UUID4, or with a fixed clock one derived from the run's inputs.
+
+    Either way it has the form AgentMux mints (lowercase, hyphenated, version 4).
+    """
+    import hashlib  # with uuid (platform, ...): loaded when a plan has an account to mint, not at start-up
+    import uuid
+
+    if fixed_clock is None:
+        return str(uuid.uuid4())
+    seed = hashlib.sha256(f"{store.resolve()}\0{provider}\0{fixed_clock}".encode()).digest()[:16]
+    return str(uuid.UUID(bytes=seed, version=4))
+
+
 def store_semantics(location: st.StoreLocation, inspection: st.StoreInspection) -> tuple[Semantics, str]:
     """Which build's migration a bundle-era store gets, and why (§7b)."""
     return semantics_for(location.is_shared, inspection.user_version, inspection.has_migrations)
@@ -203,8 +218,14 @@ def plan_store(
     process_running: bool,
     home: Path | None = None,
     targets: Mapping[str, IsolationTarget] | None = None,
+    fixed_clock: int | None = None,
 ) -> StorePlan:
-    """Inspect one store read-only and decide what the migration would do to it."""
+    """Inspect one store read-only and decide what the migration would do to it.
+
+    Args:
+        fixed_clock: the ``--now-ms`` clock, when given: new account ids are then derived from it,
+            so that a reproducible preview names the same ids every time.
+    """
     inspection = st.inspect_store(location.path)
     running = process_running or st.store_in_use(location.path)
     if inspection.refusal is not None:
@@ -232,6 +253,12 @@ def plan_store(
     semantics, why = store_semantics(location, inspection)
     decision = decide(state, inspection, credentials, registry, st.write_refusal(location.path),
                       semantics=semantics, home=home, targets=targets)
+    # New accounts get their id now, so the preview names the exact rows apply will write.
+    providers = tuple(
+        replace(line, account_id=line.reuse_account_id or new_account_id(location.path, line.provider, fixed_clock))
+        if line.action is Action.BIND else line
+        for line in decision.providers
+    )
     return StorePlan(
         location=location,
         inspection=inspection,
@@ -241,18 +268,22 @@ def plan_store(
         record_migration=decision.record_migration,
         agentmux_running=running,
         refused=decision.blocked,
-        providers=decision.providers,
-        warnings=_warnings_of(decision.providers, decision.repoints),
+        providers=providers,
+        warnings=_warnings_of(decision.providers, decision.repoints, decision.blocked),
         semantics=semantics,
         semantics_reason=why,
         repoints=decision.repoints,
     )
 
 
-def _warnings_of(lines: Iterable[ProviderPlan], repoints: Iterable[Repoint] = ()) -> tuple[str, ...]:
+def _warnings_of(
+    lines: Iterable[ProviderPlan], repoints: Iterable[Repoint] = (), blocked: str | None = None
+) -> tuple[str, ...]:
     # An odd credentials file matters to this store only for a provider it would bind.
     found = [w for line in lines if line.action in (Action.BIND, Action.BLOCKED) for w in line.credential.warnings]
     found += [f"{line.provider}: {line.import_failure}; skipped" for line in lines if line.import_failure]
+    found += [f"{line.provider}: {line.reason}" for line in lines if line.action is Action.BLOCKED
+              and line.import_failure is None and not blocked]
     found += [f"{r.provider}: {r.failure}; its account was left as it is" for r in repoints if r.failure]
     return tuple(found)
 
@@ -285,8 +316,8 @@ def build_plan(
     targets = isolation_targets(registry, paths.home, credentials, clock, paths.ledger_path)
     stores = []
     for location in chosen:
-        plan = plan_store(location, credentials, registry, running, paths.home, targets)
-        # The shared store is a default target only when it is of the bundle era (contract §2).
+        plan = plan_store(location, credentials, registry, running, paths.home, targets, at_ms)
+        # The shared store is a default target only when it is of the bundle era (docs/agentmux-store.md §2).
         if (
             locations is None
             and not include_all
