@@ -41,7 +41,7 @@ def migrate_exit_code(results: Sequence[StoreResult]) -> ExitCode:
 
 
 def migrate_json(result: StoreResult) -> dict[str, Any]:
-    """design.md's per-store document of ``migrate --json``."""
+    """The per-store document of ``migrate --json`` (README, docs/cli.md)."""
     document = result.to_json()
     document["backup"] = result.backup or None
     return document
