@@ -10,7 +10,7 @@ STAMP  := $(VENV)/.installed-$(shell cat pyproject.toml $(LOCK) | cksum | cut -d
 # Tests that need no Linux service, no frozen build and no long loop: `make check` runs these.
 FAST_TESTS := not slow and not frozen and not xvfb and not keyring_real
 
-.PHONY: run demo test check lint typecheck pytest fast-tests actionlint bench dist clean system-deps venv lock
+.PHONY: run demo test check lint typecheck pytest fast-tests actionlint bench dist clean system-deps venv lock cli-docs
 
 $(STAMP): pyproject.toml $(LOCK)
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -51,7 +51,7 @@ check: $(STAMP) lint typecheck actionlint fast-tests
 SHELL_SCRIPTS := $(wildcard scripts/*.sh packaging/linux/*.sh) .ci/run
 
 lint: $(STAMP)
-	$(BIN)/ruff check $(wildcard src tests benchmarks packaging)
+	$(BIN)/ruff check $(wildcard src tests benchmarks packaging scripts)
 	$(BIN)/shellcheck $(SHELL_SCRIPTS)
 
 typecheck: $(STAMP)
@@ -65,6 +65,10 @@ pytest: $(STAMP)
 
 fast-tests: $(STAMP)
 	$(BIN)/python -m pytest -q -m "$(FAST_TESTS)" $(PYTEST_ARGS)
+
+## docs/cli.md, completions/ and README's exit-code table, from the CLI's parser (a test checks them).
+cli-docs: $(STAMP)
+	$(BIN)/python scripts/gen_cli_docs.py
 
 bench: system-deps $(STAMP)
 	$(BIN)/python benchmarks/run_all.py

@@ -23,15 +23,16 @@ import signal
 import sys
 import tempfile
 import traceback
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from types import TracebackType
 from typing import TYPE_CHECKING, Any
 
 from agentmux_companion import __version__
+from agentmux_companion.cli.options import GUI_PROG, build_gui_parser
 from agentmux_companion.core import store as st
-from agentmux_companion.core.errors import CompanionError, UsageError
+from agentmux_companion.core.errors import CompanionError, ExitCode
 from agentmux_companion.core.log import redact, setup_logging
 from agentmux_companion.core.paths import COMPANION_DIR_ENV, AppPaths
 
@@ -42,34 +43,8 @@ if TYPE_CHECKING:
 
 log = logging.getLogger("agentmux_companion.app")
 
-EXIT_OK, EXIT_ERROR, EXIT_USAGE = 0, 1, 2
 SMOKE_TIMEOUT_MS = 60_000
 _AGENTMUX_ENV = ("AGENTMUX_HOME_OVERRIDE", "AGENTMUX_SHARED_DIR", "AGENTMUX_CHANNEL")
-
-
-class _Parser(argparse.ArgumentParser):
-    def error(self, message: str) -> Any:
-        raise UsageError(f"{self.prog}: {message}")
-
-
-def build_parser() -> argparse.ArgumentParser:
-    parser = _Parser(prog="agentmux-companion gui", description=(
-        "The AgentMux Companion tray app: finds AI-CLI logins, shows the migration plan, migrates "
-        "and undoes."))
-    parser.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
-    parser.add_argument("--home", type=Path, help="where ambient credentials are looked for")
-    parser.add_argument("--agentmux-root", type=Path, help="AgentMux's root (default <home>/.agentmux)")
-    parser.add_argument("--store", type=Path, action="append", default=None, metavar="PATH",
-                        help="a store to use instead of discovery (repeatable)")
-    parser.add_argument("--demo", action="store_true",
-                        help="run against a throwaway demo sandbox (made-up logins, a sample store)")
-    parser.add_argument("--demo-if-no-store", action="store_true",
-                        help="run the demo when no AgentMux store is found on this machine")
-    parser.add_argument("--smoke", action="store_true",
-                        help="start, show the tray or window, scan, print 'window shown' (or 'tray shown') "
-                             "then 'ready <state>', and exit")
-    parser.add_argument("--busy-timeout-ms", type=int, default=st.BUSY_TIMEOUT_MS, help=argparse.SUPPRESS)
-    return parser
 
 
 @dataclass
@@ -122,22 +97,8 @@ def _resolve(args: argparse.Namespace, env: dict[str, str], out: Any) -> Launch:
     return launch
 
 
-@contextlib.contextmanager
-def _environ(values: Mapping[str, str]) -> Iterator[None]:
-    saved = dict(os.environ)
-    os.environ.clear()
-    os.environ.update(values)
-    try:
-        yield
-    finally:
-        os.environ.clear()
-        os.environ.update(saved)
-
-
 def _plan_without_display(launch: Launch) -> int:
-    """No display: say so and print the CLI's plan, the same words ``agentmux-companion plan`` gives."""
-    from agentmux_companion import cli
-
+    """No display: say so and print the CLI's plan, the same words and exit code ``plan`` gives."""
     then = (
         "This is the demo sandbox, removed on exit; `agentmux-companion demo` walks the whole flow "
         "in one from the command line."
@@ -147,11 +108,12 @@ def _plan_without_display(launch: Launch) -> int:
     sys.stderr.write(
         "agentmux-companion gui: no display here (DISPLAY and WAYLAND_DISPLAY are unset), so the "
         f"window cannot open; here is the migration plan instead. {then}\n")
+    from agentmux_companion.cli.options import build_parser
+    from agentmux_companion.cli.runner import run
+
     argv = ["plan", f"--home={launch.paths.home}", f"--agentmux-root={launch.paths.agentmux_root}"]
     argv += [f"--store={store_path}" for store_path in launch.args.store or []]
-    with _environ(launch.env):
-        cli.main(argv)
-    return EXIT_OK
+    return run(build_parser().parse_args(argv), env=launch.env)
 
 
 class _QuitSignals:
@@ -189,26 +151,39 @@ class _QuitSignals:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    """Run the tray companion; returns the process exit code."""
+    """``agentmux-companion-gui``: parse the options (the ``gui`` command's), then :func:`launch`."""
     argv = list(sys.argv[1:] if argv is None else argv)
-    env = dict(os.environ)
     try:
-        args = build_parser().parse_args(argv)
-        launch = _resolve(args, env, sys.stdout)
-    except UsageError as exc:
-        sys.stderr.write(f"{exc.message}\n")
-        return EXIT_USAGE
+        args = build_gui_parser().parse_args(argv)
+    except CompanionError as exc:
+        sys.stderr.write(f"{GUI_PROG}: {exc.message}\n")
+        return int(exc.exit_code)
+    return launch(args)
+
+
+def launch(args: argparse.Namespace, env: Mapping[str, str] | None = None) -> int:
+    """Run the tray companion with already-parsed options; returns the process exit code.
+
+    ``args`` come from :func:`agentmux_companion.cli.options.build_gui_parser` or the ``gui``
+    command of the CLI's parser (the same options); ``env`` stands in for ``os.environ``.
+    """
+    env = dict(os.environ if env is None else env)
+    try:
+        resolved = _resolve(args, env, sys.stdout)
+    except CompanionError as exc:
+        sys.stderr.write(f"{GUI_PROG}: {exc.message}\n")
+        return int(exc.exit_code)
     try:
         if not has_display(env):
             if not args.smoke:
-                return _plan_without_display(launch)
+                return _plan_without_display(resolved)
             # The self-test still exercises Qt: offscreen needs no display and never aborts.
             sys.stderr.write("agentmux-companion gui --smoke: no display here; running offscreen\n")
             os.environ["QT_QPA_PLATFORM"] = "offscreen"
-        return _run_gui(launch)
+        return _run_gui(resolved)
     finally:
-        if launch.demo_root is not None:
-            shutil.rmtree(launch.demo_root, ignore_errors=True)
+        if resolved.demo_root is not None:
+            shutil.rmtree(resolved.demo_root, ignore_errors=True)
 
 
 def _run_gui(launch: Launch) -> int:
@@ -228,7 +203,7 @@ def _run_gui(launch: Launch) -> int:
         instance_name = server_name(AppPaths.resolve(env=launch.base_env).data_dir)
         if ask_running_instance_to_activate(instance_name):
             sys.stderr.write("AgentMux Companion is already running; it was asked to come forward.\n")
-            return EXIT_OK
+            return ExitCode.OK
 
     try:  # a link planted where the log goes is refused (exit 3), never written through
         setup_logging(paths.log_file)
@@ -296,7 +271,7 @@ def _run_gui(launch: Launch) -> int:
     if quit_signals is not None:
         quit_signals.close()
     sys.excepthook = previous_hook
-    exit_code = smoke.exit_code if smoke is not None else EXIT_OK
+    exit_code = smoke.exit_code if smoke is not None else ExitCode.OK
     log.info("gui exiting (%d)", exit_code)
     return exit_code
 
@@ -314,7 +289,7 @@ class _SmokeCheck:
 
         self.app = app
         self.controller = controller
-        self.exit_code = EXIT_OK
+        self.exit_code = ExitCode.OK
         self._shown_reported = False
         self._ready = False
         controller.scan_finished.connect(self._on_scan_finished)
@@ -344,7 +319,7 @@ class _SmokeCheck:
 
     def _fail(self, why: str) -> None:
         sys.stderr.write(f"agentmux-companion gui --smoke: {why}\n")
-        self.exit_code = EXIT_ERROR
+        self.exit_code = ExitCode.UNEXPECTED
         self.app.quit()
 
     @staticmethod

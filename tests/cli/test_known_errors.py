@@ -40,7 +40,8 @@ def a_store(home: Path, shape: StoreShape = StoreShape.WITH_AGENTS, spec: StoreS
 
 def migrate(home: Path, *extra: str | Path) -> tuple[int, str]:
     result = run_cli("migrate", "--yes", "--home", home, "--now-ms", NOW_MS, *extra)
-    return result.code, result.out + result.err
+    # Human output wraps to the terminal's width (80 when piped): the messages are read word for word.
+    return result.code, " ".join((result.out + result.err).split())
 
 
 def test_a_trigger_that_rejects_the_backfill_is_refused(private_home: Path) -> None:

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import enum
 import errno
-import hashlib
 import json
 import math
 import os
@@ -91,6 +90,8 @@ def fingerprint(data: bytes) -> str:
     It changes whenever the CLI refreshes its token, which is what makes it useful to tell a
     stale keyring snapshot from a current one.
     """
+    import hashlib  # OpenSSL loads only when there is a file to fingerprint
+
     return "sha256:" + hashlib.sha256(data).hexdigest()[:12]
 
 

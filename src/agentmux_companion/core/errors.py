@@ -15,23 +15,26 @@ import sqlite3
 class ExitCode(enum.IntEnum):
     """The command line's exit codes: a contract that installers and scripts depend on.
 
-    One source for the CLI, the GUI launcher and the documentation (README, ``--help``).
+    One source for the CLI, the GUI launcher and the documentation (README, ``--help``): each
+    member carries its meaning (``ExitCode.REFUSED.meaning``), which the help epilogue and
+    docs/cli.md are generated from; attribute docstrings would be gone at run time.
     """
 
-    OK = 0
-    """Done, or nothing to do."""
-    UNEXPECTED = 1
-    """An unexpected error: a bug, reported with a traceback or the crash dialog."""
-    USAGE = 2
-    """The command was called wrongly, or needs a confirmation it cannot ask for."""
-    REFUSED = 3
-    """Refused: nothing written (store missing, wrong era, corrupt, read-only, no room, ...)."""
-    BUSY = 4
-    """The store stayed locked by another program past the busy timeout: nothing written."""
-    WARNINGS = 5
-    """Done, with warnings (a provider skipped by a failure, an odd credentials file)."""
-    DECLINED = 6
-    """The user answered no at a confirmation prompt: nothing written."""
+    meaning: str
+
+    def __new__(cls, value: int, meaning: str) -> ExitCode:
+        member = int.__new__(cls, value)
+        member._value_ = value
+        member.meaning = meaning
+        return member
+
+    OK = 0, "Done, or nothing to do."
+    UNEXPECTED = 1, "An unexpected error: a bug, reported with a traceback or the crash dialog."
+    USAGE = 2, "The command was called wrongly, or needs a confirmation it cannot ask for."
+    REFUSED = 3, "Refused: nothing written (store missing, wrong era, corrupt, read-only, no room, ...)."
+    BUSY = 4, "The store stayed locked by another program past the busy timeout: nothing written."
+    WARNINGS = 5, "Done, with warnings (a provider skipped by a failure, an odd credentials file)."
+    DECLINED = 6, "The user answered no at a confirmation prompt: nothing written."
 
 
 class CompanionError(Exception):

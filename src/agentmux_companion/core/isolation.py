@@ -18,7 +18,6 @@ CLI's own folder is ever written, moved or deleted.
 from __future__ import annotations
 
 import errno
-import hashlib
 import json
 import os
 import sqlite3
@@ -114,6 +113,8 @@ def isolation_target(
 
 
 def _sha256(data: bytes) -> str:
+    import hashlib  # OpenSSL loads only when there is a copy to check
+
     return hashlib.sha256(data).hexdigest()
 
 

@@ -25,7 +25,6 @@ from __future__ import annotations
 import json
 import os
 import sqlite3
-import uuid
 from collections.abc import Iterator
 from contextlib import closing, contextmanager
 from dataclasses import dataclass
@@ -69,6 +68,8 @@ class RunRecord:
 
 
 def new_run_id() -> str:
+    import uuid  # loads platform and more: only a run that writes needs an id
+
     return str(uuid.uuid4())
 
 

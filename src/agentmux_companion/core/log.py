@@ -61,6 +61,47 @@ class RedactingFilter(logging.Filter):
         return True
 
 
+class SizeRotatingFileHandler(logging.FileHandler):
+    """logging.handlers.RotatingFileHandler's size rotation, without that module.
+
+    logging.handlers loads socket, pickle, queue and more (several ms of every CLI start); this
+    needs none of them. Each file is opened 0600 and without following a link, the first when
+    logging starts and the next after a rotation (rotation renames files, which replaces a link at
+    the destination rather than writing through it; only opening needs care).
+    """
+
+    def __init__(self, path: Path, max_bytes: int, backups: int) -> None:
+        super().__init__(path, encoding="utf-8")
+        self.max_bytes, self.backups = max_bytes, backups
+
+    def _open(self) -> io.TextIOWrapper:
+        fd = open_private_file(Path(self.baseFilename), os.O_WRONLY | os.O_APPEND | os.O_CREAT)
+        return io.open(fd, "a", encoding=self.encoding, errors=self.errors)  # noqa: UP020
+
+    def emit(self, record: logging.LogRecord) -> None:
+        """Write ``record``, first moving the file to ``.1`` (and so on) if it would grow too big."""
+        try:
+            if self.stream is not None and self.stream.tell() + len(self.format(record)) + 1 >= self.max_bytes:
+                self._rotate()
+        except Exception:
+            self.handleError(record)
+            return
+        super().emit(record)
+
+    def _rotate(self) -> None:
+        if self.stream is not None:
+            self.stream.close()
+        base = self.baseFilename
+        for index in range(self.backups - 1, 0, -1):
+            if os.path.exists(f"{base}.{index}"):
+                os.replace(f"{base}.{index}", f"{base}.{index + 1}")
+        if os.path.exists(base):
+            os.replace(base, f"{base}.1")
+        self.stream = self._open()
+        if os.name == "posix":
+            os.chmod(base, 0o600)
+
+
 def setup_logging(log_file: Path, level: int = logging.INFO) -> Path:
     """Send the package's log records to ``log_file`` (rotated, 0600 in a 0700 folder).
 
@@ -77,7 +118,7 @@ def setup_logging(log_file: Path, level: int = logging.INFO) -> Path:
         if getattr(handler, "_companion", False):
             logger.removeHandler(handler)
             handler.close()
-    handler = _private_rotating_handler(log_file)
+    handler = SizeRotatingFileHandler(log_file, max_bytes=1_000_000, backups=BACKUP_COUNT)
     handler._companion = True  # type: ignore[attr-defined]
     handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
     handler.addFilter(RedactingFilter())
@@ -86,21 +127,3 @@ def setup_logging(log_file: Path, level: int = logging.INFO) -> Path:
 
 
 BACKUP_COUNT = 3
-
-
-def _private_rotating_handler(log_file: Path) -> logging.Handler:
-    # logging.handlers pulls in socket, pickle and more: loaded when logging starts, not at import.
-    from logging.handlers import RotatingFileHandler
-
-    class PrivateRotatingFileHandler(RotatingFileHandler):
-        """Opens each log file 0600 and without following a link (at start and after rotating).
-
-        Rotation renames files, which replaces a link at the destination rather than writing
-        through it; only opening needs care.
-        """
-
-        def _open(self) -> io.TextIOWrapper:
-            fd = open_private_file(Path(self.baseFilename), os.O_WRONLY | os.O_APPEND | os.O_CREAT)
-            return io.open(fd, "a", encoding=self.encoding, errors=self.errors)  # noqa: UP020
-
-    return PrivateRotatingFileHandler(log_file, maxBytes=1_000_000, backupCount=BACKUP_COUNT, encoding="utf-8")

@@ -8,10 +8,8 @@ what runs.
 
 from __future__ import annotations
 
-import hashlib
 import sqlite3
 import time
-import uuid
 from collections.abc import Iterable, Mapping, Sequence
 from contextlib import closing
 from dataclasses import dataclass, field, replace
@@ -199,6 +197,9 @@ def new_account_id(store: Path, provider: str, fixed_clock: int | None) -> str:
 
     Either way it has the form AgentMux mints (lowercase, hyphenated, version 4).
     """
+    import hashlib  # with uuid (platform, ...): loaded when a plan has an account to mint, not at start-up
+    import uuid
+
     if fixed_clock is None:
         return str(uuid.uuid4())
     seed = hashlib.sha256(f"{store.resolve()}\0{provider}\0{fixed_clock}".encode()).digest()[:16]

@@ -11,7 +11,6 @@ import re
 import sys
 import tomllib
 from dataclasses import dataclass
-from importlib import resources
 from pathlib import Path
 from typing import Any
 
@@ -140,6 +139,8 @@ def load_registry(path: Path | None = None) -> ProviderRegistry:
     """Load the registry shipped with the package, or the one at ``path``."""
     if path is not None:
         return ProviderRegistry.from_toml(path.read_text(encoding="utf-8"), str(path))
+    from importlib import resources  # its readers cost start-up time; the CLI passes ``path``
+
     text = resources.files("agentmux_companion").joinpath("resources/providers.toml").read_text(
         encoding="utf-8"
     )

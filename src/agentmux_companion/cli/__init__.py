@@ -1,0 +1,53 @@
+"""The ``agentmux-companion`` command line: a contract that installers and scripts depend on.
+
+Imports only ``core`` (never Qt), and of it only what the command needs, so it starts fast and
+runs where there is no display. With ``--json`` stdout carries exactly one JSON document; messages
+go to stderr. Exit codes are :class:`~agentmux_companion.core.errors.ExitCode`.
+
+The package: :mod:`.options` (the parser, shared with the GUI launcher), :mod:`.runner` (running
+a parsed command, also for the GUI launcher's no-display plan), :mod:`.output` (width-aware
+tables, JSON, progress), :mod:`.context`, and one module per command group (:mod:`.discovery`,
+:mod:`.migration`, :mod:`.plan_text`, :mod:`.keyring_snapshot`, :mod:`.doctor`, :mod:`.demo`).
+"""
+
+from __future__ import annotations
+
+import importlib
+import sys
+from collections.abc import Callable, Sequence
+from typing import TYPE_CHECKING
+
+from agentmux_companion.cli.options import build_parser, parse
+from agentmux_companion.cli.output import Console
+from agentmux_companion.cli.runner import run
+from agentmux_companion.core.errors import CompanionError, ExitCode
+
+if TYPE_CHECKING:
+    import argparse
+
+__all__ = ["build_parser", "main", "run"]
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Entry point of ``agentmux-companion``; returns the exit code."""
+    argv = list(sys.argv[1:] if argv is None else argv)
+    try:
+        args = parse(argv)
+    except CompanionError as exc:
+        Console().error(exc.message)
+        return int(exc.exit_code)
+    if not args.command:
+        build_parser().print_help(sys.stderr)
+        return ExitCode.USAGE
+    if args.command == "gui":
+        return _gui(args)
+    return run(args)
+
+
+def _gui(args: argparse.Namespace) -> int:
+    # The GUI lives behind this one import by name, so the command line never loads Qt (and the
+    # frozen, Qt-free CLI does not pull app in); app takes the options this parser already read
+    # (the same parser as agentmux-companion-gui's). app imports only cli.options and cli.runner,
+    # never this package: no cycle.
+    launch: Callable[[argparse.Namespace], int] = importlib.import_module("agentmux_companion.app").launch
+    return launch(args)
