@@ -30,8 +30,8 @@ from pathlib import Path
 
 from agentmux_companion.core import store as st
 from agentmux_companion.core.backup import plan_backup, sweep_partials
+from agentmux_companion.core.migration.restore import restore_store
 from agentmux_companion.core.paths import AppPaths
-from agentmux_companion.core.restore import restore_store
 from benchmarks.common import build_store, table
 
 

@@ -49,8 +49,8 @@ def main() -> int:
         env = {**os.environ, "HOME": str(home), "AGENTMUX_COMPANION_DIR": str(Path(tmp) / "companion")}
         commands = {
             "python -c \"import sqlite3, json\" (baseline)": [sys.executable, "-c", "import sqlite3, json"],
-            "python -c \"import agentmux_companion.core.plan\" (the engine's import)": [
-                sys.executable, "-c", "import agentmux_companion.core.plan"],
+            "python -c \"import agentmux_companion.core.migration.plan\" (the engine's import)": [
+                sys.executable, "-c", "import agentmux_companion.core.migration.plan"],
             "agentmux-companion plan --json": [str(cli), "plan", "--json", "--home", str(home)],
         }
         for command in commands.values():  # warm the OS file cache

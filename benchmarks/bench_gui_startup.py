@@ -38,8 +38,8 @@ import tempfile
 import time
 from pathlib import Path
 
+from agentmux_companion.core.migration.plan import now_ms
 from agentmux_companion.core.paths import COMPANION_DIR_ENV
-from agentmux_companion.core.plan import now_ms
 from agentmux_companion.core.sandbox import build_demo_sandbox
 from benchmarks.common import table
 

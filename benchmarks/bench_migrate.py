@@ -25,9 +25,9 @@ from pathlib import Path
 
 from agentmux_companion.core import sandbox
 from agentmux_companion.core import store as st
-from agentmux_companion.core.apply import apply_plan
+from agentmux_companion.core.migration.apply import apply_plan
+from agentmux_companion.core.migration.plan import build_plan
 from agentmux_companion.core.paths import AppPaths
-from agentmux_companion.core.plan import build_plan
 from agentmux_companion.core.providers import load_registry
 from benchmarks.common import build_store, table
 

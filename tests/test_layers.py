@@ -53,9 +53,9 @@ MAX_MODULE_LINES = 400
 OVERSIZE_CEILINGS = {
     "agentmux_companion.ui.controller": 898,
     "agentmux_companion.ui.plan_window": 785,
-    "agentmux_companion.core.keyring_copy": 658,
-    "agentmux_companion.core.apply": 523,
-    "agentmux_companion.core.keyring_backend": 474,
+    "agentmux_companion.core.keyring.copy": 658,
+    "agentmux_companion.core.migration.apply": 523,
+    "agentmux_companion.core.keyring.backend": 474,
     "agentmux_companion.core.store": 524,
     "agentmux_companion.ui.keyring_controller": 416,
 }

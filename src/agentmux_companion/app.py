@@ -74,7 +74,7 @@ def _wants_demo(args: argparse.Namespace, paths: AppPaths) -> bool:
 
 
 def _prepare_demo(args: argparse.Namespace, env: dict[str, str]) -> Launch:
-    from agentmux_companion.core.plan import now_ms
+    from agentmux_companion.core.migration.plan import now_ms
     from agentmux_companion.core.sandbox import build_demo_sandbox
 
     root = Path(tempfile.mkdtemp(prefix="agentmux-companion-demo-"))
@@ -190,7 +190,7 @@ def _run_gui(launch: Launch) -> int:
     args, paths = launch.args, launch.paths
     # The Qt-free part first: PySide6 inspects the source of every module imported after it (for
     # its __feature__ switches), so the core modules the scan needs cost less imported before it.
-    from agentmux_companion.core.plan import build_plan  # noqa: F401  (the scan's core, loaded here)
+    from agentmux_companion.core.migration.plan import build_plan  # noqa: F401  (the scan's core, loaded here)
     from agentmux_companion.core.providers import load_registry
 
     registry = load_registry()

@@ -16,14 +16,14 @@ from pathlib import Path, PureWindowsPath
 
 import pytest
 
-from agentmux_companion.core.apply import apply_plan
 from agentmux_companion.core.contract import oauth_dir_of, oauth_secret_ref
+from agentmux_companion.core.migration.apply import apply_plan
+from agentmux_companion.core.migration.plan import Action, MigrationPlan, build_plan
+from agentmux_companion.core.migration.undo import undo_last
 from agentmux_companion.core.paths import AppPaths
-from agentmux_companion.core.plan import Action, MigrationPlan, build_plan
 from agentmux_companion.core.providers import load_registry
 from agentmux_companion.core.sandbox import StoreShape
 from agentmux_companion.core.store import explicit_locations
-from agentmux_companion.core.undo import undo_last
 from tests.helpers.stores import (
     HOUR_MS,
     NOW_MS,

@@ -16,10 +16,10 @@ from typing import Any
 
 import pytest
 
-from agentmux_companion.core.apply import StoreResult, _Writer, apply_plan
 from agentmux_companion.core.credentials import probe_provider
+from agentmux_companion.core.migration.apply import StoreResult, _Writer, apply_plan
+from agentmux_companion.core.migration.plan import Action, BundleAction, MigrationPlan, StoreState, build_plan, decide
 from agentmux_companion.core.paths import AppPaths
-from agentmux_companion.core.plan import Action, BundleAction, MigrationPlan, StoreState, build_plan, decide
 from agentmux_companion.core.providers import load_registry
 from agentmux_companion.core.sandbox import StoreShape
 from agentmux_companion.core.store import Era, StoreInspection, explicit_locations, inspect_store, open_for_write

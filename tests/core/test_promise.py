@@ -14,9 +14,9 @@ from pathlib import Path
 
 import pytest
 
-from agentmux_companion.core.apply import StoreResult, apply_plan
+from agentmux_companion.core.migration.apply import StoreResult, apply_plan
+from agentmux_companion.core.migration.plan import build_plan
 from agentmux_companion.core.paths import AppPaths
-from agentmux_companion.core.plan import build_plan
 from agentmux_companion.core.providers import load_registry
 from agentmux_companion.core.sandbox import StoreShape
 from agentmux_companion.core.store import explicit_locations

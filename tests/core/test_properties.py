@@ -15,13 +15,13 @@ from typing import Any
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from agentmux_companion.core.apply import apply_plan
+from agentmux_companion.core.migration.apply import apply_plan
+from agentmux_companion.core.migration.plan import build_plan
+from agentmux_companion.core.migration.undo import undo_last
 from agentmux_companion.core.paths import AppPaths
-from agentmux_companion.core.plan import build_plan
 from agentmux_companion.core.providers import load_registry
 from agentmux_companion.core.sandbox import StoreShape
 from agentmux_companion.core.store import explicit_locations
-from agentmux_companion.core.undo import undo_last
 from tests.helpers.stores import (
     HOUR_MS,
     NOW_MS,

@@ -7,8 +7,8 @@ from pathlib import Path
 import pytest
 
 from agentmux_companion.core.errors import CompanionError
+from agentmux_companion.core.migration.plan import Action, build_plan
 from agentmux_companion.core.paths import AppPaths
-from agentmux_companion.core.plan import Action, build_plan
 from agentmux_companion.core.providers import load_registry
 from agentmux_companion.core.sandbox import StoreShape
 from tests.helpers.stores import NOW_MS, build_store, generic_creds, rows, write_creds
@@ -57,7 +57,7 @@ def test_a_new_oauth_provider_needs_only_an_entry(tmp_path: Path, private_home: 
     write_creds(private_home, "newcli-auth", generic_creds())
     store = build_store(tmp_path / "objects.db", StoreShape.WITH_AGENTS)
     paths = AppPaths.resolve(private_home)
-    from agentmux_companion.core.apply import apply_plan
+    from agentmux_companion.core.migration.apply import apply_plan
     from agentmux_companion.core.store import explicit_locations
 
     plan = build_plan(paths, registry, explicit_locations([store]), NOW_MS)

@@ -9,14 +9,14 @@ import sqlite3
 from contextlib import closing
 from pathlib import Path
 
-from agentmux_companion.core import ledger
-from agentmux_companion.core.apply import apply_plan
+from agentmux_companion.core.migration import ledger
+from agentmux_companion.core.migration.apply import apply_plan
+from agentmux_companion.core.migration.plan import build_plan
+from agentmux_companion.core.migration.undo import last_undoable_run
 from agentmux_companion.core.paths import AppPaths
-from agentmux_companion.core.plan import build_plan
 from agentmux_companion.core.providers import load_registry
 from agentmux_companion.core.sandbox import StoreShape
 from agentmux_companion.core.store import explicit_locations
-from agentmux_companion.core.undo import last_undoable_run
 from tests.helpers.stores import (
     LEGACY_SPEC,
     NOW_MS,

@@ -10,14 +10,14 @@ from pathlib import Path
 
 import pytest
 
-from agentmux_companion.core.apply import apply_plan
 from agentmux_companion.core.errors import UndoRefused
+from agentmux_companion.core.migration.apply import apply_plan
+from agentmux_companion.core.migration.plan import build_plan
+from agentmux_companion.core.migration.undo import undo_from_backup, undo_last
 from agentmux_companion.core.paths import AppPaths
-from agentmux_companion.core.plan import build_plan
 from agentmux_companion.core.providers import load_registry
 from agentmux_companion.core.sandbox import StoreShape
 from agentmux_companion.core.store import explicit_locations
-from agentmux_companion.core.undo import undo_from_backup, undo_last
 from tests.helpers.stores import (
     LEGACY_SPEC,
     NOW_MS,

@@ -93,7 +93,7 @@ def test_cli_executable_carries_no_qt_and_the_gui_executable_does(frozen_build: 
     gui_scripts, gui_modules = contents(frozen_build.gui)
     assert "pyi_rth_pyside6" not in cli_scripts and "pyi_rth_pyside6" in gui_scripts
     assert not {m for m in cli_modules if m.split(".")[0] in ("PySide6", "shiboken6")}
-    assert {"agentmux_companion.cli", "agentmux_companion.core.keyring_copy"} <= cli_modules
+    assert {"agentmux_companion.cli", "agentmux_companion.core.keyring.copy"} <= cli_modules
     # keyring finds its backends by name at run time; PyInstaller's keyring hook collects them.
     assert {"keyring.backends.SecretService", "keyring.backends.macOS", "keyring.backends.Windows",
             "secretstorage"} <= cli_modules

@@ -21,10 +21,10 @@ from typing import Any
 import pytest
 
 from agentmux_companion.core import sandbox as sb
-from agentmux_companion.core.apply import apply_plan
-from agentmux_companion.core.keyring_ledger import ledger_path
+from agentmux_companion.core.keyring.ledger import ledger_path
+from agentmux_companion.core.migration.apply import apply_plan
+from agentmux_companion.core.migration.plan import build_plan
 from agentmux_companion.core.paths import COMPANION_DIR_ENV, AppPaths
-from agentmux_companion.core.plan import build_plan
 from agentmux_companion.core.providers import load_registry
 from tests.helpers.schema import Era, create_store
 from tests.helpers.secret_service import SecretService, start_secret_service

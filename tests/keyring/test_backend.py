@@ -9,7 +9,7 @@ import pytest
 from keyring.backends import SecretService, fail, null
 
 from agentmux_companion.core.errors import KeyringUnavailable
-from agentmux_companion.core.keyring_backend import (
+from agentmux_companion.core.keyring.backend import (
     PROBE_SERVICE,
     InsecureBackend,
     KeyringAdapter,

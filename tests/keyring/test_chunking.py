@@ -10,7 +10,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from agentmux_companion.core.keyring_backend import (
+from agentmux_companion.core.keyring.backend import (
     SERVICE,
     WINDOWS_CREDENTIAL_LIMIT,
     KeyringAdapter,
@@ -19,7 +19,7 @@ from agentmux_companion.core.keyring_backend import (
     SizeLimit,
     classify,
 )
-from agentmux_companion.core.keyring_chunks import (
+from agentmux_companion.core.keyring.chunks import (
     MAX_CHUNKS,
     Manifest,
     chunk_account,
@@ -27,7 +27,7 @@ from agentmux_companion.core.keyring_chunks import (
     split_text,
     text_sha256,
 )
-from agentmux_companion.core.keyring_copy import (
+from agentmux_companion.core.keyring.copy import (
     Freshness,
     InKeyring,
     Outcome,
@@ -36,7 +36,7 @@ from agentmux_companion.core.keyring_copy import (
     remove_copies,
     snapshot_status,
 )
-from agentmux_companion.core.keyring_ledger import all_copies
+from agentmux_companion.core.keyring.ledger import all_copies
 from tests.keyring.conftest import NOW_MS, Scenario, planted, using_keyring
 from tests.keyring.memory_backends import WINDOWS_BLOB_LIMIT, CredWriteError, WindowsLikeKeyring
 

@@ -9,7 +9,7 @@ from typing import Any
 
 import pytest
 
-from agentmux_companion.core.keyring_ledger import all_copies
+from agentmux_companion.core.keyring.ledger import all_copies
 from tests.helpers.secret_service import SecretService
 from tests.helpers.stores import CliRun, run_cli_process
 from tests.keyring.conftest import NOW_MS, Scenario

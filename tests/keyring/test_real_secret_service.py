@@ -13,14 +13,14 @@ import keyring
 import pytest
 
 from agentmux_companion.core import sandbox as sb
-from agentmux_companion.core.keyring_backend import (
+from agentmux_companion.core.keyring.backend import (
     SERVICE,
     KeyringAdapter,
     KeyringLockedError,
     KeyringTimeout,
     NoSessionBus,
 )
-from agentmux_companion.core.keyring_copy import (
+from agentmux_companion.core.keyring.copy import (
     Freshness,
     InKeyring,
     Outcome,
@@ -30,7 +30,7 @@ from agentmux_companion.core.keyring_copy import (
     remove_copies,
     snapshot_status,
 )
-from agentmux_companion.core.keyring_ledger import all_copies
+from agentmux_companion.core.keyring.ledger import all_copies
 from tests.helpers import schema
 from tests.helpers.schema import Era, create_store
 from tests.helpers.secret_service import SecretService

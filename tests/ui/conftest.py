@@ -21,8 +21,8 @@ from PySide6.QtWidgets import QApplication
 from pytestqt.qtbot import QtBot
 
 from agentmux_companion.core.log import setup_logging
+from agentmux_companion.core.migration.plan import now_ms
 from agentmux_companion.core.paths import COMPANION_DIR_ENV, AppPaths
-from agentmux_companion.core.plan import now_ms
 from agentmux_companion.core.providers import ProviderRegistry, load_registry
 from agentmux_companion.core.sandbox import DemoSandbox, build_demo_sandbox
 from agentmux_companion.ui.controller import Controller, ControllerOptions, PlanBuilder

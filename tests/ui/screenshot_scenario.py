@@ -27,8 +27,8 @@ from PySide6.QtCore import QPoint, Qt
 from PySide6.QtGui import QColor, QGuiApplication, QPalette
 from PySide6.QtWidgets import QApplication, QSystemTrayIcon, QWidget
 
+from agentmux_companion.core.migration.plan import now_ms
 from agentmux_companion.core.paths import COMPANION_DIR_ENV, AppPaths
-from agentmux_companion.core.plan import now_ms
 from agentmux_companion.core.providers import load_registry
 from agentmux_companion.core.sandbox import build_demo_sandbox
 from agentmux_companion.ui.controller import Controller, ControllerOptions

@@ -11,9 +11,9 @@ from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QMessageBox
 from pytestqt.qtbot import QtBot
 
-from agentmux_companion.core.apply import apply_plan
+from agentmux_companion.core.migration.apply import apply_plan
+from agentmux_companion.core.migration.plan import build_plan
 from agentmux_companion.core.paths import AppPaths
-from agentmux_companion.core.plan import build_plan
 from agentmux_companion.core.providers import ProviderRegistry
 from agentmux_companion.core.sandbox import DemoSandbox
 from agentmux_companion.core.store import explicit_locations

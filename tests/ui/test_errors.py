@@ -23,7 +23,7 @@ from agentmux_companion.core.errors import (
     UndoRefused,
     UsageError,
 )
-from agentmux_companion.core.plan import MigrationPlan
+from agentmux_companion.core.migration.plan import MigrationPlan
 from agentmux_companion.core.sandbox import DemoSandbox, StoreShape
 from agentmux_companion.ui.controller import ControllerOptions
 from agentmux_companion.ui.icons import TrayState

@@ -9,8 +9,8 @@ from PySide6.QtTest import QTest
 from PySide6.QtWidgets import QApplication
 from pytestqt.qtbot import QtBot
 
+from agentmux_companion.core.migration.plan import build_plan
 from agentmux_companion.core.paths import AppPaths
-from agentmux_companion.core.plan import build_plan
 from agentmux_companion.core.providers import ProviderRegistry
 from agentmux_companion.core.sandbox import DemoSandbox, claude_credentials, write_credentials
 from agentmux_companion.ui.controller import ControllerOptions

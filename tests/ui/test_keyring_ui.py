@@ -21,8 +21,8 @@ from PySide6.QtWidgets import QAbstractButton, QLabel, QMessageBox, QTableWidget
 from pytestqt.qtbot import QtBot
 
 from agentmux_companion.core import sandbox as sb
-from agentmux_companion.core.keyring_backend import SERVICE
-from agentmux_companion.core.keyring_ledger import all_copies, ledger_path
+from agentmux_companion.core.keyring.backend import SERVICE
+from agentmux_companion.core.keyring.ledger import all_copies, ledger_path
 from agentmux_companion.core.paths import AppPaths
 from agentmux_companion.core.sandbox import DemoSandbox
 from agentmux_companion.ui.controller import Controller, ControllerOptions

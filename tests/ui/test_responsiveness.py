@@ -14,8 +14,8 @@ from collections.abc import Callable
 from PySide6.QtCore import Qt, QTimer
 from pytestqt.qtbot import QtBot
 
+from agentmux_companion.core.migration.plan import MigrationPlan, build_plan
 from agentmux_companion.core.paths import AppPaths
-from agentmux_companion.core.plan import MigrationPlan, build_plan
 from agentmux_companion.core.providers import ProviderRegistry
 from agentmux_companion.core.sandbox import DemoSandbox
 from agentmux_companion.ui.controller import ControllerOptions

@@ -15,7 +15,7 @@ from agentmux_companion.core.errors import CompanionError, ExitCode, StoreRefuse
 from agentmux_companion.core.paths import AppPaths
 
 if TYPE_CHECKING:
-    from agentmux_companion.core.plan import MigrationPlan
+    from agentmux_companion.core.migration.plan import MigrationPlan
     from agentmux_companion.core.providers import ProviderRegistry
 
 
@@ -71,7 +71,7 @@ class Context:
 
     def plan(self, include_all: bool = False) -> MigrationPlan:
         """The migration plan for the chosen stores."""
-        from agentmux_companion.core.plan import build_plan
+        from agentmux_companion.core.migration.plan import build_plan
 
         return build_plan(self.paths, self.registry, self.explicit, self.now_ms, include_all)
 

@@ -18,10 +18,10 @@ if TYPE_CHECKING:
 
 def cmd_demo(ctx: Context) -> ExitCode:
     """Build a sandbox and walk the flow in it, printing each step."""
-    from agentmux_companion.core.apply import apply_plan
-    from agentmux_companion.core.plan import build_plan, now_ms
+    from agentmux_companion.core.migration.apply import apply_plan
+    from agentmux_companion.core.migration.plan import build_plan, now_ms
+    from agentmux_companion.core.migration.undo import undo_last
     from agentmux_companion.core.sandbox import build_demo_sandbox
-    from agentmux_companion.core.undo import undo_last
 
     at = ctx.now_ms if ctx.now_ms is not None else now_ms()
     keep = ctx.args.dir is not None

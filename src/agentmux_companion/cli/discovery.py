@@ -50,7 +50,7 @@ def cmd_stores(ctx: Context) -> ExitCode:
 
 def cmd_scan(ctx: Context) -> ExitCode:
     """List every provider and its ambient credentials."""
-    from agentmux_companion.core.plan import now_ms, probe_all
+    from agentmux_companion.core.migration.plan import now_ms, probe_all
 
     at = ctx.now_ms if ctx.now_ms is not None else now_ms()
     found = probe_all(ctx.registry, ctx.paths.home, at)

@@ -24,7 +24,7 @@ STATUS_COLUMNS = (Column("PROVIDER", min_width=8), Column("KEYRING ENTRY", Fit.P
 
 def keyring_timeout(seconds: float | None) -> float:
     """``--timeout`` checked (0 < s <= 600), or the default."""
-    from agentmux_companion.core.keyring_backend import DEFAULT_TIMEOUT_S
+    from agentmux_companion.core.keyring.backend import DEFAULT_TIMEOUT_S
 
     if seconds is None:
         return DEFAULT_TIMEOUT_S
@@ -51,7 +51,7 @@ def cmd_keyring(ctx: Context) -> ExitCode:
 
 
 def _keyring_copy(ctx: Context, timeout: float) -> ExitCode:
-    from agentmux_companion.core.keyring_copy import copy_bound_accounts
+    from agentmux_companion.core.keyring.copy import copy_bound_accounts
 
     stores = [loc.path for loc in ctx.default_targets()]
     report = copy_bound_accounts(ctx.paths, stores, timeout_s=timeout, at_ms=ctx.now_ms)
@@ -78,7 +78,7 @@ def _keyring_copy(ctx: Context, timeout: float) -> ExitCode:
 
 
 def _keyring_status(ctx: Context, timeout: float) -> ExitCode:
-    from agentmux_companion.core.keyring_copy import snapshot_status
+    from agentmux_companion.core.keyring.copy import snapshot_status
 
     status = snapshot_status(ctx.paths, timeout_s=timeout)
     console = ctx.console
@@ -104,8 +104,8 @@ def _keyring_status(ctx: Context, timeout: float) -> ExitCode:
 
 
 def _keyring_remove(ctx: Context, timeout: float) -> ExitCode:
-    from agentmux_companion.core.keyring_copy import remove_copies
-    from agentmux_companion.core.keyring_ledger import all_copies, ledger_path
+    from agentmux_companion.core.keyring.copy import remove_copies
+    from agentmux_companion.core.keyring.ledger import all_copies, ledger_path
 
     recorded = all_copies(ledger_path(ctx.paths))
     console = ctx.console
@@ -130,7 +130,7 @@ def _keyring_remove(ctx: Context, timeout: float) -> ExitCode:
 def doctor_keyring(timeout: float) -> dict[str, Any]:
     """doctor's keyring section: the backend, and a write/read/delete probe of a secure one."""
     from agentmux_companion.core.errors import KeyringUnavailable
-    from agentmux_companion.core.keyring_backend import KeyringAdapter, backend_report, probe
+    from agentmux_companion.core.keyring.backend import KeyringAdapter, backend_report, probe
 
     report = backend_report(timeout)
     section: dict[str, Any] = report.to_json()

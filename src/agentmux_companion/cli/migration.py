@@ -12,8 +12,8 @@ from agentmux_companion.core.errors import CompanionError, ExitCode, StoreRefuse
 
 if TYPE_CHECKING:
     from agentmux_companion.cli.context import Context
-    from agentmux_companion.core.apply import StoreResult
-    from agentmux_companion.core.undo import UndoResult
+    from agentmux_companion.core.migration.apply import StoreResult
+    from agentmux_companion.core.migration.undo import UndoResult
 
 log = logging.getLogger("agentmux_companion.cli")
 
@@ -35,7 +35,7 @@ def cmd_plan(ctx: Context) -> ExitCode:
 
 def migrate_exit_code(results: Sequence[StoreResult]) -> ExitCode:
     """Busy beats refused beats warnings beats OK (core's one mapping, shared with the GUI)."""
-    from agentmux_companion.core.apply import exit_code_for
+    from agentmux_companion.core.migration.apply import exit_code_for
 
     return exit_code_for(results)
 
@@ -49,7 +49,7 @@ def migrate_json(result: StoreResult) -> dict[str, Any]:
 
 def cmd_migrate(ctx: Context) -> ExitCode:
     """Show the plan, ask, back up and apply."""
-    from agentmux_companion.core.apply import apply_plan  # the write path loads only when used
+    from agentmux_companion.core.migration.apply import apply_plan  # the write path loads only when used
 
     plan = ctx.plan(include_all=ctx.args.all)
     if not plan.stores:
@@ -84,7 +84,7 @@ def cmd_migrate(ctx: Context) -> ExitCode:
 
 def cmd_undo(ctx: Context) -> ExitCode:
     """Reverse the last migration of each store, or restore a backup."""
-    from agentmux_companion.core.undo import last_undoable_run, undo_from_backup, undo_last
+    from agentmux_companion.core.migration.undo import last_undoable_run, undo_from_backup, undo_last
 
     from_backup = ctx.args.from_backup
     candidates = [loc for loc in ctx.default_targets()

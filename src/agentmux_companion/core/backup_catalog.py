@@ -24,7 +24,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from agentmux_companion.core import ledger
+from agentmux_companion.core.migration import ledger
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS backup_catalog (

@@ -21,7 +21,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from agentmux_companion.core import backup_catalog as catalog
-from agentmux_companion.core import ledger
+from agentmux_companion.core.migration import ledger
 from agentmux_companion.core.paths import AppPaths
 
 #: How many of the other backups of each store ``backups prune`` keeps unless told otherwise.

@@ -11,6 +11,41 @@ import enum
 import json
 from pathlib import Path
 
+#: The store's tables the migration reads or writes (docs/agentmux-store.md §3).
+BUNDLES = "db_identity_bundles"
+BINDINGS = "db_identity_bindings"
+ACCOUNTS_OLD = "db_identity_accounts"
+ACCOUNTS_NEW = "db_accounts"
+INSTANCES = "db_agent_instances"
+AGENTS = "db_agents"
+MIGRATIONS = "db_migrations"
+
+#: Columns the migration reads or writes, per table: a bundle-era store lacking one of them does
+#: not match the contract and is refused rather than half-migrated.
+REQUIRED_COLUMNS: dict[str, frozenset[str]] = {
+    BUNDLES: frozenset({"id", "name", "description", "is_blank", "created_at", "updated_at"}),
+    BINDINGS: frozenset({"identity_id", "provider", "account_id"}),
+    "accounts": frozenset(
+        {"id", "name", "provider", "kind", "display_name", "secret_ref", "context", "status",
+         "created_at", "updated_at"}
+    ),
+    INSTANCES: frozenset({"id", "identity_id"}),
+    AGENTS: frozenset({"id", "identity_id", "is_template", "definition_id"}),
+    MIGRATIONS: frozenset({"id", "applied_at", "duration_ms", "scope"}),
+}
+
+
+#: ``user_version`` of bundle-era stores (§3): a number beyond these was written by a build the
+#: companion does not know, whatever the tables look like.
+BUNDLE_ERA_USER_VERSIONS = {"objects.db": range(1, 12), "store.db": range(1, 4)}
+
+#: Which rows the back-fill rewrites, per table (§3, §7 step 4): legacy identity_ids, and in
+#: db_agents only instance rows (not templates, and with a definition).
+BACKFILL_CONDITIONS = {
+    INSTANCES: "identity_id IN ('', 'blank')",
+    AGENTS: "identity_id IN ('', 'blank') AND is_template = 0 AND definition_id <> ''",
+}
+
 DEFAULT_BUNDLE_ID = "default"
 DEFAULT_BUNDLE_NAME = "Default"
 DEFAULT_BUNDLE_DESCRIPTION = "Seeded from ambient OAuth credentials on first launch."

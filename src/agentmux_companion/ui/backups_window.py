@@ -64,7 +64,7 @@ class ListedBackup:
 
 def load_backups(paths: AppPaths) -> list[ListedBackup]:
     """The catalog, newest first, with what each restore would undo (blocking: run it in a job)."""
-    from agentmux_companion.core.restore import runs_taken_back
+    from agentmux_companion.core.migration.restore import runs_taken_back
 
     return [
         ListedBackup(entry, len(runs_taken_back(paths, entry)), Path(entry.path).is_file())
@@ -76,7 +76,7 @@ class BackupsWindow(QDialog):
     """Every backup the companion took, with Restore… and Show in folder.
 
     Signals:
-        restored(object): a restore finished (its :class:`~agentmux_companion.core.undo.UndoResult`).
+        restored(object): a restore finished (its :class:`~agentmux_companion.core.migration.undo.UndoResult`).
         failed_unexpectedly(object): a job failed with a bug (a :class:`JobFailure`), for the
             crash dialog; known refusals are shown in the window itself.
     """
@@ -216,7 +216,7 @@ class BackupsWindow(QDialog):
         store, backup = Path(chosen.entry.store_path), Path(chosen.entry.path)
 
         def restore_job(_progress: Callable[[str], None]) -> object:
-            from agentmux_companion.core.undo import undo_from_backup
+            from agentmux_companion.core.migration.undo import undo_from_backup
 
             return undo_from_backup(paths, store, backup)
 

@@ -22,8 +22,8 @@ from PySide6.QtWidgets import QMenu, QSystemTrayIcon, QWidget
 from agentmux_companion import __version__
 from agentmux_companion.core import store as st
 from agentmux_companion.core.errors import StoreRefused
+from agentmux_companion.core.migration.plan import MigrationPlan, build_plan
 from agentmux_companion.core.paths import AppPaths
-from agentmux_companion.core.plan import MigrationPlan, build_plan
 from agentmux_companion.core.providers import ProviderRegistry
 from agentmux_companion.ui.icons import TrayState, app_icon
 from agentmux_companion.ui.keyring_health import CHECKING
@@ -44,8 +44,8 @@ if TYPE_CHECKING:
     # machinery when first used).
     from PySide6.QtWidgets import QMessageBox
 
-    from agentmux_companion.core.apply import StoreResult
-    from agentmux_companion.core.undo import UndoResult
+    from agentmux_companion.core.migration.apply import StoreResult
+    from agentmux_companion.core.migration.undo import UndoResult
     from agentmux_companion.ui.autostart import Autostart
     from agentmux_companion.ui.crash_dialog import CrashDialog
     from agentmux_companion.ui.keyring_controller import (
@@ -216,7 +216,7 @@ class Controller(QObject):
     def keyring(self) -> KeyringController:
         """The keyring snapshot's controller (created, with its module, when first needed)."""
         if self._keyring is None:
-            from agentmux_companion.core.keyring_backend import DEFAULT_TIMEOUT_S
+            from agentmux_companion.core.keyring.backend import DEFAULT_TIMEOUT_S
             from agentmux_companion.ui.keyring_controller import KeyringController
 
             timeout = self.options.keyring_timeout_s
@@ -465,9 +465,9 @@ class Controller(QObject):
         paths, stores, writes = self.paths, plan.stores, self._writes_started
 
         def facts_job(_progress: Callable[[str], None]) -> MenuFacts:
-            from agentmux_companion.core.keyring_copy import bound_oauth_accounts
-            from agentmux_companion.core.keyring_ledger import all_copies, ledger_path
-            from agentmux_companion.core.undo import last_undoable_run
+            from agentmux_companion.core.keyring.copy import bound_oauth_accounts
+            from agentmux_companion.core.keyring.ledger import all_copies, ledger_path
+            from agentmux_companion.core.migration.undo import last_undoable_run
 
             undoable = frozenset(s.path for s in stores if last_undoable_run(paths, s.path) is not None)
             # Read-only SQLite, no keyring: whether "Copy to keyring…" has anything to list.
@@ -600,8 +600,8 @@ class Controller(QObject):
         self._copy_after_migrate = self.window is not None and self.window.wants_keyring_copy()
 
         def migrate_job(progress: Callable[[str], None]) -> MigrateOutcome:
-            from agentmux_companion.core.apply import apply_plan
-            from agentmux_companion.core.undo import last_undoable_run
+            from agentmux_companion.core.migration.apply import apply_plan
+            from agentmux_companion.core.migration.undo import last_undoable_run
 
             results = apply_plan(plan, paths, registry, timeout, progress=progress, only=chosen)
             undoable = frozenset(r.path for r in results if last_undoable_run(paths, r.path) is not None)
@@ -781,7 +781,7 @@ class Controller(QObject):
         paths, timeout = self.paths, self.options.busy_timeout_ms
 
         def undo_job(progress: Callable[[str], None]) -> tuple[UndoResult, ...]:
-            from agentmux_companion.core.undo import undo_last
+            from agentmux_companion.core.migration.undo import undo_last
 
             return tuple(undo_last(paths, p, timeout, progress) for p in targets)
 

@@ -27,15 +27,15 @@ from typing import TYPE_CHECKING
 from PySide6.QtCore import QCoreApplication, QObject, Signal, Slot
 
 from agentmux_companion.core.errors import KeyringUnavailable
-from agentmux_companion.core.keyring_backend import SERVICE
-from agentmux_companion.core.keyring_copy import CopyStatus, Freshness, InKeyring, Outcome, Removal
+from agentmux_companion.core.keyring.backend import SERVICE
+from agentmux_companion.core.keyring.copy import CopyStatus, Freshness, InKeyring, Outcome, Removal
 from agentmux_companion.core.providers import ProviderRegistry
 from agentmux_companion.ui.keyring_health import CHECKING, BackendHealth, Health, health_of
 from agentmux_companion.ui.messages import Level, MessageFunnel, UserMessage
 from agentmux_companion.ui.workers import Job, JobFailure, JobRunner
 
 if TYPE_CHECKING:
-    from agentmux_companion.core.keyring_copy import AccountCopy, CopyReport, RemoveReport, SnapshotStatus
+    from agentmux_companion.core.keyring.copy import AccountCopy, CopyReport, RemoveReport, SnapshotStatus
     from agentmux_companion.core.paths import AppPaths
 
 log = logging.getLogger(__name__)
@@ -253,7 +253,7 @@ class KeyringController(QObject):
         timeout = self.timeout_s
 
         def check_job(_progress: Callable[[str], None]) -> BackendHealth:
-            from agentmux_companion.core.keyring_backend import backend_report
+            from agentmux_companion.core.keyring.backend import backend_report
 
             return health_of(backend_report(timeout_s=timeout))
 
@@ -287,7 +287,7 @@ class KeyringController(QObject):
         make_overview = self._overview_function(stores)
 
         def copy_job(progress: Callable[[str], None]) -> CopyOutcome:
-            from agentmux_companion.core.keyring_copy import copy_bound_accounts
+            from agentmux_companion.core.keyring.copy import copy_bound_accounts
 
             progress(QCoreApplication.translate("KeyringPanel", "Opening the keyring…"))
             report = copy_bound_accounts(paths, stores, timeout_s=timeout, progress=progress)
@@ -308,7 +308,7 @@ class KeyringController(QObject):
         make_overview = self._overview_function(store_paths)
 
         def remove_job(progress: Callable[[str], None]) -> RemoveOutcome:
-            from agentmux_companion.core.keyring_copy import remove_copies
+            from agentmux_companion.core.keyring.copy import remove_copies
 
             progress(QCoreApplication.translate("KeyringPanel", "Opening the keyring…"))
             report = remove_copies(paths, timeout_s=timeout, progress=progress)
@@ -329,8 +329,8 @@ class KeyringController(QObject):
 
         def make(progress: Callable[[str], None], attempts: Mapping[str, AccountCopy] | None = None) -> KeyringOverview:
             from agentmux_companion.core.credentials import fingerprint, read_credentials_bytes
-            from agentmux_companion.core.keyring_backend import backend_report
-            from agentmux_companion.core.keyring_copy import bound_oauth_accounts, snapshot_status
+            from agentmux_companion.core.keyring.backend import backend_report
+            from agentmux_companion.core.keyring.copy import bound_oauth_accounts, snapshot_status
 
             progress(QCoreApplication.translate("KeyringPanel", "Checking the keyring…"))
             backend = health_of(backend_report(timeout_s=timeout))

@@ -16,7 +16,7 @@ from PySide6.QtCore import QCoreApplication
 from agentmux_companion.ui.messages import escape
 
 if TYPE_CHECKING:
-    from agentmux_companion.core.keyring_backend import BackendReport
+    from agentmux_companion.core.keyring.backend import BackendReport
 
 #: keyring's "there is no keyring" backends: a report naming one of these means unavailable,
 #: not merely insecure (the reason then says why there is none: no D-Bus session, no daemon).

@@ -36,7 +36,7 @@ from PySide6.QtWidgets import (
 )
 
 from agentmux_companion.core.credentials import FileKind, Status
-from agentmux_companion.core.plan import Action, BundleAction, MigrationPlan, ProviderPlan, StorePlan
+from agentmux_companion.core.migration.plan import Action, BundleAction, MigrationPlan, ProviderPlan, StorePlan
 from agentmux_companion.ui.keyring_health import (
     CHECKING,
     BackendHealth,
@@ -48,7 +48,7 @@ from agentmux_companion.ui.keyring_health import (
 from agentmux_companion.ui.messages import Level, UserMessage, escape
 
 if TYPE_CHECKING:
-    from agentmux_companion.core.apply import StoreResult
+    from agentmux_companion.core.migration.apply import StoreResult
 
 PATH_ROLE = Qt.ItemDataRole.UserRole + 1
 

@@ -12,8 +12,8 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from agentmux_companion.core.contract import Semantics
-from agentmux_companion.core.decide import Action, Decision, ProviderPlan, Repoint
-from agentmux_companion.core.plan import StorePlan
+from agentmux_companion.core.migration.decide import Action, Decision, ProviderPlan, Repoint
+from agentmux_companion.core.migration.plan import StorePlan
 
 _ACTION_WORDS = {
     Action.BIND: "be bound into the Default bundle",

@@ -30,7 +30,6 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
-from agentmux_companion.core import keyring_ledger as ledger
 from agentmux_companion.core import store as st
 from agentmux_companion.core.contract import oauth_dir_of
 from agentmux_companion.core.credentials import (
@@ -40,14 +39,15 @@ from agentmux_companion.core.credentials import (
     read_credentials_bytes,
 )
 from agentmux_companion.core.errors import KeyringUnavailable
-from agentmux_companion.core.keyring_backend import (
+from agentmux_companion.core.keyring import ledger
+from agentmux_companion.core.keyring.backend import (
     DEFAULT_TIMEOUT_S,
     SERVICE,
     BackendReport,
     KeyringAdapter,
     SecretTooLarge,
 )
-from agentmux_companion.core.keyring_chunks import (
+from agentmux_companion.core.keyring.chunks import (
     MAX_CHUNKS,
     Manifest,
     chunk_account,

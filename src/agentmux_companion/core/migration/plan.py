@@ -17,18 +17,9 @@ from pathlib import Path
 from typing import Any
 
 from agentmux_companion.core import store as st
-from agentmux_companion.core.contract import (
-    BLANK_BUNDLE_ID,
-    DEFAULT_BUNDLE_DESCRIPTION,
-    DEFAULT_BUNDLE_ID,
-    DEFAULT_BUNDLE_NAME,
-    MIGRATION_ID,
-    Semantics,
-    semantics_for,
-)
+from agentmux_companion.core.contract import Semantics, semantics_for
 from agentmux_companion.core.credentials import AmbientCredential, probe_provider
-from agentmux_companion.core.decide import (
-    BACKFILL_CONDITIONS,
+from agentmux_companion.core.migration.decide import (
     Action,
     BundleAction,
     Decision,
@@ -38,18 +29,19 @@ from agentmux_companion.core.decide import (
     decide,
     read_state,
 )
-from agentmux_companion.core.isolation import IsolationTarget, isolation_target, leftover_paths
+from agentmux_companion.core.migration.isolation import IsolationTarget, isolation_target, leftover_paths
 from agentmux_companion.core.paths import AppPaths
 from agentmux_companion.core.providers import ProviderRegistry
 
+#: A plan is made of these: the plan's data model, importable from here with the plan.
 __all__ = [
-    "BACKFILL_CONDITIONS", "BLANK_BUNDLE_ID", "DEFAULT_BUNDLE_DESCRIPTION", "DEFAULT_BUNDLE_ID",
-    "DEFAULT_BUNDLE_NAME", "MIGRATION_ID", "Action", "BundleAction", "Decision", "MigrationPlan",
-    "ProviderPlan", "Repoint", "StorePlan", "StoreState", "build_plan", "decide", "now_ms", "probe_all",
-    "read_state",
+    "Action", "BundleAction", "Decision", "MigrationPlan", "ProviderPlan", "Repoint", "StorePlan", "StoreState",
+    "build_plan", "decide", "now_ms", "probe_all", "read_state",
 ]
 
+
 def now_ms() -> int:
+    """The clock, in milliseconds since the epoch (AgentMux's timestamps)."""
     return time.time_ns() // 1_000_000
 
 

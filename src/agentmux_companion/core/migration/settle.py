@@ -13,10 +13,9 @@ import sqlite3
 from contextlib import closing
 from pathlib import Path
 
-from agentmux_companion.core import ledger
 from agentmux_companion.core import store as st
-from agentmux_companion.core.contract import ACCOUNT_COLUMNS, BUNDLE_COLUMNS, DEFAULT_BUNDLE_ID
-from agentmux_companion.core.decide import BACKFILL_CONDITIONS
+from agentmux_companion.core.contract import ACCOUNT_COLUMNS, BACKFILL_CONDITIONS, BUNDLE_COLUMNS, DEFAULT_BUNDLE_ID
+from agentmux_companion.core.migration import ledger
 
 
 def evidence_of_commit(conn: sqlite3.Connection, accounts: str, run: ledger.RunRecord) -> bool:

@@ -23,9 +23,9 @@ from pathlib import Path
 
 from agentmux_companion.core import backup as bk
 from agentmux_companion.core import backup_catalog as catalog
-from agentmux_companion.core import ledger
 from agentmux_companion.core import store as st
 from agentmux_companion.core.errors import StoreBusy, StoreRefused, UndoRefused
+from agentmux_companion.core.migration import ledger
 from agentmux_companion.core.paths import AppPaths
 
 #: Called inside the restore's transaction to settle interrupted runs (see undo.py).

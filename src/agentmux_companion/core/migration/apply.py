@@ -28,11 +28,11 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
-from agentmux_companion.core import isolation, ledger, promise
 from agentmux_companion.core import store as st
 from agentmux_companion.core.backup import PlannedBackup, backup_store, plan_backup
 from agentmux_companion.core.contract import (
     ACCOUNT_COLUMNS,
+    BACKFILL_CONDITIONS,
     BUNDLE_COLUMNS,
     DEFAULT_BUNDLE_DESCRIPTION,
     DEFAULT_BUNDLE_ID,
@@ -42,7 +42,6 @@ from agentmux_companion.core.contract import (
     oauth_secret_ref,
 )
 from agentmux_companion.core.credentials import Status, probe_config_dir
-from agentmux_companion.core.decide import BACKFILL_CONDITIONS, Action, Decision, decide, read_state
 from agentmux_companion.core.errors import (
     CompanionError,
     ExitCode,
@@ -53,8 +52,9 @@ from agentmux_companion.core.errors import (
     StoreWriteRefused,
     known_error,
 )
-from agentmux_companion.core.paths import AppPaths
-from agentmux_companion.core.plan import (
+from agentmux_companion.core.migration import isolation, ledger, promise
+from agentmux_companion.core.migration.decide import Action, Decision, decide, read_state
+from agentmux_companion.core.migration.plan import (
     MigrationPlan,
     StorePlan,
     isolation_targets,
@@ -62,8 +62,9 @@ from agentmux_companion.core.plan import (
     probe_all,
     store_semantics,
 )
+from agentmux_companion.core.migration.settle import settle_interrupted_runs
+from agentmux_companion.core.paths import AppPaths
 from agentmux_companion.core.providers import ProviderRegistry
-from agentmux_companion.core.settle import settle_interrupted_runs
 
 ProgressCallback = Callable[[str], None]
 

@@ -15,7 +15,7 @@ import hashlib
 import json
 from dataclasses import dataclass
 
-from agentmux_companion.core.keyring_backend import SizeLimit
+from agentmux_companion.core.keyring.backend import SizeLimit
 
 #: The manifest's marker key: no credentials file has it, so a manifest cannot be mistaken for one.
 MANIFEST_MARK = "agentmux-companion-chunks"

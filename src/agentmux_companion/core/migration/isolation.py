@@ -26,7 +26,6 @@ from contextlib import closing, suppress
 from dataclasses import dataclass
 from pathlib import Path
 
-from agentmux_companion.core import ledger
 from agentmux_companion.core.contract import SEEDED_SENTINEL, isolation_dir, oauth_dir_of
 from agentmux_companion.core.credentials import (
     AmbientCredential,
@@ -35,6 +34,7 @@ from agentmux_companion.core.credentials import (
     probe_config_dir,
     read_credentials_bytes,
 )
+from agentmux_companion.core.migration import ledger
 from agentmux_companion.core.providers import CREDENTIALS_FILE_NAME, Provider
 
 FILES_SCHEMA = """

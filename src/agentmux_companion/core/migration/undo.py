@@ -16,14 +16,13 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from agentmux_companion.core import isolation, ledger
 from agentmux_companion.core import store as st
 from agentmux_companion.core.backup import PlannedBackup, backup_store, plan_backup
-from agentmux_companion.core.contract import ACCOUNT_COLUMNS, BUNDLE_COLUMNS
+from agentmux_companion.core.contract import ACCOUNT_COLUMNS, BACKFILL_CONDITIONS, BUNDLE_COLUMNS, DEFAULT_BUNDLE_ID
 from agentmux_companion.core.errors import StoreBusy, StoreRefused, UndoRefused, known_error
+from agentmux_companion.core.migration import isolation, ledger
+from agentmux_companion.core.migration.settle import evidence_of_commit, settle_interrupted_runs
 from agentmux_companion.core.paths import AppPaths
-from agentmux_companion.core.plan import BACKFILL_CONDITIONS, DEFAULT_BUNDLE_ID
-from agentmux_companion.core.settle import evidence_of_commit, settle_interrupted_runs
 
 
 @dataclass(frozen=True)
@@ -384,10 +383,10 @@ def undo_from_backup(
 
     Raises:
         UndoRefused: no such backup; or it fails its integrity check, is not a backup of this
-            store, or its schema is older than the store's (nothing written). See core/restore.py.
+            store, or its schema is older than the store's (nothing written). See core/migration/restore.py.
         StoreBusy: the store stayed locked past the busy timeout (nothing written).
     """
-    from agentmux_companion.core import restore
+    from agentmux_companion.core.migration import restore
 
     chosen = backup if backup is not None else restore.last_run_backup(paths, store_path)
 

@@ -18,6 +18,7 @@ from typing import Any
 
 from agentmux_companion.core import store as st
 from agentmux_companion.core.contract import (
+    BACKFILL_CONDITIONS,
     DEFAULT_BUNDLE_ID,
     DEFAULT_BUNDLE_NAME,
     MIGRATION_ID,
@@ -25,15 +26,8 @@ from agentmux_companion.core.contract import (
     oauth_dir_of,
 )
 from agentmux_companion.core.credentials import AmbientCredential, Status
-from agentmux_companion.core.isolation import IsolationTarget
+from agentmux_companion.core.migration.isolation import IsolationTarget
 from agentmux_companion.core.providers import ProviderRegistry
-
-#: Which rows the back-fill rewrites, per table (§3, §7 step 4): legacy identity_ids, and in
-#: db_agents only instance rows (not templates, and with a definition).
-BACKFILL_CONDITIONS = {
-    st.INSTANCES: "identity_id IN ('', 'blank')",
-    st.AGENTS: "identity_id IN ('', 'blank') AND is_template = 0 AND definition_id <> ''",
-}
 
 
 class Action(enum.StrEnum):

@@ -1,0 +1,1 @@
+"""The migration: its plan, the decisions, applying them, undoing them, and the run ledger."""
