@@ -136,8 +136,8 @@ def _shoot(app: QApplication, tmp: Path, out_dir: Path, tray: tuple[int, int, in
         _pump(app, lambda w=window: w.isVisible() and w.windowHandle() is not None
               and w.windowHandle().isExposed(), "the plan window showing")
         _pump(app, lambda w=window: w.keyring_backend.health is not Health.CHECKING, "the keyring check")
-        window.providers_table.setFocus(Qt.FocusReason.OtherFocusReason)
-        window.providers_table.selectRow(0)
+        window.plan_page.providers_table.setFocus(Qt.FocusReason.OtherFocusReason)
+        window.plan_page.providers_table.selectRow(0)
         _settle(app)
         window.grab().save(str(out_dir / f"plan-{scheme}.png"))
         window.hide()
@@ -147,7 +147,7 @@ def _shoot(app: QApplication, tmp: Path, out_dir: Path, tray: tuple[int, int, in
     app.setPalette(app.style().standardPalette())
     window = controller.ensure_window()
     controller.show_window()
-    window.keyring_checkbox.setChecked(True)
+    window.plan_page.keyring_checkbox.setChecked(True)
     copied: list[object] = []
     controller.keyring_copy_finished.connect(copied.append)
     controller.migrate(window.checked_store_paths())

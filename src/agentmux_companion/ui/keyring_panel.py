@@ -22,11 +22,12 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from agentmux_companion.ui.keyring_controller import AccountRow, CopyState, KeyringOverview
+from agentmux_companion.core.keyring_view import AccountRow, CopyState
+from agentmux_companion.ui.keyring_controller import KeyringOverview
 from agentmux_companion.ui.keyring_health import BackendHealth, Health, health_words, reason_words, snapshot_words
 from agentmux_companion.ui.keyring_words import state_details, state_words
 from agentmux_companion.ui.messages import UserMessage, escape
-from agentmux_companion.ui.plan_window import Badge, MessageBanner, ProgressStrip, badge_cell, table_item
+from agentmux_companion.ui.widgets import Badge, MessageBanner, ProgressStrip, badge_cell, table_item
 
 COLUMNS = 6
 ENTRY_COLUMN = 1
