@@ -189,6 +189,8 @@ class PlanWindow(QDialog):
             self.banner.clear()
         self.state = state
         self.pages.setCurrentIndex(list(WindowState).index(state))
+        if state is WindowState.PLAN and self.plan_page.plan is not None and not self._scanning:
+            self.status_label.setText(plan_status(self.plan_page.plan))
         self._update_buttons()
 
     def show_scanning(self) -> None:
@@ -245,8 +247,6 @@ class PlanWindow(QDialog):
             self.set_state(WindowState.PLAN)
             if message is not None:
                 self.banner.show_message(message)
-            if self.plan_page.plan is not None:
-                self.status_label.setText(plan_status(self.plan_page.plan))
         self._update_buttons()
 
     def show_message(self, message: UserMessage) -> None:
