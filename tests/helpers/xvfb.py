@@ -12,6 +12,7 @@ import os
 import re
 import shutil
 import subprocess
+import tempfile
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -105,6 +106,23 @@ def _window_manager_running(display: str) -> bool:
     return "window id #" in result.stdout
 
 
+def _start_window_manager(binary: str, display: str) -> subprocess.Popen[bytes]:
+    """Start openbox on ``display``; one retry, since it can lose a race with the server's start."""
+    for attempt in (1, 2):
+        with tempfile.TemporaryFile() as errors:
+            manager = subprocess.Popen([binary, "--sm-disable"], env={**os.environ, "DISPLAY": display},
+                                       stdout=subprocess.DEVNULL, stderr=errors)
+            try:
+                _wait("openbox", lambda: _window_manager_running(display), manager)
+                return manager
+            except XvfbError:
+                stop_process(manager)
+                if attempt == 2:
+                    errors.seek(0)
+                    raise XvfbError(f"openbox did not start: {errors.read().decode(errors='replace')}") from None
+    raise AssertionError("unreachable")
+
+
 @contextmanager
 def xvfb_with_tray(window_manager: bool = False) -> Iterator[TrayDisplay]:
     """Run Xvfb and trayer (and with ``window_manager``, openbox) for the ``with`` block.
@@ -127,9 +145,7 @@ def xvfb_with_tray(window_manager: bool = False) -> Iterator[TrayDisplay]:
         # The socket appears before the server answers; a client that connects succeeds only then.
         _wait("Xvfb", lambda: (_X_SOCKETS / f"X{number}").exists() and _answers(display), xvfb)
         if window_manager:
-            manager = subprocess.Popen([openbox_binary, "--sm-disable"], env={**os.environ, "DISPLAY": display},
-                                       stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-            _wait("openbox", lambda: _window_manager_running(display), manager)
+            manager = _start_window_manager(openbox_binary, display)
         trayer = subprocess.Popen(
             [trayer_binary, "--edge", "top", "--align", "right", "--widthtype", "pixel",
              "--width", str(TRAY_WIDTH), "--height", str(TRAY_HEIGHT), "--transparent", "false",

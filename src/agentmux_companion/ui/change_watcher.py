@@ -14,9 +14,24 @@ from pathlib import Path
 
 from PySide6.QtCore import QFileSystemWatcher, QObject, QTimer, Signal, Slot
 
+from agentmux_companion.core.paths import AppPaths
+from agentmux_companion.core.plan import MigrationPlan
+
 log = logging.getLogger(__name__)
 
 _IGNORED_SUFFIXES = ("-shm", "-journal")
+
+
+def watch_paths(paths: AppPaths, plan: MigrationPlan, extra: Iterable[Path], *, discovery: bool) -> list[Path]:
+    """Credential files and their folders, the stores and their folders, AgentMux's root."""
+    wanted: list[Path] = [paths.home, paths.agentmux_root, *extra]
+    for credential in plan.credentials:
+        wanted += [credential.config_dir, credential.path]
+    for store_plan in plan.stores:
+        wanted += [store_plan.path, store_plan.path.parent]
+    if discovery:
+        wanted.append(paths.shared_dir)
+    return wanted
 
 
 class ChangeWatcher(QObject):

@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -26,11 +25,13 @@ from agentmux_companion.core.errors import StoreRefused
 from agentmux_companion.core.paths import AppPaths
 from agentmux_companion.core.plan import MigrationPlan, build_plan
 from agentmux_companion.core.providers import ProviderRegistry
-from agentmux_companion.ui.change_watcher import ChangeWatcher
+from agentmux_companion.ui.change_watcher import ChangeWatcher, watch_paths
 from agentmux_companion.ui.desktop_actions import DesktopActions
 from agentmux_companion.ui.icons import TrayState, app_icon
 from agentmux_companion.ui.keyring_health import CHECKING
-from agentmux_companion.ui.messages import CrashReport, Level, MessageFunnel, UserMessage, message_for_error
+from agentmux_companion.ui.message_routing import MessageRouting
+from agentmux_companion.ui.messages import MessageFunnel, message_for_error
+from agentmux_companion.ui.options import KEYRING_CHECK_DELAY_MS, ControllerOptions, PlanBuilder
 from agentmux_companion.ui.tray_state import MenuFacts, keyring_stores, menu_facts_reader, state_for
 from agentmux_companion.ui.workers import Job, JobFailure, JobRunner
 
@@ -45,39 +46,6 @@ if TYPE_CHECKING:
     from agentmux_companion.ui.writes import Writes
 
 log = logging.getLogger(__name__)
-
-#: Builds the plan on a worker thread; tests substitute a slower or failing one.
-PlanBuilder = Callable[[Callable[[str], None]], MigrationPlan]
-
-#: How long after the window is up (and the first scan is done) the keyring check starts.
-KEYRING_CHECK_DELAY_MS = 300
-
-
-@dataclass
-class ControllerOptions:
-    """How this run of the GUI behaves.
-
-    Attributes:
-        demo_dir: the demo sandbox's folder when running ``--demo`` (seals Start at login and the keyring).
-        stores: explicit store paths (``--store``), else discovery.
-        busy_timeout_ms: how long a write waits for a busy store.
-        use_tray: force the tray on or off; None asks Qt whether a tray exists.
-        debounce_ms: how long file changes settle before a rescan.
-        first_launch_window: open the plan window by itself on the first launch with work to do.
-        extra_watch_paths: more paths whose changes trigger a rescan.
-        keyring_timeout_s: the bound on each keyring call; None: the keyring adapter's default.
-        agentmux_wait_ms: how often to look again while waiting for AgentMux to close.
-    """
-
-    demo_dir: Path | None = None
-    stores: list[Path] | None = None
-    busy_timeout_ms: int = st.BUSY_TIMEOUT_MS
-    use_tray: bool | None = None
-    debounce_ms: int = 400
-    first_launch_window: bool = True
-    extra_watch_paths: list[Path] = field(default_factory=list)
-    keyring_timeout_s: float | None = None
-    agentmux_wait_ms: int = 2000
 
 
 class Controller(QObject):
@@ -146,8 +114,7 @@ class Controller(QObject):
         self.watcher = ChangeWatcher(self.options.debounce_ms, self)
         self.watcher.changed.connect(self.scan)
         self.runner.busy_changed.connect(self._on_busy_changed)
-        self.funnel.message_posted.connect(self._on_message_posted)
-        self.funnel.crashed.connect(self._on_crashed)
+        self.routing = MessageRouting(self)
 
     # ------------------------------------------------------------------------------------------
     # Parts created when first needed
@@ -175,11 +142,8 @@ class Controller(QObject):
             timeout = self.options.keyring_timeout_s
             keyring = KeyringController(self.paths, self.registry, self.funnel,
                                         DEFAULT_TIMEOUT_S if timeout is None else timeout, self)
-            keyring.backend_checked.connect(self._on_keyring_backend_checked)
-            keyring.overview_changed.connect(self._on_keyring_overview_changed)
-            keyring.copy_finished.connect(self._on_keyring_copy_finished)
-            keyring.failed.connect(self._on_keyring_failed)
             self._keyring = keyring
+            self.routing.connect_keyring(keyring)
         return self._keyring
 
     @property
@@ -289,39 +253,20 @@ class Controller(QObject):
             self.tray.hide()
 
     # ------------------------------------------------------------------------------------------
-    # The tray menu: the one list of entries (adding an item is one line here)
+    # What the tray menu calls
 
     def menu_entries(self) -> list[MenuEntry]:
-        from agentmux_companion.ui.tray import SEPARATOR, MenuEntry
+        """The tray menu's entries, from the current state (``ui/tray_menu.py``)."""
+        from agentmux_companion.ui.tray_menu import menu_entries
 
-        busy = self.runner.busy
-        sealed = self.tr(" (not in the demo)") if self.demo else ""
-        return [
-            # The status line opens the window: an enabled item, drawn in the normal text colour.
-            MenuEntry("status", self.status_line, self.show_window),
-            SEPARATOR,
-            MenuEntry("review", self.tr("&Review migration…"), self.show_window),
-            MenuEntry("keyring", self.tr("&Copy to keyring…") + sealed, self.show_keyring_panel,
-                      enabled=self.keyring_accounts > 0 and not self.demo),
-            MenuEntry("undo", self.tr("&Undo last migration…"), self.confirm_undo_last,
-                      enabled=bool(self.undoable) and not busy),
-            # A "Backups…" entry (ui/backups_window.py) goes here, after Undo.
-            SEPARATOR,
-            MenuEntry("open_log", self.tr("Open &log"), self.desktop.open_log),
-            MenuEntry("open_agentmux", self.tr("Open &AgentMux folder"), self.desktop.open_agentmux_folder),
-            MenuEntry("autostart", self.tr("&Start at login") + sealed, self.desktop.toggle_autostart,
-                      enabled=not self.demo, checkable=True, checked=self.desktop.autostart_enabled()),
-            SEPARATOR,
-            MenuEntry("about", self.tr("A&bout AgentMux Companion"), self.show_about),
-            MenuEntry("quit", self.tr("&Quit"), self.quit_requested.emit),
-        ]
+        return menu_entries(self)
 
     @Slot()
     def _on_more_menu_about_to_show(self) -> None:
-        from agentmux_companion.ui.tray import fill_menu
+        from agentmux_companion.ui.tray_menu import fill_more_menu
 
         if self.more_menu is not None:
-            fill_menu(self.more_menu, [e for e in self.menu_entries() if e.key not in ("review", "status")])
+            fill_more_menu(self.more_menu, self.menu_entries())
 
     def migrate(self, store_paths: list[Path]) -> None:
         """Migrate without asking (the confirmation's answer; tests and scripts call it directly)."""
@@ -431,15 +376,7 @@ class Controller(QObject):
         return self.window is not None and self.window.isVisible() and not self.window.isMinimized()
 
     def watch_paths(self, plan: MigrationPlan) -> list[Path]:
-        """Credential files and their folders, the stores and their folders, AgentMux's root."""
-        wanted: list[Path] = [self.paths.home, self.paths.agentmux_root, *self.options.extra_watch_paths]
-        for credential in plan.credentials:
-            wanted += [credential.config_dir, credential.path]
-        for store_plan in plan.stores:
-            wanted += [store_plan.path, store_plan.path.parent]
-        if self.options.stores is None:
-            wanted.append(self.paths.shared_dir)
-        return wanted
+        return watch_paths(self.paths, plan, self.options.extra_watch_paths, discovery=self.options.stores is None)
 
     # ------------------------------------------------------------------------------------------
     # Jobs (the writes themselves are in .writes)
@@ -482,33 +419,6 @@ class Controller(QObject):
             self.scan()  # after our own writes, and after changes noticed meanwhile, look again once
 
     # ------------------------------------------------------------------------------------------
-    # The keyring's results in the plan window
-
-    @Slot(object)
-    def _on_keyring_backend_checked(self, backend: object) -> None:
-        if self.window is not None and not self.demo:
-            self.window.show_keyring_backend(backend)  # type: ignore[arg-type]
-
-    @Slot(object)
-    def _on_keyring_overview_changed(self, overview: Any) -> None:
-        self.keyring_accounts = len(overview.rows)
-
-    @Slot(object)
-    def _on_keyring_copy_finished(self, outcome: Any) -> None:
-        from agentmux_companion.ui.keyring_words import copy_result_html
-
-        if outcome.origin == "plan" and self.window is not None:
-            self.window.show_keyring_result(copy_result_html(outcome.report, self.registry))
-        self.keyring_copy_finished.emit(outcome)
-
-    @Slot(object)
-    def _on_keyring_failed(self, _failure: JobFailure) -> None:
-        if self._keyring is not None and self._keyring.copy_origin == "plan" and self.window is not None:
-            message = self.funnel.last_message
-            reason = message.text if message is not None else ""
-            self.window.show_keyring_result(self.tr("<b>Not copied to the keyring.</b> {0}").format(reason))
-
-    # ------------------------------------------------------------------------------------------
     # State and messages
 
     def publish_outcome(self, state: TrayState, line: str) -> None:
@@ -528,28 +438,6 @@ class Controller(QObject):
         if self.tray is not None and not self.window_open():
             self.tray.notify(title, text, error=error)
 
-    @Slot(object)
-    def _on_message_posted(self, message: UserMessage) -> None:
-        panel = self.keyring_panel
-        if panel is not None and panel.isVisible():
-            panel.show_message(message)  # the panel is where the user is working on the keyring
-            return
-        if self.window is not None and (self.window.isVisible() or self.tray is None):
-            self.window.show_message(message)
-            return
-        self.notify_if_window_closed(message.title, message.text, error=message.level is Level.ERROR)
-        self.ensure_window().show_message(message)  # kept for when the window opens
-
-    @Slot(object)
-    def _on_crashed(self, report: CrashReport) -> None:
-        from agentmux_companion.ui.crash_dialog import CrashDialog
-
-        dialog = CrashDialog(report, str(self.paths.log_file), self.parent_widget())
-        dialog.setWindowIcon(app_icon())
-        dialog.open_log_requested.connect(self.desktop.open_log)
-        self.crash_dialog = dialog
-        dialog.open()
-
     def label(self, path: Path) -> str:
         if self.plan is not None:
             store_plan = self.plan.store(path)
@@ -560,3 +448,6 @@ class Controller(QObject):
     def labels(self) -> dict[str, str]:
         return {str(s.path): s.location.label for s in self.plan.stores} if self.plan is not None else {}
 
+
+
+__all__ = ["Controller", "ControllerOptions", "PlanBuilder"]
