@@ -26,18 +26,23 @@ from agentmux_companion.core.paths import AppPaths
 from agentmux_companion.core.plan import MigrationPlan, build_plan
 from agentmux_companion.core.providers import ProviderRegistry
 from agentmux_companion.ui.change_watcher import ChangeWatcher, watch_paths
-from agentmux_companion.ui.desktop_actions import DesktopActions
 from agentmux_companion.ui.icons import TrayState, app_icon
 from agentmux_companion.ui.keyring_health import CHECKING
 from agentmux_companion.ui.message_routing import MessageRouting
 from agentmux_companion.ui.messages import MessageFunnel, message_for_error
-from agentmux_companion.ui.options import KEYRING_CHECK_DELAY_MS, ControllerOptions, PlanBuilder
+from agentmux_companion.ui.options import (
+    KEYRING_CHECK_DELAY_MS,
+    MENU_FACTS_DELAY_MS,
+    ControllerOptions,
+    PlanBuilder,
+)
 from agentmux_companion.ui.tray_state import MenuFacts, keyring_stores, menu_facts_reader, state_for
 from agentmux_companion.ui.workers import Job, JobFailure, JobRunner
 
 if TYPE_CHECKING:
     # Imported where first needed: none of them is on the way to the first window with its plan.
     from agentmux_companion.ui.crash_dialog import CrashDialog
+    from agentmux_companion.ui.desktop_actions import DesktopActions
     from agentmux_companion.ui.dialogs import ConfirmDialog
     from agentmux_companion.ui.keyring_controller import KeyringController
     from agentmux_companion.ui.keyring_panel import KeyringPanel
@@ -101,7 +106,7 @@ class Controller(QObject):
         self._reported_refusals: set[tuple[Path, str]] = set()
         self.writes_started = 0
         self.settings = QSettings(str(paths.config_dir / "gui.ini"), QSettings.Format.IniFormat)
-        self.desktop = DesktopActions(paths, self.funnel, demo=self.demo, parent=self)
+        self._desktop: DesktopActions | None = None
         self._keyring: KeyringController | None = None
         self._writes: Writes | None = None
         self.more_menu: QMenu | None = None
@@ -122,6 +127,15 @@ class Controller(QObject):
     @property
     def demo(self) -> bool:
         return self.options.demo_dir is not None
+
+    @property
+    def desktop(self) -> DesktopActions:
+        """Open folders, Start at login, About (created, with its module, when first needed)."""
+        if self._desktop is None:
+            from agentmux_companion.ui.desktop_actions import DesktopActions
+
+            self._desktop = DesktopActions(self.paths, self.funnel, demo=self.demo, parent=self)
+        return self._desktop
 
     @property
     def writes(self) -> Writes:
@@ -336,7 +350,12 @@ class Controller(QObject):
         if state is TrayState.ACTION_NEEDED and previous_state is not TrayState.ACTION_NEEDED:
             self._on_something_to_migrate(first)
         self.watcher.watch(self.watch_paths(plan))
-        self._read_menu_facts(plan)
+        if first:
+            # Off the way to the first paint: the facts' job loads undo's and the keyring's core
+            # modules, and a worker importing competes with the GUI thread for the interpreter.
+            QTimer.singleShot(MENU_FACTS_DELAY_MS, lambda: self._read_menu_facts(self.plan or plan))
+        else:
+            self._read_menu_facts(plan)
         if self._writes is not None:
             self._writes.on_plan(plan)
         self.scan_finished.emit(plan)

@@ -12,6 +12,9 @@ from agentmux_companion.core.plan import MigrationPlan
 #: Builds the plan on a worker thread; tests substitute a slower or failing one.
 PlanBuilder = Callable[[Callable[[str], None]], MigrationPlan]
 
+#: How long after the first plan is shown the tray menu's facts are read (after the first paint).
+MENU_FACTS_DELAY_MS = 400
+
 #: How long after the window is up (and the first scan is done) the keyring check starts.
 KEYRING_CHECK_DELAY_MS = 300
 
