@@ -20,10 +20,11 @@ from typing import TYPE_CHECKING, Any, TextIO
 
 from agentmux_companion import __version__
 from agentmux_companion.core import store as st
+from agentmux_companion.core.contract import Semantics
 from agentmux_companion.core.errors import CompanionError, StoreRefused, UsageError
 from agentmux_companion.core.log import redact, setup_logging
 from agentmux_companion.core.paths import COMPANION_DIR_ENV, AppPaths
-from agentmux_companion.core.plan import MigrationPlan, build_plan, probe_all
+from agentmux_companion.core.plan import MigrationPlan, StorePlan, build_plan, probe_all
 from agentmux_companion.core.providers import load_registry
 
 if TYPE_CHECKING:
@@ -83,6 +84,9 @@ def build_parser() -> argparse.ArgumentParser:
             kp.add_argument("--yes", action="store_true", help="do not ask for confirmation")
     p = sub.add_parser("demo", parents=[common], help="run the whole flow in a sandbox")
     p.add_argument("--dir", type=Path, help="build the sandbox here and keep it (default: a temp dir)")
+    p.add_argument("--era", choices=("ambient", "isolated"), default="ambient",
+                   help="ambient (default): a May store whose accounts point at the CLIs' folders; "
+                        "isolated: a July store and the shared store, where each login is copied once")
     return parser
 
 
@@ -233,6 +237,15 @@ def cmd_scan(ctx: Context) -> int:
     return EXIT_WARNINGS if any(e["warnings"] for e in entries if e["oauth"]) else EXIT_OK
 
 
+def semantics_words(store_plan: StorePlan) -> str:
+    """What the store's semantics mean for the user, in one or two sentences (§7b)."""
+    if store_plan.semantics is Semantics.ISOLATED:
+        return (f"Copy-once: {store_plan.semantics_reason}. AgentMux will use its own copy of each login; "
+                "whichever side renews a login first may leave the other asking you to sign in again.")
+    return (f"Pointer: {store_plan.semantics_reason}. AgentMux will use each CLI's own login folder, "
+            "as that build expects.")
+
+
 def render_plan(plan: MigrationPlan, out: TextIO) -> None:
     """The human form of the plan, shared by ``plan``, ``migrate`` and ``demo``."""
     out.write(f"Ambient credentials looked for in {plan.home}\n")
@@ -241,9 +254,11 @@ def render_plan(plan: MigrationPlan, out: TextIO) -> None:
         if store_plan.agentmux_running:
             out.write("  ! AgentMux appears to be running and caches its state: close it first, "
                       "or restart it afterwards.\n")
+        if store_plan.semantics is not None and not store_plan.refused:
+            out.write(f"  {semantics_words(store_plan)}\n")
         rows = [["PROVIDER", "ACTION", "STATUS", "FINGERPRINT", "REASON"]]
         for line in store_plan.providers:
-            status = line.credential.status.value if line.credential.status else "-"
+            status = line.status.value if line.status else "-"
             rows.append([line.provider, line.action.value, status,
                          line.credential.fingerprint or "-", line.reason])
         _table(rows, out, indent="  ")
@@ -299,7 +314,7 @@ def _render_result(result: StoreResult, out: TextIO) -> None:
         s = result.stats
         out.write(f"  providers examined {s.providers_examined}, seeded {s.providers_seeded}, "
                   f"already bound {s.providers_skipped_existing}, no credentials "
-                  f"{s.providers_skipped_no_ambient}\n")
+                  f"{s.providers_skipped_no_ambient}, repointed {s.providers_repointed}\n")
         out.write(f"  Default bundle created: {'yes' if s.default_bundle_created else 'no'}; "
                   f"agent rows back-filled: {s.instances_backfilled}\n")
         out.write(f"  backup: {result.backup}\n")
@@ -572,6 +587,16 @@ def _doctor_keyring_failed(document: dict[str, Any]) -> bool:
     return probe is not None and probe["error"] is not None
 
 
+def _comparable(plan: MigrationPlan) -> list[dict[str, Any]]:
+    """A plan's stores as JSON, without the ids minted for new accounts (new at every preview)."""
+    stores = [s.to_json() for s in plan.stores]
+    for entry in stores:
+        for line in entry["providers"]:
+            if not line["account_reused"]:
+                line["account_id"] = None
+    return stores
+
+
 def cmd_demo(ctx: Context) -> int:
     from agentmux_companion.core.apply import apply_plan
     from agentmux_companion.core.plan import now_ms
@@ -586,7 +611,7 @@ def cmd_demo(ctx: Context) -> int:
     taken = [p for p in (root / "home", root / "companion") if p.exists()] if keep else []
     if taken:
         raise UsageError(f"{taken[0]} already exists; give --dir a new or empty folder")
-    sandbox = build_demo_sandbox(root, at)
+    sandbox = build_demo_sandbox(root, at, ctx.args.era)
     env = dict(os.environ)
     env[COMPANION_DIR_ENV] = str(sandbox.companion_dir)
     env.pop("AGENTMUX_HOME_OVERRIDE", None)
@@ -599,6 +624,8 @@ def cmd_demo(ctx: Context) -> int:
     say(f"Demo sandbox: {root}")
     say(f"  home with claude (valid) and codex (expired) logins: {sandbox.home}")
     say(f"  AgentMux store (bundle era, legacy agent rows, a user bundle 'Work'): {sandbox.store}")
+    if sandbox.shared_store is not None:
+        say(f"  AgentMux's shared store (copy-once era): {sandbox.shared_store}")
 
     def step(title: str) -> None:
         say("\n" + "=" * 72 + f"\n{title}\n" + "=" * 72)
@@ -632,7 +659,7 @@ def cmd_demo(ctx: Context) -> int:
             ctx.out.write(f"{u.path}: undone: {u.describe()}\n")
     after_undo = build_plan(paths, registry, None, at)
     steps.append({"step": "undo", "stores": [u.to_json() for u in undone], "plan_after": after_undo.to_json()})
-    same = [s.to_json() for s in after_undo.stores] == [s.to_json() for s in plan.stores]
+    same = _comparable(after_undo) == _comparable(plan)
     say(f"\nAfter undo the plan is {'the same as before the migration' if same else 'DIFFERENT from the first one'}.")
     if not keep:
         import shutil

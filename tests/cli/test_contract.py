@@ -28,7 +28,8 @@ from tests.helpers.stores import (
 )
 
 STATS_FIELDS = {"providers_examined": int, "providers_skipped_existing": int, "providers_skipped_no_ambient": int,
-                "providers_seeded": int, "instances_backfilled": int, "default_bundle_created": bool}
+                "providers_seeded": int, "providers_repointed": int, "instances_backfilled": int,
+                "default_bundle_created": bool}
 
 
 def legacy_store(home: Path, shape: StoreShape = StoreShape.WITH_MIGRATIONS) -> Path:

@@ -37,7 +37,7 @@ from tests.helpers.stores import (
 )
 
 INSTANCES = 20_000
-KILLS = 30
+KILLS = 20  # per semantics
 REGISTRY = load_registry()
 
 
@@ -72,10 +72,20 @@ def integrity(store: Path) -> str:
         return str(conn.execute("PRAGMA integrity_check").fetchone()[0])
 
 
+def copies(home: Path) -> dict[str, bytes]:
+    """AgentMux's own copies of the logins and their sentinels (copy-once semantics, §7b)."""
+    folder = home / ".agentmux"
+    return {str(p.relative_to(home)): p.read_bytes() for p in sorted(folder.rglob("*")) if p.is_file()} \
+        if folder.exists() else {}
+
+
 @pytest.mark.slow
-def test_sigkill_at_random_points_leaves_store_untouched_or_migrated(tmp_path: Path, private_home: Path) -> None:
+@pytest.mark.parametrize("shape", [StoreShape.WITH_AGENTS, StoreShape.WITH_MIGRATIONS], ids=["ambient", "isolated"])
+def test_sigkill_at_random_points_leaves_store_untouched_or_migrated(
+    tmp_path: Path, private_home: Path, shape: StoreShape
+) -> None:
     write_all_creds(private_home, ["claude", "codex"])
-    pristine = build_store(tmp_path / "pristine" / "objects.db", StoreShape.WITH_MIGRATIONS, LEGACY_SPEC)
+    pristine = build_store(tmp_path / "pristine" / "objects.db", shape, LEGACY_SPEC)
     with closing(sqlite3.connect(str(pristine))) as conn:
         sb.add_instances(conn, ["" if i % 2 else "b-work" for i in range(INSTANCES)], prefix="bulk")
         conn.commit()
@@ -94,6 +104,11 @@ def test_sigkill_at_random_points_leaves_store_untouched_or_migrated(tmp_path: P
     duration = time.monotonic() - started
     migrated = normalize_dump(dump_store(reference), original)
     assert migrated != normal_original
+    migrated_copies = copies(private_home)
+    assert bool(migrated_copies) == (shape is StoreShape.WITH_MIGRATIONS)
+    # Undo the reference, so that every iteration starts without copies.
+    undo_last(paths_for(private_home, tmp_path / "reference-companion"), reference)
+    assert copies(private_home) == {}
 
     rng = random.Random(20260528)
     seen: Counter[str] = Counter()
@@ -117,6 +132,8 @@ def test_sigkill_at_random_points_leaves_store_untouched_or_migrated(tmp_path: P
         assert integrity(store) == "ok", f"iteration {iteration}"
         state = normalize_dump(dump_store(store), original)
         assert state in (normal_original, migrated), f"iteration {iteration}: store half-migrated"
+        if state == migrated:  # a committed run has all its copies, byte for byte
+            assert copies(private_home) == migrated_copies, iteration
         seen["untouched" if state == normal_original else "migrated"] += 1
         seen["finished before the kill" if process.returncode == 0 else "killed"] += 1
 
@@ -128,6 +145,8 @@ def test_sigkill_at_random_points_leaves_store_untouched_or_migrated(tmp_path: P
         # the two commits leaves a run that the precise undo can settle and reverse.
         undo_last(paths_for(private_home, companion), store)
         assert dump_store(store) == original, iteration
+        # ...and the files the runs made outside the store are gone with it, the killed run's too.
+        assert copies(private_home) == {}, iteration
     record: dict[str, Any] = dict(seen)
     print(f"crash loop: {record} over {KILLS} kills, run length {duration:.3f}s")
     assert seen["untouched"] + seen["migrated"] == KILLS

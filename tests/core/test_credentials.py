@@ -393,3 +393,60 @@ def test_probe_only_reads(private_home: Path) -> None:
     before = (path.read_bytes(), path.stat().st_mtime_ns, oct(path.stat().st_mode))
     probe(private_home)
     assert (path.read_bytes(), path.stat().st_mtime_ns, oct(path.stat().st_mode)) == before
+
+
+# --------------------------------------------------------------------------------------------
+# Parity with AgentMux's reader (serde_json), where Python's json is more lenient (§6)
+
+
+@pytest.mark.parametrize(
+    "content",
+    [
+        b'{"expiresAt": 1e400}',
+        b'{"expiresAt": -1e400}',
+        b'{"other": 2.5e999, "expiresAt": 1780000003600000}',
+        b'{"expiresAt": 1' + b"0" * 400 + b"}",
+        b'{"expiresAt": -1' + b"0" * 400 + b"}",
+        b'{"refresh_token": "\\ud800", "expiresAt": 1780000003600000}',
+        b'{"\\udfff": 1}',
+        b'{"refresh_token": "a\x01b"}',
+        b'{"refresh_token": "tab\there"}',
+        b'{"expiresAt": 1} x',
+        b'{"expiresAt": 1},',
+    ],
+    ids=["float-overflow", "negative-float-overflow", "overflow-in-another-field", "400-digit-integer",
+         "negative-400-digit-integer", "lone-high-surrogate", "lone-low-surrogate-in-key", "raw-control-char",
+         "raw-tab", "trailing-word", "trailing-comma"],
+)
+def test_what_serde_json_refuses_needs_reauth(private_home: Path, content: bytes) -> None:
+    write_creds(private_home, "claude", content)
+    found = probe(private_home)
+    assert (found.present, found.status) == (True, Status.NEEDS_REAUTH), found.reason
+    assert "not valid JSON" in found.reason
+
+
+@pytest.mark.parametrize(
+    ("content", "status", "expiry"),
+    [
+        # A surrogate pair is a real character: accepted by both readers.
+        (b'{"note": "\\ud83d\\ude00", "expiresAt": 1780000003600000}', Status.VALID, 1780000003600000),
+        # Duplicate keys: the last one wins, as in serde_json.
+        (b'{"expiresAt": 1, "expiresAt": 1780000003600000}', Status.VALID, 1780000003600000),
+        (b'{"expiresAt": 1780000003600000, "expiresAt": 1, "refresh_token": "r"}', Status.EXPIRED, 1),
+        # Beyond i64 but within u64: no usable expiry (as_i64 is None), so valid.
+        (b'{"expiresAt": 18446744073709551615}', Status.VALID, None),
+        # Beyond u64: serde_json reads a double, which is no expiry either; still a valid file.
+        (b'{"expiresAt": 123456789012345678901234567890}', Status.VALID, None),
+        (b'{"expiresAt": 1e300}', Status.VALID, None),
+        # Trailing white space is allowed by both.
+        (b'{"expiresAt": 1780000003600000} \n\t\r', Status.VALID, 1780000003600000),
+    ],
+    ids=["surrogate-pair", "duplicate-last-wins", "duplicate-last-wins-expired", "u64-max", "beyond-u64",
+         "large-double", "trailing-whitespace"],
+)
+def test_what_serde_json_accepts_is_read_the_same(
+    private_home: Path, content: bytes, status: Status, expiry: int | None
+) -> None:
+    write_creds(private_home, "claude", content)
+    found = probe(private_home)
+    assert (found.status, found.expires_at_ms) == (status, expiry), found.reason

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import copy
 import sqlite3
+import uuid
 from contextlib import closing
 from datetime import UTC, datetime
 from pathlib import Path
@@ -40,6 +41,7 @@ from tests.helpers.stores import (
     has_db_agents,
     has_instances,
     has_migrations_table,
+    isolated,
     normalize_dump,
     rows,
     run_cli,
@@ -108,8 +110,8 @@ def expected_after(original: dict[str, Any], shape: StoreShape, home: Path, stat
     for provider, status in statuses.items():
         account = f"<new-account:{provider}>"
         tables[accounts_table(shape)].append(
-            (account, f"{provider}-oauth", provider, "oauth", "", expected_secret_ref(home, provider), "{}",
-             status, NOW_MS, NOW_MS))
+            (account, f"{provider}-oauth", provider, "oauth", "",
+             expected_secret_ref(home, provider, isolated(shape)), "{}", status, NOW_MS, NOW_MS))
         tables["db_identity_bindings"].append(("default", provider, account))
     if bundle and "db_agent_instances" in tables:
         tables["db_agent_instances"] = [
@@ -170,7 +172,8 @@ def test_full_migration_writes_exactly_the_contract(tmp_path: Path, shape: Store
     assert result.outcome == "migrated" and result.warnings == ()
     assert stats(result) == {
         "providers_examined": 3, "providers_skipped_existing": 0, "providers_skipped_no_ambient": 0,
-        "providers_seeded": 3, "instances_backfilled": legacy_instances, "default_bundle_created": True}
+        "providers_seeded": 3, "providers_repointed": 0, "instances_backfilled": legacy_instances,
+        "default_bundle_created": True}
     assert result.agents_backfilled == (2 if has_db_agents(shape) else 0)
 
     scope = ("global" if shape in SHARED_SHAPES else "channel") if has_migrations_table(shape) else None
@@ -184,7 +187,7 @@ def test_full_migration_writes_exactly_the_contract(tmp_path: Path, shape: Store
     assert all(UUID4_RE.match(i) for i in ids.values()) and len(set(ids.values())) == 3
     # The exact bytes of secret_ref: raw UTF-8, escaped backslash, no \u escapes, no spaces.
     [(raw,)] = rows(store, f"SELECT CAST(secret_ref AS BLOB) FROM {accounts_table(shape)} WHERE provider='claude'")
-    assert raw == expected_secret_ref(home, "claude").encode("utf-8")
+    assert raw == expected_secret_ref(home, "claude", isolated(shape)).encode("utf-8")
     assert "hôme ü 用户".encode() in raw and b"\\u" not in raw and b"\\\\back" in raw and b" :" not in raw
 
 
@@ -225,7 +228,7 @@ def test_covered_providers_are_skipped_in_any_bundle(tmp_path: Path, shape: Stor
     assert plan.stores[0].bundle is BundleAction.REUSE
     assert stats(result) == {
         "providers_examined": 3, "providers_skipped_existing": 2, "providers_skipped_no_ambient": 0,
-        "providers_seeded": 1, "instances_backfilled": 2 if has_instances(shape) else 0,
+        "providers_seeded": 1, "providers_repointed": 0, "instances_backfilled": 2 if has_instances(shape) else 0,
         "default_bundle_created": False}
     scope = ("global" if shape in SHARED_SHAPES else "channel") if has_migrations_table(shape) else None
     expected = expected_after(original, shape, home, {"openclaw": "valid"}, scope, bundle=False)
@@ -255,7 +258,7 @@ def test_nothing_seedable_creates_no_bundle_and_backfills_nothing(tmp_path: Path
         assert result.outcome == "migrated"
         assert stats(result) == {
             "providers_examined": 3, "providers_skipped_existing": 0, "providers_skipped_no_ambient": 3,
-            "providers_seeded": 0, "instances_backfilled": 0, "default_bundle_created": False}
+            "providers_seeded": 0, "providers_repointed": 0, "instances_backfilled": 0, "default_bundle_created": False}
         scope = "global" if shape in SHARED_SHAPES else "channel"
         assert normalize_dump(dump_store(store), original) == expected_after(
             original, shape, home, {}, scope, bundle=False)
@@ -349,8 +352,10 @@ def test_writer_updates_reused_account_keeping_created_at_and_replaces_binding(
     codex = probe_provider(REGISTRY.get("codex"), home, NOW_MS)  # type: ignore[arg-type]
     with closing(open_for_write(store)) as conn:
         conn.execute("BEGIN IMMEDIATE")
-        writer = _Writer(conn, accounts_table(shape), "run", NOW_MS)
-        assert writer.seed(claude, "acc-old") and writer.seed(codex, None)
+        writer = _Writer(conn, accounts_table(shape), NOW_MS)
+        assert claude.status is not None and codex.status is not None
+        assert writer.seed("claude", claude.config_dir, claude.status, "acc-old")
+        assert writer.seed("codex", codex.config_dir, codex.status, str(uuid.uuid4()))
         conn.execute("COMMIT")
     table = accounts_table(shape)
     assert rows(store, f"SELECT * FROM {table} WHERE id='acc-old'") == [
@@ -400,7 +405,7 @@ def test_one_provider_failing_is_a_warning_not_a_stop(tmp_path: Path, shape: Sto
     [entry] = result.json()["stores"]
     assert entry["stats"] == {
         "providers_examined": 3, "providers_skipped_existing": 0, "providers_skipped_no_ambient": 0,
-        "providers_seeded": 1, "instances_backfilled": 2 if has_instances(shape) else 0,
+        "providers_seeded": 1, "providers_repointed": 0, "instances_backfilled": 2 if has_instances(shape) else 0,
         "default_bundle_created": True}
     assert len(entry["warnings"]) == 2
     assert any("codex" in w and "account could not be written" in w for w in entry["warnings"])

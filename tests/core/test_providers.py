@@ -67,7 +67,7 @@ def test_a_new_oauth_provider_needs_only_an_entry(tmp_path: Path, private_home: 
     assert result.outcome == "migrated" and result.stats.providers_seeded == 1
     assert rows(store, "SELECT name, provider, secret_ref FROM db_identity_accounts") == [
         ("newcli-oauth", "newcli",
-         '{"backend":"oauth_config_dir","dir":"' + str(private_home / ".newcli-auth") + '"}')]
+         '{"backend":"o_auth_config_dir","dir":"' + str(private_home / ".newcli-auth") + '"}')]
 
 
 @pytest.mark.parametrize(

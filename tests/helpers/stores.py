@@ -259,10 +259,21 @@ def write_all_creds(home: Path, providers: Iterable[str] = OAUTH_PROVIDERS) -> N
             write_creds(home, provider, generic_creds(access=PLANTED_TOKENS[4], refresh=PLANTED_TOKENS[4] + "r"))
 
 
-def expected_secret_ref(home: Path, provider: str) -> str:
+def isolated(shape: StoreShape) -> bool:
+    """Whether a store of ``shape`` gets copy-once semantics (§7b): a shared store, or an
+    objects.db with a migrations table or at version 10 or more."""
+    return shape in SHARED_SHAPES or has_migrations_table(shape)
+
+
+def expected_dir(home: Path, provider: str, isolated: bool = False) -> Path:
+    """Where a seeded account points: the CLI's folder, or AgentMux's own copy (§7b)."""
+    return home / ".agentmux" / "shared" / "providers" / provider if isolated else home / f".{provider}"
+
+
+def expected_secret_ref(home: Path, provider: str, isolated: bool = False) -> str:
     """The exact secret_ref text of contract §4, written out by hand (not by the code under test)."""
-    escaped = str(home / f".{provider}").replace("\\", "\\\\").replace('"', '\\"')
-    return '{"backend":"oauth_config_dir","dir":"' + escaped + '"}'
+    escaped = str(expected_dir(home, provider, isolated)).replace("\\", "\\\\").replace('"', '\\"')
+    return '{"backend":"o_auth_config_dir","dir":"' + escaped + '"}'
 
 
 # --------------------------------------------------------------------------------------------

@@ -160,7 +160,7 @@ def migrated_scenario(root: Path, claude_text: str | None = None) -> Scenario:
     sb.write_credentials(home, "codex", sb.generic_credentials(tokens[2], tokens[3], NOW_MS - HOUR_MS))
     root_dir = home / ".agentmux"
     store = root_dir / "channels" / "stable" / "versions" / "0.33.4" / "data" / "db" / "objects.db"
-    sb.create_store(store, sb.StoreShape.WITH_MIGRATIONS)
+    sb.create_store(store, sb.StoreShape.WITH_AGENTS)  # pointer semantics: accounts on the CLI folders
     env = {"HOME": str(home), COMPANION_DIR_ENV: str(root / "companion")}
     paths = AppPaths.resolve(home, None, env)
     registry = load_registry()

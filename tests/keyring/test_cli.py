@@ -123,7 +123,7 @@ def test_nothing_to_copy_before_a_migration(secret_service: SecretService, tmp_p
 
     home = tmp_path / "home"
     store = sb.create_store(home / ".agentmux" / "channels" / "stable" / "versions" / "0.33.4" / "data" / "db"
-                            / "objects.db", sb.StoreShape.WITH_MIGRATIONS)
+                            / "objects.db", sb.StoreShape.WITH_AGENTS)
     scenario = Scenario(home, store, AppPaths.resolve(home, None, {"AGENTMUX_COMPANION_DIR": str(tmp_path / "c")}),
                         [])
     result = run(scenario, secret_service, "keyring", "copy")

@@ -74,7 +74,7 @@ def test_the_binding_keeps_pointing_at_the_cli_folder(real_keyring: SecretServic
     with closing(sqlite3.connect(scenario.store)) as conn:
         after = conn.execute("SELECT id, secret_ref FROM db_identity_accounts ORDER BY id").fetchall()
     assert after == before
-    assert all(json.loads(ref)["backend"] == "oauth_config_dir" for _, ref in after)
+    assert all(json.loads(ref)["backend"] == "o_auth_config_dir" for _, ref in after)
 
 
 def test_status_is_current_then_stale_after_the_cli_refreshes(real_keyring: SecretService, scenario: Scenario) -> None:

@@ -18,7 +18,6 @@ A kill at any instant leaves the store either untouched (no COMMIT reached) or f
 
 from __future__ import annotations
 
-import json
 import sqlite3
 import time
 import uuid
@@ -28,49 +27,35 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
-from agentmux_companion.core import ledger
+from agentmux_companion.core import isolation, ledger, promise
 from agentmux_companion.core import store as st
 from agentmux_companion.core.backup import backup_path_for, backup_store
-from agentmux_companion.core.credentials import AmbientCredential
-from agentmux_companion.core.errors import CompanionError, StoreBusy, StoreChanged, StoreRefused
-from agentmux_companion.core.paths import AppPaths
-from agentmux_companion.core.plan import (
-    BACKFILL_CONDITIONS,
+from agentmux_companion.core.contract import (
+    ACCOUNT_COLUMNS,
+    BUNDLE_COLUMNS,
     DEFAULT_BUNDLE_DESCRIPTION,
     DEFAULT_BUNDLE_ID,
     DEFAULT_BUNDLE_NAME,
     MIGRATION_ID,
-    Action,
-    BundleAction,
+    Semantics,
+    oauth_secret_ref,
+)
+from agentmux_companion.core.credentials import Status, probe_config_dir
+from agentmux_companion.core.decide import BACKFILL_CONDITIONS, Action, Decision, decide, read_state
+from agentmux_companion.core.errors import CompanionError, StoreBusy, StoreChanged, StoreRefused
+from agentmux_companion.core.paths import AppPaths
+from agentmux_companion.core.plan import (
     MigrationPlan,
     StorePlan,
-    decide,
+    isolation_targets,
     now_ms,
     probe_all,
-    read_state,
+    store_semantics,
 )
 from agentmux_companion.core.providers import ProviderRegistry
-
-ACCOUNT_COLUMNS = (
-    "id", "name", "provider", "kind", "display_name", "secret_ref", "context", "status",
-    "created_at", "updated_at",
-)
-BUNDLE_COLUMNS = ("id", "name", "description", "is_blank", "created_at", "updated_at")
+from agentmux_companion.core.settle import settle_interrupted_runs
 
 ProgressCallback = Callable[[str], None]
-
-
-def secret_ref_oauth_config_dir(config_dir: Path) -> str:
-    """The exact ``secret_ref`` text AgentMux writes (contract §4).
-
-    Compact JSON, tag first, raw UTF-8 (no ``\\u`` escapes), backslashes escaped; AgentMux later
-    deduplicates accounts by comparing this text byte for byte.
-    """
-    return json.dumps(
-        {"backend": "oauth_config_dir", "dir": str(config_dir)},
-        separators=(",", ":"),
-        ensure_ascii=False,
-    )
 
 
 def rfc3339_utc(at_ms: int) -> str:
@@ -82,12 +67,13 @@ def rfc3339_utc(at_ms: int) -> str:
 
 @dataclass(frozen=True)
 class MigrationStats:
-    """The six result counts of contract §7 step 5."""
+    """The seven result counts of the migration (§7 step 5, and §7b's ``providers_repointed``)."""
 
     providers_examined: int = 0
     providers_skipped_existing: int = 0
     providers_skipped_no_ambient: int = 0
     providers_seeded: int = 0
+    providers_repointed: int = 0
     instances_backfilled: int = 0
     default_bundle_created: bool = False
 
@@ -103,7 +89,7 @@ class StoreResult:
         path: the store.
         era: its era.
         outcome: migrated / nothing_to_do / refused / busy.
-        stats: the six counts (zero unless migrated).
+        stats: the seven counts (zero unless migrated).
         backup: the backup file ('' when nothing was written).
         run_id: the ledger run ('' when nothing was written).
         agents_backfilled: db_agents instance rows back-filled.
@@ -122,11 +108,13 @@ class StoreResult:
     migration_recorded: bool = False
     warnings: tuple[str, ...] = ()
     message: str = ""
+    semantics: Semantics | None = None
 
     def to_json(self) -> dict[str, Any]:
         return {
             "path": str(self.path),
             "era": self.era.value,
+            "semantics": self.semantics.value if self.semantics else None,
             "outcome": self.outcome,
             "stats": self.stats.to_json(),
             "backup": self.backup or None,
@@ -139,12 +127,15 @@ class StoreResult:
 
 
 
-def _stats_for(plan_lines: Sequence[Any], seeded: int, instances: int, bundle_created: bool) -> MigrationStats:
+def _stats_for(
+    plan_lines: Sequence[Any], seeded: int, instances: int, bundle_created: bool, repointed: int = 0
+) -> MigrationStats:
     return MigrationStats(
         providers_examined=len(plan_lines),
         providers_skipped_existing=sum(1 for p in plan_lines if p.action is Action.SKIP_EXISTING),
         providers_skipped_no_ambient=sum(1 for p in plan_lines if p.action is Action.SKIP_NO_AMBIENT),
         providers_seeded=seeded,
+        providers_repointed=repointed,
         instances_backfilled=instances,
         default_bundle_created=bundle_created,
     )
@@ -153,10 +144,9 @@ def _stats_for(plan_lines: Sequence[Any], seeded: int, instances: int, bundle_cr
 class _Writer:
     """The writes of one store's migration, inside the caller's transaction."""
 
-    def __init__(self, conn: sqlite3.Connection, accounts_table: str, run_id: str, at_ms: int) -> None:
+    def __init__(self, conn: sqlite3.Connection, accounts_table: str, at_ms: int) -> None:
         self.conn = conn
         self.accounts = accounts_table
-        self.run_id = run_id
         self.at_ms = at_ms
         self.changes: dict[str, Any] = {
             "bundle_inserted": None, "accounts": [], "bindings": [], "migration_record": None,
@@ -180,15 +170,18 @@ class _Writer:
         self.changes["bundle_inserted"] = row
         return True
 
-    def seed(self, credential: AmbientCredential, reuse_account_id: str | None) -> bool:
-        """Contract §7 3d-3g for one provider. Returns True when it got bound."""
-        provider = credential.provider
-        account_id = reuse_account_id or str(uuid.uuid4())
-        status = credential.status.value if credential.status else "unknown"
+    def seed(self, provider: str, account_dir: Path, status: Status, account_id: str) -> bool:
+        """§7 3e-3g for one provider: upsert its account and bind it. True when it got bound."""
+        if not self.upsert_account(provider, account_id, account_dir, status):
+            return False
+        return self.bind(provider, account_id)
+
+    def upsert_account(self, provider: str, account_id: str, account_dir: Path, status: Status) -> bool:
+        """§7 3f (and §7b's sweep): write the account; an update keeps its created_at."""
         after = {
             "id": account_id, "name": f"{provider}-oauth", "provider": provider, "kind": "oauth",
-            "display_name": "", "secret_ref": secret_ref_oauth_config_dir(credential.config_dir),
-            "context": "{}", "status": status, "created_at": self.at_ms, "updated_at": self.at_ms,
+            "display_name": "", "secret_ref": oauth_secret_ref(account_dir),
+            "context": "{}", "status": status.value, "created_at": self.at_ms, "updated_at": self.at_ms,
         }
         self.conn.execute("SAVEPOINT seed_account")
         try:
@@ -204,7 +197,7 @@ class _Writer:
                 self.conn.execute(
                     f"UPDATE {self.accounts} SET name = ?, provider = ?, kind = ?, display_name = ?, "
                     "secret_ref = ?, context = ?, status = ?, updated_at = ? WHERE id = ?",
-                    (after["name"], provider, "oauth", "", after["secret_ref"], "{}", status,
+                    (after["name"], provider, "oauth", "", after["secret_ref"], "{}", status.value,
                      self.at_ms, account_id),
                 )
             self.conn.execute("RELEASE seed_account")
@@ -214,7 +207,10 @@ class _Writer:
             self.warnings.append(f"{provider}: the account could not be written ({exc}); skipped")
             return False
         self.changes["accounts"].append({"id": account_id, "before": before, "after": after})
+        return True
 
+    def bind(self, provider: str, account_id: str) -> bool:
+        """§7 3g: bind the account in the Default bundle, replacing an existing binding's account."""
         self.conn.execute("SAVEPOINT seed_binding")
         try:
             previous = self.conn.execute(
@@ -282,12 +278,6 @@ def _verify(conn: sqlite3.Connection, accounts_table: str, has_migrations: bool)
             raise CompanionError(f"integrity check of {table} failed after writing ({result}); nothing was written")
 
 
-def _same_decisions(plan: StorePlan, lines: Sequence[Any], bundle: BundleAction) -> bool:
-    seen = [(p.provider, p.action) for p in plan.providers]
-    now = [(p.provider, p.action) for p in lines]
-    return seen == now and plan.bundle is bundle
-
-
 def apply_store(
     plan: MigrationPlan,
     store_plan: StorePlan,
@@ -303,7 +293,8 @@ def apply_store(
         raise StoreRefused(store_plan.refused)
     if not store_plan.will_write:
         # A no-op run still examined every provider: report what it found, as AgentMux's would.
-        return StoreResult(path, store_plan.era, "nothing_to_do", stats=_stats_for(store_plan.providers, 0, 0, False))
+        return StoreResult(path, store_plan.era, "nothing_to_do", stats=_stats_for(store_plan.providers, 0, 0, False),
+                           semantics=store_plan.semantics)
 
     inspection = st.inspect_store(path)
     if inspection.refusal:
@@ -313,10 +304,9 @@ def apply_store(
         raise StoreRefused(refusal)
 
     at_ms = plan.now_ms if plan.fixed_clock else now_ms()
-    credentials = probe_all(registry, plan.home, at_ms)
-    run_id = ledger.new_run_id()
+    run = _Run(plan, store_plan, registry, inspection, at_ms, ledger.new_run_id(), paths.ledger_path)
     backup = backup_path_for(paths.backups_dir, path, at_ms)
-    ledger.start_run(paths.ledger_path, run_id, path, "migrate", at_ms, backup)
+    ledger.start_run(paths.ledger_path, run.run_id, path, "migrate", at_ms, backup)
     started = time.monotonic()
     committed = False
     say(f"Opening {path}")
@@ -324,14 +314,11 @@ def apply_store(
         with st.migrations_lock(path, busy_timeout_ms), closing(st.open_for_write(path, busy_timeout_ms)) as conn:
             conn.execute("BEGIN IMMEDIATE")
             try:
-                result, changes = _migrate_in_transaction(
-                    conn, plan, store_plan, inspection, credentials, registry, run_id, at_ms,
-                    backup, started, say,
-                )
+                result, changes = run.migrate(conn, backup, started, say)
                 # The ledger commits first: a kill between the two commits then leaves a run
                 # that undo can settle by looking for its changes in the store.
                 ledger.record_changes(
-                    paths.ledger_path, run_id, changes, result.stats.to_json(), list(result.warnings)
+                    paths.ledger_path, run.run_id, changes, result.stats.to_json(), list(result.warnings)
                 )
             except BaseException:
                 conn.execute("ROLLBACK")
@@ -342,97 +329,174 @@ def apply_store(
     except BaseException as exc:
         if committed:
             raise
-        # Nothing was committed: the run did not happen, and its backup is not needed.
-        ledger.set_state(paths.ledger_path, run_id, "abandoned")
+        # Nothing was committed: the run did not happen, and neither its backup nor the files
+        # it copied are needed.
+        ledger.set_state(paths.ledger_path, run.run_id, "abandoned")
         backup.unlink(missing_ok=True)
+        isolation.remove_run_files(paths.ledger_path, run.run_id)
         if isinstance(exc, sqlite3.OperationalError) and st.is_busy_error(exc):
             raise StoreBusy(
                 f"{path} is busy: another program (probably AgentMux) kept it locked for more than "
                 f"{busy_timeout_ms / 1000:g} s. Nothing was written; close AgentMux and try again"
             ) from exc
         raise
-    ledger.set_state(paths.ledger_path, run_id, "committed")
+    ledger.set_state(paths.ledger_path, run.run_id, "committed")
     say("Done")
     return result
 
 
-def _migrate_in_transaction(
-    conn: sqlite3.Connection,
-    plan: MigrationPlan,
-    store_plan: StorePlan,
-    inspection: st.StoreInspection,
-    credentials: Sequence[AmbientCredential],
-    registry: ProviderRegistry,
-    run_id: str,
-    at_ms: int,
-    backup: Path,
-    started: float,
-    say: ProgressCallback,
-) -> tuple[StoreResult, dict[str, Any]]:
-    """The run inside the open transaction; returns its result and the record of its changes."""
-    state = read_state(conn, inspection, count_rows=False)
-    decision = decide(state, inspection, credentials, registry)
-    if decision.blocked:
-        raise StoreRefused(decision.blocked)
-    if not _same_decisions(store_plan, decision.providers, decision.bundle):
-        raise StoreChanged(
-            f"{store_plan.path} changed after the preview (AgentMux or another tool wrote to it); "
-            "nothing was written. Review the plan again"
+class _Run:
+    """One store's migration inside its write transaction (§7, and §7b under isolation)."""
+
+    def __init__(
+        self,
+        plan: MigrationPlan,
+        store_plan: StorePlan,
+        registry: ProviderRegistry,
+        inspection: st.StoreInspection,
+        at_ms: int,
+        run_id: str,
+        ledger_path: Path,
+    ) -> None:
+        self.plan = plan
+        self.store_plan = store_plan
+        self.registry = registry
+        self.inspection = inspection
+        self.at_ms = at_ms
+        self.run_id = run_id
+        self.journal = isolation.FileJournal(ledger_path, run_id)
+        self.semantics, _why = store_semantics(store_plan.location, inspection)
+
+    def _decide(self, conn: sqlite3.Connection) -> tuple[Decision, bool]:
+        """Re-derive the decision from the store and the files as they are now."""
+        state = read_state(conn, self.inspection, count_rows=False)
+        credentials = probe_all(self.registry, self.plan.home, self.at_ms)
+        targets = isolation_targets(self.registry, self.plan.home, credentials, self.at_ms, self.journal.ledger_path)
+        decision = decide(state, self.inspection, credentials, self.registry, semantics=self.semantics,
+                          home=self.plan.home, targets=targets)
+        return decision, state.default_exists
+
+    def migrate(
+        self, conn: sqlite3.Connection, backup: Path, started: float, say: ProgressCallback
+    ) -> tuple[StoreResult, dict[str, Any]]:
+        """The run inside the open transaction; returns its result and the record of its changes."""
+        # Runs a kill interrupted get their final state, and files that runs which never
+        # committed (or were undone) left outside the store go, so this run's import starts from
+        # what AgentMux would see.
+        settle_interrupted_runs(self.journal.ledger_path, self.store_plan.path, conn, self.inspection.accounts_table)
+        isolation.settle_finished_runs(self.journal.ledger_path, self.store_plan.path)
+        decision, default_exists = self._decide(conn)
+        if decision.blocked:
+            raise StoreRefused(decision.blocked)
+        self._keep_promise(promise.differences(self.store_plan, decision, self.semantics))
+
+        say("Backing up")
+        backup_store(self.store_plan.path, backup)
+
+        writer = _Writer(conn, self.inspection.accounts_table, self.at_ms)
+        seeded, bundle_created, bundle_ready = self._provider_loop(decision, writer, default_exists, say)
+        repointed = self._sweep(decision, writer, say)
+        instances = agents = 0
+        if bundle_ready:
+            if self.inspection.has_instances:
+                say("Back-filling agent instances")
+                instances = writer.backfill(st.INSTANCES)
+            if self.inspection.has_agents:
+                agents = writer.backfill(st.AGENTS)
+        # The back-fill's own row counts are the check of the preview's (no second scan).
+        self._keep_promise([d for d in (
+            promise.backfill_difference("agent rows", self.store_plan.instances_to_backfill, instances),
+            promise.backfill_difference("mirrored agent rows", self.store_plan.agents_to_backfill, agents),
+        ) if d])
+        recorded = False
+        if decision.record_migration:
+            scope = "global" if self.store_plan.location.is_shared else "channel"
+            writer.record_migration(scope, int((time.monotonic() - started) * 1000))
+            recorded = True
+
+        say("Verifying")
+        _verify(conn, self.inspection.accounts_table, self.inspection.has_migrations)
+        result = StoreResult(
+            path=self.store_plan.path,
+            era=self.inspection.era,
+            outcome="migrated",
+            stats=_stats_for(decision.providers, seeded, instances, bundle_created, repointed),
+            backup=str(backup),
+            run_id=self.run_id,
+            agents_backfilled=agents,
+            migration_recorded=recorded,
+            warnings=tuple(dict.fromkeys([*self.store_plan.warnings, *writer.warnings])),
+            semantics=self.semantics,
         )
+        return result, writer.changes
 
-    say("Backing up")
-    backup_store(store_plan.path, backup)
+    def _keep_promise(self, changed: Sequence[str]) -> None:
+        if changed:
+            raise StoreChanged(
+                f"{self.store_plan.path}: what would be written is no longer what the preview showed: "
+                + "; ".join(changed) + ". Nothing was written; review the plan again"
+            )
 
-    writer = _Writer(conn, inspection.accounts_table, run_id, at_ms)
-    seeded = 0
-    bundle_created = False
-    bundle_ready = state.default_exists
-    for line in decision.providers:
-        if line.action is not Action.BIND:
-            continue
-        if not bundle_ready:
-            try:
-                bundle_created = writer.ensure_default_bundle()
-            except sqlite3.IntegrityError as exc:
-                # Contract §7 3c: if the Default bundle cannot be made, nothing is bound.
-                raise StoreRefused(
-                    f"the Default bundle could not be created ({exc}); nothing was written"
-                ) from exc
-            bundle_ready = True
-        say(f"Binding {line.display_name}")
-        if writer.seed(line.credential, line.reuse_account_id):
-            seeded += 1
+    def _provider_loop(
+        self, decision: Decision, writer: _Writer, default_exists: bool, say: ProgressCallback
+    ) -> tuple[int, bool, bool]:
+        """§7 step 3 for the seedable providers; returns (seeded, bundle created, bundle ready)."""
+        seeded = 0
+        bundle_created = False
+        bundle_ready = default_exists
+        promised_ids = {p.provider: p.account_id for p in self.store_plan.providers}
+        for line in decision.providers:
+            if not line.seedable:
+                continue
+            if not bundle_ready:
+                try:
+                    bundle_created = writer.ensure_default_bundle()
+                except sqlite3.IntegrityError as exc:
+                    # §7 3c: if the Default bundle cannot be made, nothing is bound.
+                    raise StoreRefused(f"the Default bundle could not be created ({exc}); nothing was written") from exc
+                bundle_ready = True
+            say(f"Binding {line.display_name}")
+            provider = self.registry.get(line.provider)
+            assert provider is not None  # lines come from the registry
+            if self.semantics is Semantics.ISOLATED:
+                folder = self._import(line.provider, writer)
+                if folder is None:
+                    continue
+                status = probe_config_dir(provider, folder, self.at_ms).status or Status.NEEDS_REAUTH
+            else:
+                folder = line.credential.config_dir
+                status = line.credential.status or Status.UNKNOWN
+            # The account id the preview showed: the one reused, or the new one minted then.
+            account_id = line.reuse_account_id or promised_ids.get(line.provider) or str(uuid.uuid4())
+            if writer.seed(line.provider, folder, status, account_id):
+                seeded += 1
+        return seeded, bundle_created, bundle_ready
 
-    instances = 0
-    agents = 0
-    if bundle_ready:
-        if inspection.has_instances:
-            say("Back-filling agent instances")
-            instances = writer.backfill(st.INSTANCES)
-        if inspection.has_agents:
-            agents = writer.backfill(st.AGENTS)
-    recorded = False
-    if decision.record_migration:
-        scope = "global" if store_plan.location.is_shared else "channel"
-        writer.record_migration(scope, int((time.monotonic() - started) * 1000))
-        recorded = True
+    def _sweep(self, decision: Decision, writer: _Writer, say: ProgressCallback) -> int:
+        """§7b's sweep: Default accounts on a CLI's own folder move to AgentMux's copy."""
+        repointed = 0
+        for repoint in decision.repoints:
+            if repoint.failure:
+                continue
+            say(f"Pointing {repoint.display_name} at AgentMux's own copy")
+            provider = self.registry.get(repoint.provider)
+            assert provider is not None  # repoints come from the registry
+            folder = self._import(repoint.provider, writer)
+            if folder is None:
+                continue
+            status = probe_config_dir(provider, folder, self.at_ms).status or Status.NEEDS_REAUTH
+            if writer.upsert_account(repoint.provider, repoint.account_id, folder, status):
+                repointed += 1
+        return repointed
 
-    say("Verifying")
-    _verify(conn, inspection.accounts_table, inspection.has_migrations)
-    stats = _stats_for(decision.providers, seeded, instances, bundle_created)
-    warnings = list(store_plan.warnings) + writer.warnings
-    result = StoreResult(
-        path=store_plan.path,
-        era=inspection.era,
-        outcome="migrated",
-        stats=stats,
-        backup=str(backup),
-        run_id=run_id,
-        agents_backfilled=agents,
-        migration_recorded=recorded,
-        warnings=tuple(warnings),
-    )
-    return result, writer.changes
+    def _import(self, provider_id: str, writer: _Writer) -> Path | None:
+        provider = self.registry.get(provider_id)
+        assert provider is not None
+        try:
+            return isolation.import_once(provider, self.plan.home, self.journal)
+        except isolation.ImportFailed as exc:
+            writer.warnings.append(str(exc))
+            return None
 
 
 def apply_plan(
@@ -454,5 +518,6 @@ def apply_plan(
             results.append(StoreResult(store_plan.path, store_plan.era, "busy", message=exc.message))
         except StoreRefused as exc:
             outcome = "changed" if isinstance(exc, StoreChanged) else "refused"
-            results.append(StoreResult(store_plan.path, store_plan.era, outcome, message=exc.message))
+            results.append(StoreResult(store_plan.path, store_plan.era, outcome, message=exc.message,
+                                       semantics=store_plan.semantics))
     return results

@@ -12,14 +12,16 @@ import enum
 import errno
 import hashlib
 import json
+import math
 import os
 import stat
+import sys
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from agentmux_companion.core.log import register_secret
-from agentmux_companion.core.providers import Provider
+from agentmux_companion.core.providers import CREDENTIALS_FILE_NAME, Provider
 
 #: Bigger than any real OAuth credentials file by three orders of magnitude; bigger files are not
 #: read (AgentMux would, but a multi-megabyte "credentials" file is not one to trust).
@@ -81,11 +83,6 @@ class AmbientCredential:
     expires_at_ms: int | None = None
     has_refresh_token: bool = False
     warnings: tuple[str, ...] = ()
-
-    @property
-    def is_odd(self) -> bool:
-        """Present but not a readable, well-formed credentials file: worth a warning."""
-        return bool(self.warnings)
 
 
 def fingerprint(data: bytes) -> str:
@@ -164,31 +161,70 @@ def _reject_constant(name: str) -> Any:
 MAX_JSON_DEPTH = 127
 
 
-def _nesting_depth(document: Any) -> int:
+def _is_lone_surrogate(text: str) -> bool:
+    # Python decodes an unpaired "\ud800" escape into a lone surrogate; serde_json refuses it.
+    return any("\ud800" <= char <= "\udfff" for char in text)
+
+
+def _check_document(document: Any) -> int:
+    """Nesting depth of ``document``; raises ValueError on a string serde_json would refuse."""
     deepest = 0
     stack = [(document, 1)]
     while stack:
         value, depth = stack.pop()
-        children = value.values() if isinstance(value, dict) else value if isinstance(value, list) else None
-        if children is None:
+        if isinstance(value, str):
+            if _is_lone_surrogate(value):
+                raise ValueError("holds an unpaired surrogate escape, which AgentMux cannot read")
+            continue
+        if isinstance(value, dict):
+            if any(_is_lone_surrogate(key) for key in value):
+                raise ValueError("holds an unpaired surrogate escape, which AgentMux cannot read")
+            children: Any = value.values()
+        elif isinstance(value, list):
+            children = value
+        else:
             continue
         deepest = max(deepest, depth)
         stack.extend((child, depth + 1) for child in children)
     return deepest
 
 
+def _parse_float(text: str) -> float:
+    # serde_json refuses a number that overflows a double ("number out of range", e.g. 1e400)
+    # where Python would give infinity.
+    value = float(text)
+    if math.isinf(value):
+        raise ValueError("number out of range")
+    return value
+
+
+def _parse_int(text: str) -> int:
+    # serde_json reads an integer beyond u64 as a double, and refuses one that overflows it too
+    # (a 400-digit integer); Python would keep it exactly.
+    value = int(text)
+    if abs(value) > sys.float_info.max:
+        raise ValueError("number out of range")
+    return value
+
+
 def parse_credentials(data: bytes) -> Any:
-    """Parse a credentials file the way AgentMux does (strict UTF-8, strict JSON, depth limit).
+    """Parse a credentials file exactly as strictly as AgentMux's reader (``serde_json``).
+
+    Python's ``json`` is more lenient; every difference is closed here: a byte-order mark,
+    ``NaN``/``Infinity``, numbers that overflow a double, unpaired surrogate escapes, and nesting
+    beyond serde_json's recursion limit are all refused. (Raw control characters in strings and
+    trailing characters are refused by ``json`` already; duplicate keys keep the last, as in
+    serde_json.)
 
     Raises:
-        ValueError: not UTF-8, not JSON, or nested deeper than AgentMux's reader accepts.
+        ValueError: not UTF-8, not JSON, or not JSON that AgentMux's reader accepts.
         RecursionError: nested far deeper still (Python's own parser gives up).
     """
     text = data.decode("utf-8")  # UnicodeDecodeError is a ValueError
     if text.startswith("\ufeff"):
         raise ValueError("starts with a byte-order mark")
-    document = json.loads(text, parse_constant=_reject_constant)
-    if _nesting_depth(document) > MAX_JSON_DEPTH:
+    document = json.loads(text, parse_constant=_reject_constant, parse_float=_parse_float, parse_int=_parse_int)
+    if _check_document(document) > MAX_JSON_DEPTH:
         raise ValueError(f"nested more than {MAX_JSON_DEPTH} levels deep, which AgentMux cannot read")
     return document
 
@@ -234,8 +270,12 @@ def _register_token_values(document: Any, depth: int = 0) -> None:
 
 def probe_provider(provider: Provider, home: Path, now_ms: int) -> AmbientCredential:
     """Find and probe one provider's ambient credentials under ``home`` (contract §5, §6)."""
-    config_dir = provider.config_dir(home)
-    path = provider.credentials_path(home)
+    return probe_config_dir(provider, provider.config_dir(home), now_ms)
+
+
+def probe_config_dir(provider: Provider, config_dir: Path, now_ms: int) -> AmbientCredential:
+    """Find and probe the credentials file in ``config_dir`` (the CLI's folder, or AgentMux's copy)."""
+    path = config_dir / CREDENTIALS_FILE_NAME
     symlink_target = None
     try:
         if path.is_symlink():

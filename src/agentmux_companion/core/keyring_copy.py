@@ -21,7 +21,6 @@ from __future__ import annotations
 
 import contextlib
 import enum
-import json
 import logging
 import sqlite3
 import time
@@ -33,6 +32,7 @@ from typing import Any
 
 from agentmux_companion.core import keyring_ledger as ledger
 from agentmux_companion.core import store as st
+from agentmux_companion.core.contract import oauth_dir_of
 from agentmux_companion.core.credentials import (
     _register_token_values,
     fingerprint,
@@ -60,7 +60,6 @@ from agentmux_companion.core.providers import CREDENTIALS_FILE_NAME
 
 log = logging.getLogger(__name__)
 
-OAUTH_BACKENDS = ("oauth_config_dir", "o_auth_config_dir")
 
 Progress = Callable[[str], None]
 
@@ -114,14 +113,8 @@ class BoundAccounts:
 
 
 def _oauth_dir(secret_ref: str) -> Path | None:
-    try:
-        ref = json.loads(secret_ref)
-    except ValueError:
-        return None
-    if not isinstance(ref, dict) or ref.get("backend") not in OAUTH_BACKENDS:
-        return None
-    folder = ref.get("dir")
-    return Path(folder) if isinstance(folder, str) and folder else None
+    folder = oauth_dir_of(secret_ref)  # either tag (docs/agentmux-store.md §4)
+    return Path(folder) if folder else None
 
 
 def bound_oauth_accounts(store_paths: Sequence[Path]) -> BoundAccounts:

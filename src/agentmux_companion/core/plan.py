@@ -8,101 +8,51 @@ what runs.
 
 from __future__ import annotations
 
-import enum
+import hashlib
 import sqlite3
 import time
+import uuid
 from collections.abc import Iterable, Mapping, Sequence
 from contextlib import closing
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
 from agentmux_companion.core import store as st
+from agentmux_companion.core.contract import (
+    BLANK_BUNDLE_ID,
+    DEFAULT_BUNDLE_DESCRIPTION,
+    DEFAULT_BUNDLE_ID,
+    DEFAULT_BUNDLE_NAME,
+    MIGRATION_ID,
+    Semantics,
+    semantics_for,
+)
 from agentmux_companion.core.credentials import AmbientCredential, probe_provider
+from agentmux_companion.core.decide import (
+    BACKFILL_CONDITIONS,
+    Action,
+    BundleAction,
+    Decision,
+    ProviderPlan,
+    Repoint,
+    StoreState,
+    decide,
+    read_state,
+)
+from agentmux_companion.core.isolation import IsolationTarget, isolation_target, leftover_paths
 from agentmux_companion.core.paths import AppPaths
 from agentmux_companion.core.providers import ProviderRegistry
 
-DEFAULT_BUNDLE_ID = "default"
-DEFAULT_BUNDLE_NAME = "Default"
-DEFAULT_BUNDLE_DESCRIPTION = "Seeded from ambient OAuth credentials on first launch."
-BLANK_BUNDLE_ID = "blank"
-MIGRATION_ID = "0008_default_bundle"
-LEGACY_IDENTITY_IDS = ("", BLANK_BUNDLE_ID)
-#: Which rows the back-fill rewrites, per table (contract §3, §7 step 4): legacy identity_ids,
-#: and in db_agents only instance rows (not templates, and with a definition).
-BACKFILL_CONDITIONS = {
-    st.INSTANCES: "identity_id IN ('', 'blank')",
-    st.AGENTS: "identity_id IN ('', 'blank') AND is_template = 0 AND definition_id <> ''",
-}
-
+__all__ = [
+    "BACKFILL_CONDITIONS", "BLANK_BUNDLE_ID", "DEFAULT_BUNDLE_DESCRIPTION", "DEFAULT_BUNDLE_ID",
+    "DEFAULT_BUNDLE_NAME", "MIGRATION_ID", "Action", "BundleAction", "Decision", "MigrationPlan",
+    "ProviderPlan", "Repoint", "StorePlan", "StoreState", "build_plan", "decide", "now_ms", "probe_all",
+    "read_state",
+]
 
 def now_ms() -> int:
     return time.time_ns() // 1_000_000
-
-
-class Action(enum.StrEnum):
-    """What the migration does with one provider in one store."""
-
-    BIND = "bind"
-    SKIP_EXISTING = "skip_existing"
-    SKIP_NO_AMBIENT = "skip_no_ambient"
-    BLOCKED = "blocked"
-
-
-class BundleAction(enum.StrEnum):
-    CREATE = "create"
-    REUSE = "reuse"
-    NONE = "none"
-
-
-@dataclass(frozen=True)
-class StoreState:
-    """The facts of a store that the migration's decisions depend on (contract §7).
-
-    Read once from a consistent snapshot: during planning from a read-only connection, during
-    apply from inside the write transaction.
-    """
-
-    covered: Mapping[str, tuple[str, ...]]
-    default_exists: bool
-    default_name_taken_by: str | None
-    default_bindings: Mapping[str, str]
-    instances_to_backfill: int
-    agents_to_backfill: int
-    migration_recorded: bool
-
-
-@dataclass(frozen=True)
-class ProviderPlan:
-    """One provider's line in one store's plan.
-
-    Attributes:
-        provider: provider id.
-        display_name: how people know it.
-        action: bind / skip_existing / skip_no_ambient / blocked.
-        reason: the action's reason in plain words.
-        credential: what the ambient probe found.
-        bound_in: for skip_existing, the names of the bundles that already bind it.
-        reuse_account_id: for bind, the account already bound in the Default bundle, if any.
-    """
-
-    provider: str
-    display_name: str
-    action: Action
-    reason: str
-    credential: AmbientCredential
-    bound_in: tuple[str, ...] = ()
-    reuse_account_id: str | None = None
-
-    def to_json(self) -> dict[str, Any]:
-        return {
-            "provider": self.provider,
-            "action": self.action.value,
-            "reason": self.reason,
-            "status": self.credential.status.value if self.credential.status else None,
-            "credentials_path": str(self.credential.path),
-            "fingerprint": self.credential.fingerprint,
-        }
 
 
 @dataclass(frozen=True)
@@ -120,6 +70,9 @@ class StorePlan:
         refused: why nothing will be written, or None.
         providers: one line per OAuth provider, in registry order.
         warnings: odd credential files and similar things worth saying.
+        semantics: which build's migration the store gets (None when refused before deciding).
+        semantics_reason: why, in words.
+        repoints: Default accounts the isolation sweep points at AgentMux's own copy.
     """
 
     location: st.StoreLocation
@@ -132,6 +85,9 @@ class StorePlan:
     refused: str | None
     providers: tuple[ProviderPlan, ...]
     warnings: tuple[str, ...] = ()
+    semantics: Semantics | None = None
+    semantics_reason: str = ""
+    repoints: tuple[Repoint, ...] = ()
 
     @property
     def path(self) -> Path:
@@ -152,6 +108,7 @@ class StorePlan:
             return False
         return bool(
             self.to_bind
+            or any(r.failure is None for r in self.repoints)
             or self.bundle is BundleAction.CREATE
             or self.instances_to_backfill
             or self.agents_to_backfill
@@ -172,7 +129,10 @@ class StorePlan:
             "will_write": self.will_write,
             "agentmux_running": self.agentmux_running,
             "refused": self.refused,
+            "semantics": self.semantics.value if self.semantics and not self.refused else None,
+            "semantics_reason": self.semantics_reason if self.semantics and not self.refused else None,
             "providers": [p.to_json() for p in self.providers],
+            "repoints": [r.to_json() for r in self.repoints],
             "warnings": list(self.warnings),
         }
 
@@ -216,176 +176,37 @@ class MigrationPlan:
 
 
 # --------------------------------------------------------------------------------------------
-# Reading a store's state
-
-
-def read_state(conn: sqlite3.Connection, inspection: st.StoreInspection, count_rows: bool = True) -> StoreState:
-    """Read what contract §7 decides on, from one snapshot (caller holds a transaction or ro conn).
-
-    Args:
-        count_rows: count the legacy rows to back-fill. ``identity_id`` has no index in AgentMux's
-            schema, so this is a full scan; apply skips it (its counts stay 0) because it counts
-            what it back-fills anyway.
-    """
-    covered: dict[str, list[str]] = {}
-    rows = conn.execute(
-        f"SELECT b.provider, COALESCE(u.name, b.identity_id) FROM {st.BINDINGS} b "
-        f"LEFT JOIN {st.BUNDLES} u ON u.id = b.identity_id ORDER BY b.provider, 2"
-    )
-    for provider, bundle_name in rows:
-        covered.setdefault(provider, []).append(bundle_name)
-    default_exists = (
-        conn.execute(f"SELECT 1 FROM {st.BUNDLES} WHERE id = ?", (DEFAULT_BUNDLE_ID,)).fetchone()
-        is not None
-    )
-    taken = conn.execute(
-        f"SELECT id FROM {st.BUNDLES} WHERE name = ? AND id <> ?",
-        (DEFAULT_BUNDLE_NAME, DEFAULT_BUNDLE_ID),
-    ).fetchone()
-    default_bindings = dict(
-        conn.execute(
-            f"SELECT provider, account_id FROM {st.BINDINGS} WHERE identity_id = ?",
-            (DEFAULT_BUNDLE_ID,),
-        ).fetchall()
-    )
-    instances = agents = 0
-    if count_rows and inspection.has_instances:
-        instances = conn.execute(
-            f"SELECT count(*) FROM {st.INSTANCES} WHERE {BACKFILL_CONDITIONS[st.INSTANCES]}"
-        ).fetchone()[0]
-    if count_rows and inspection.has_agents:
-        agents = conn.execute(
-            f"SELECT count(*) FROM {st.AGENTS} WHERE {BACKFILL_CONDITIONS[st.AGENTS]}"
-        ).fetchone()[0]
-    recorded = False
-    if inspection.has_migrations:
-        recorded = (
-            conn.execute(f"SELECT 1 FROM {st.MIGRATIONS} WHERE id = ?", (MIGRATION_ID,)).fetchone()
-            is not None
-        )
-    return StoreState(
-        covered={k: tuple(dict.fromkeys(v)) for k, v in covered.items()},
-        default_exists=default_exists,
-        default_name_taken_by=taken[0] if taken else None,
-        default_bindings=default_bindings,
-        instances_to_backfill=int(instances),
-        agents_to_backfill=int(agents),
-        migration_recorded=recorded,
-    )
-
-
-# --------------------------------------------------------------------------------------------
-# Deciding (pure)
-
-
-@dataclass(frozen=True)
-class Decision:
-    """The outcome of contract §7 for one store, before anything is written."""
-
-    providers: tuple[ProviderPlan, ...]
-    bundle: BundleAction
-    instances_to_backfill: int
-    agents_to_backfill: int
-    record_migration: bool
-    blocked: str | None
-
-
-def decide(
-    state: StoreState,
-    inspection: st.StoreInspection,
-    credentials: Sequence[AmbientCredential],
-    registry: ProviderRegistry,
-    write_refusal: str | None = None,
-) -> Decision:
-    """Apply contract §7 steps 2-4 to a store's state, without side effects.
-
-    Args:
-        state: the store's facts (``read_state``).
-        inspection: the store's era and tables.
-        credentials: ambient probes of the registry's providers (any order).
-        registry: the provider registry (its order is the migration's order).
-        write_refusal: set when the store cannot be written (read-only); binds become blocked.
-    """
-    by_provider = {c.provider: c for c in credentials}
-    lines: list[ProviderPlan] = []
-    for provider in registry.oauth_providers:
-        credential = by_provider[provider.id]
-        if provider.id in state.covered:
-            names = state.covered[provider.id]
-            where = ", ".join(f"'{n}'" for n in names)
-            lines.append(
-                ProviderPlan(
-                    provider.id, provider.display_name, Action.SKIP_EXISTING,
-                    f"already bound in bundle {where}", credential, bound_in=names,
-                )
-            )
-        elif not credential.present:
-            lines.append(
-                ProviderPlan(
-                    provider.id, provider.display_name, Action.SKIP_NO_AMBIENT,
-                    f"no ambient credentials: {credential.reason}", credential,
-                )
-            )
-        else:
-            reuse = state.default_bindings.get(provider.id)
-            status = credential.status.value if credential.status else "unknown"
-            reason = f"bind {credential.config_dir} into the Default bundle (login {status})"
-            if reuse:
-                reason += "; keeps its existing account"
-            lines.append(
-                ProviderPlan(
-                    provider.id, provider.display_name, Action.BIND, reason, credential,
-                    reuse_account_id=reuse,
-                )
-            )
-
-    seeding = any(line.action is Action.BIND for line in lines)
-    blocked = None
-    if seeding and not state.default_exists and state.default_name_taken_by is not None:
-        blocked = (
-            f"another bundle (id '{state.default_name_taken_by}') is already named "
-            f"'{DEFAULT_BUNDLE_NAME}', so the Default bundle cannot be created; rename that bundle "
-            "in AgentMux and run again. Nothing was written"
-        )
-    elif seeding and write_refusal:
-        blocked = write_refusal
-    if blocked:
-        lines = [
-            ProviderPlan(
-                line.provider, line.display_name, Action.BLOCKED, blocked, line.credential
-            )
-            if line.action is Action.BIND
-            else line
-            for line in lines
-        ]
-        return Decision(tuple(lines), BundleAction.NONE, 0, 0, False, blocked)
-
-    if state.default_exists:
-        bundle = BundleAction.REUSE
-    elif seeding:
-        bundle = BundleAction.CREATE
-    else:
-        bundle = BundleAction.NONE
-    backfilling = bundle is not BundleAction.NONE
-    record = inspection.has_migrations and not state.migration_recorded
-    if write_refusal and ((backfilling and (state.instances_to_backfill or state.agents_to_backfill)) or record):
-        return Decision(tuple(lines), bundle, 0, 0, False, write_refusal)
-    return Decision(
-        providers=tuple(lines),
-        bundle=bundle,
-        instances_to_backfill=state.instances_to_backfill if backfilling else 0,
-        agents_to_backfill=state.agents_to_backfill if backfilling else 0,
-        record_migration=record,
-        blocked=None,
-    )
-
-
-# --------------------------------------------------------------------------------------------
 # Building the plan
 
 
 def probe_all(registry: ProviderRegistry, home: Path, at_ms: int) -> tuple[AmbientCredential, ...]:
+    """The ambient probe of every provider of the registry, in registry order."""
     return tuple(probe_provider(p, home, at_ms) for p in registry.providers)
+
+
+def isolation_targets(
+    registry: ProviderRegistry, home: Path, credentials: Sequence[AmbientCredential], at_ms: int, ledger_path: Path
+) -> dict[str, IsolationTarget]:
+    """What the copy-once import would do for each provider (read only; §7b)."""
+    by_provider = {c.provider: c for c in credentials}
+    leftovers = leftover_paths(ledger_path)
+    return {p.id: isolation_target(p, home, by_provider[p.id], at_ms, leftovers) for p in registry.providers}
+
+
+def new_account_id(store: Path, provider: str, fixed_clock: int | None) -> str:
+    """A new account's id: a random UUID4, or with a fixed clock one derived from the run's inputs.
+
+    Either way it has the form AgentMux mints (lowercase, hyphenated, version 4).
+    """
+    if fixed_clock is None:
+        return str(uuid.uuid4())
+    seed = hashlib.sha256(f"{store.resolve()}\0{provider}\0{fixed_clock}".encode()).digest()[:16]
+    return str(uuid.UUID(bytes=seed, version=4))
+
+
+def store_semantics(location: st.StoreLocation, inspection: st.StoreInspection) -> tuple[Semantics, str]:
+    """Which build's migration a bundle-era store gets, and why (§7b)."""
+    return semantics_for(location.is_shared, inspection.user_version, inspection.has_migrations)
 
 
 def plan_store(
@@ -393,8 +214,16 @@ def plan_store(
     credentials: Sequence[AmbientCredential],
     registry: ProviderRegistry,
     process_running: bool,
+    home: Path | None = None,
+    targets: Mapping[str, IsolationTarget] | None = None,
+    fixed_clock: int | None = None,
 ) -> StorePlan:
-    """Inspect one store read-only and decide what the migration would do to it."""
+    """Inspect one store read-only and decide what the migration would do to it.
+
+    Args:
+        fixed_clock: the ``--now-ms`` clock, when given: new account ids are then derived from it,
+            so that a reproducible preview names the same ids every time.
+    """
     inspection = st.inspect_store(location.path)
     running = process_running or st.store_in_use(location.path)
     if inspection.refusal is not None:
@@ -419,7 +248,15 @@ def plan_store(
     except sqlite3.DatabaseError as exc:
         refusal = f"{location.path} could not be read ({exc}); nothing was written"
         return StorePlan(location, inspection, BundleAction.NONE, 0, 0, False, running, refusal, (), ())
-    decision = decide(state, inspection, credentials, registry, st.write_refusal(location.path))
+    semantics, why = store_semantics(location, inspection)
+    decision = decide(state, inspection, credentials, registry, st.write_refusal(location.path),
+                      semantics=semantics, home=home, targets=targets)
+    # New accounts get their id now, so the preview names the exact rows apply will write.
+    providers = tuple(
+        replace(line, account_id=line.reuse_account_id or new_account_id(location.path, line.provider, fixed_clock))
+        if line.action is Action.BIND else line
+        for line in decision.providers
+    )
     return StorePlan(
         location=location,
         inspection=inspection,
@@ -429,14 +266,20 @@ def plan_store(
         record_migration=decision.record_migration,
         agentmux_running=running,
         refused=decision.blocked,
-        providers=decision.providers,
-        warnings=_warnings_of(decision.providers),
+        providers=providers,
+        warnings=_warnings_of(decision.providers, decision.repoints),
+        semantics=semantics,
+        semantics_reason=why,
+        repoints=decision.repoints,
     )
 
 
-def _warnings_of(lines: Iterable[ProviderPlan]) -> tuple[str, ...]:
+def _warnings_of(lines: Iterable[ProviderPlan], repoints: Iterable[Repoint] = ()) -> tuple[str, ...]:
     # An odd credentials file matters to this store only for a provider it would bind.
-    return tuple(w for line in lines if line.action in (Action.BIND, Action.BLOCKED) for w in line.credential.warnings)
+    found = [w for line in lines if line.action in (Action.BIND, Action.BLOCKED) for w in line.credential.warnings]
+    found += [f"{line.provider}: {line.import_failure}; skipped" for line in lines if line.import_failure]
+    found += [f"{r.provider}: {r.failure}; its account was left as it is" for r in repoints if r.failure]
+    return tuple(found)
 
 
 def build_plan(
@@ -464,9 +307,10 @@ def build_plan(
     else:
         chosen = list(locations)
     running = st.agentmux_process_running()
+    targets = isolation_targets(registry, paths.home, credentials, clock, paths.ledger_path)
     stores = []
     for location in chosen:
-        plan = plan_store(location, credentials, registry, running)
+        plan = plan_store(location, credentials, registry, running, paths.home, targets, at_ms)
         # The shared store is a default target only when it is of the bundle era (contract §2).
         if (
             locations is None

@@ -249,37 +249,65 @@ def write_credentials(home: Path, auth_dir: str, text: str) -> Path:
 # --------------------------------------------------------------------------------------------
 # The demo sandbox
 
-DEMO_NOW_MS = 1_780_000_000_000  # 2026-05-28, inside the bundle era
+DEMO_NOW_MS = 1_780_000_000_000  # 2026-05-28, inside the bundle era, before provider isolation
 DEMO_VERSION = "0.33.4"
+ISOLATED_DEMO_NOW_MS = 1_782_900_000_000  # 2026-07-01: provider isolation and the shared store
+ISOLATED_DEMO_VERSION = "0.36.2"
+ISOLATED_USER_VERSION = 10
+
+#: The demo sandboxes: a store of a build that points accounts at the CLIs' folders (the
+#: default), and one of a build that keeps its own copy of each login (docs/agentmux-store.md §7b).
+DEMO_ERAS = ("ambient", "isolated")
 
 
 @dataclass(frozen=True)
 class DemoSandbox:
-    """A home with ambient credentials and an AgentMux root with a bundle-era store."""
+    """A home with ambient credentials and an AgentMux root with a bundle-era store.
+
+    Attributes:
+        era: ``ambient`` or ``isolated``: which build's migration the newest store gets.
+        shared_store: the shared ``store.db`` (isolated demo only), else None.
+    """
 
     root: Path
     home: Path
     agentmux_root: Path
     store: Path
     companion_dir: Path
+    era: str = "ambient"
+    shared_store: Path | None = None
 
 
-def build_demo_sandbox(root: Path, now_ms: int) -> DemoSandbox:
+def build_demo_sandbox(root: Path, now_ms: int, era: str = "ambient") -> DemoSandbox:
     """Build the demo: claude (valid) and codex (expired, refreshable) logins; openclaw absent;
     a store with a user bundle binding gemini, legacy agent rows, and db_agents mirrors.
 
+    ``era="ambient"`` (the default) is a store of late May (version 4, before provider isolation):
+    accounts will point at the CLIs' own folders. ``era="isolated"`` is a store of July (version 10,
+    with a migrations table) plus the shared store: the migration copies each login once into
+    AgentMux's own folder, as AgentMux's builds of that time did.
+
     Tokens are generated, fake and obviously so; they exist to show that none is ever printed.
     """
+    if era not in DEMO_ERAS:
+        raise ValueError(f"unknown demo era {era!r}; one of {', '.join(DEMO_ERAS)}")
+    isolated = era == "isolated"
     home = root / "home"
     agentmux_root = home / ".agentmux"
-    store = agentmux_root / "channels" / "stable" / "versions" / DEMO_VERSION / "data" / "db" / "objects.db"
+    version = ISOLATED_DEMO_VERSION if isolated else DEMO_VERSION
+    store = agentmux_root / "channels" / "stable" / "versions" / version / "data" / "db" / "objects.db"
     old_store = agentmux_root / "channels" / "stable" / "versions" / "0.32.0" / "data" / "db" / "objects.db"
     write_credentials(home, "claude", claude_credentials(
         "sk-ant-oat01-DEMO-not-a-real-token", "sk-ant-ort01-DEMO-refresh", now_ms + 6 * 3600 * 1000))
     write_credentials(home, "codex", generic_credentials(
         "codex-DEMO-access-token", "codex-DEMO-refresh-token", now_ms - 2 * 86400 * 1000))
     create_store(old_store, StoreShape.FLAT)
-    create_store(store, StoreShape.WITH_MIGRATIONS)
+    create_store(store, StoreShape.WITH_MIGRATIONS if isolated else StoreShape.WITH_AGENTS)
+    shared_store = None
+    if isolated:
+        shared_store = create_store(agentmux_root / "shared" / "store.db", StoreShape.SHARED)
+        with closing(sqlite3.connect(str(store))) as conn:
+            conn.execute(f"PRAGMA user_version = {ISOLATED_USER_VERSION}")
     with closing(sqlite3.connect(str(store))) as conn:
         add_bundle(conn, "b-work", "Work")
         add_account(conn, "acc-gemini", "gemini", '{"backend":"env","env_var":"GEMINI_API_KEY"}', kind="api_key")
@@ -293,4 +321,4 @@ def build_demo_sandbox(root: Path, now_ms: int) -> DemoSandbox:
             ("agent-3", 0, "def-claude", "b-work"),
         ])
         conn.commit()
-    return DemoSandbox(root, home, agentmux_root, store, root / "companion")
+    return DemoSandbox(root, home, agentmux_root, store, root / "companion", era, shared_store)

@@ -10,6 +10,7 @@ import enum
 import os
 import re
 import sqlite3
+import stat
 import sys
 from collections.abc import Iterable, Iterator, Sequence
 from contextlib import closing, contextmanager
@@ -215,11 +216,21 @@ def _with_default(location: StoreLocation) -> StoreLocation:
 
 
 def explicit_locations(store_paths: Iterable[Path | str]) -> list[StoreLocation]:
-    """Locations for ``--store`` paths: always targets, existing or not (inspection says)."""
-    return [
-        StoreLocation(Path(p).expanduser(), StoreKind.EXPLICIT, default_target=True)
-        for p in store_paths
-    ]
+    """Locations for ``--store`` paths: always targets, existing or not (inspection says).
+
+    The same file named twice (or through a link) is one store: migrating it twice in one run
+    would report the second as changed although the first wrote it.
+    """
+    seen: set[Path] = set()
+    found = []
+    for given in store_paths:
+        path = Path(given).expanduser()
+        real = path.resolve()
+        if real in seen:
+            continue
+        seen.add(real)
+        found.append(StoreLocation(path, StoreKind.EXPLICIT, default_target=True))
+    return found
 
 
 # --------------------------------------------------------------------------------------------
@@ -311,7 +322,28 @@ PRE_BUNDLE_REASON = (
     "this store predates identity bundles; start AgentMux once so it upgrades its store, "
     "then run again"
 )
-POST_BUNDLE_REASON = "this AgentMux no longer uses identity bundles; nothing to migrate"
+POST_BUNDLE_REASON = (
+    "this AgentMux no longer uses identity bundles, so there is nothing to migrate, and it no longer "
+    "shares the CLIs' own logins on purpose (a login shared by two programs goes stale on one side "
+    "when the other renews it). Sign in to each provider from AgentMux itself, on its Accounts "
+    "screen: it keeps a separate login per account"
+)
+
+
+HOT_JOURNAL_REASON = (
+    "AgentMux did not finish a write to this store (its rollback journal is still beside it); start "
+    "AgentMux once so it recovers the store, then run again. Nothing was written"
+)
+
+
+def _has_hot_journal(path: Path) -> bool:
+    # A non-empty rollback journal left by a writer that crashed: reading the store would need a
+    # rollback first, which only a writer may do (and which AgentMux does when it opens it).
+    journal = path.with_name(path.name + "-journal")
+    try:
+        return journal.stat().st_size > 0
+    except OSError:
+        return False
 
 
 def table_columns(conn: sqlite3.Connection, table: str) -> set[str]:
@@ -326,6 +358,8 @@ def inspect_store(path: Path) -> StoreInspection:
         return StoreInspection(Era.UNREADABLE, f"{path} is not a file")
     if not os.access(path, os.R_OK):
         return StoreInspection(Era.UNREADABLE, f"{path} cannot be read (permission denied)")
+    if _has_hot_journal(path):
+        return StoreInspection(Era.UNREADABLE, HOT_JOURNAL_REASON)
     try:
         with closing(open_readonly(path)) as conn:
             tables = {
@@ -333,7 +367,7 @@ def inspect_store(path: Path) -> StoreInspection:
                 for row in conn.execute("SELECT name FROM sqlite_master WHERE type = 'table'")
             }
             user_version = int(conn.execute("PRAGMA user_version").fetchone()[0])
-            return _classify(conn, tables, user_version, path)
+            return _classify(tables, user_version, path, conn)
     except sqlite3.DatabaseError as exc:
         message = str(exc)
         if "locked" in message or "busy" in message:
@@ -341,9 +375,22 @@ def inspect_store(path: Path) -> StoreInspection:
         return StoreInspection(Era.CORRUPT, f"{path} is not a readable SQLite database ({message})")
 
 
-def _classify(
-    conn: sqlite3.Connection, tables: set[str], user_version: int, path: Path
-) -> StoreInspection:
+#: ``user_version`` of bundle-era stores (docs/agentmux-store.md §3): a number beyond these was
+#: written by a build the companion does not know, whatever the tables look like.
+BUNDLE_ERA_USER_VERSIONS = {"objects.db": range(1, 12), "store.db": range(1, 4)}
+
+
+def _unknown_version(path: Path, user_version: int) -> str | None:
+    known = BUNDLE_ERA_USER_VERSIONS["store.db" if path.name == "store.db" else "objects.db"]
+    if user_version in known:
+        return None
+    return (
+        f"this store is at version {user_version}, which no AgentMux build of the bundle era wrote "
+        f"(they wrote {known.start} to {known.stop - 1}); the companion leaves a store it does not know alone"
+    )
+
+
+def _classify(tables: set[str], user_version: int, path: Path, conn: sqlite3.Connection) -> StoreInspection:
     has_bundles = BUNDLES in tables and BINDINGS in tables
     if has_bundles and (ACCOUNTS_OLD in tables or ACCOUNTS_NEW in tables):
         accounts = ACCOUNTS_OLD if ACCOUNTS_OLD in tables else ACCOUNTS_NEW
@@ -361,6 +408,9 @@ def _classify(
                     "not match any AgentMux version the companion knows, so it is left alone",
                     user_version=user_version,
                 )
+        unknown = _unknown_version(path, user_version)
+        if unknown:
+            return StoreInspection(Era.MISMATCHED, unknown, user_version=user_version)
         return StoreInspection(
             era,
             None,
@@ -384,14 +434,37 @@ def _classify(
     return StoreInspection(Era.PRE_BUNDLE, PRE_BUNDLE_REASON, user_version=user_version)
 
 
+_ANY_WRITE_BIT = stat.S_IWUSR | stat.S_IWGRP | stat.S_IWOTH
+
+
 def write_refusal(path: Path) -> str | None:
-    """Why the store cannot be written (read-only file or folder), or None."""
-    if not os.access(path, os.W_OK):
+    """Why the store cannot be written (read-only file, folder or file system), or None.
+
+    ``os.access`` alone is not enough: for root it says yes to every file. A store (or its folder)
+    with no write bit at all was made read-only on purpose, and root respects that too.
+    """
+    try:
+        info, folder = path.stat(), path.parent.stat()
+    except OSError as exc:
+        return f"{path} cannot be looked at ({exc.strerror}); nothing was written"
+    if not info.st_mode & _ANY_WRITE_BIT or not os.access(path, os.W_OK):
         return f"{path} is read-only; nothing was written"
     # WAL mode creates -wal and -shm files beside the store.
-    if not os.access(path.parent, os.W_OK | os.X_OK):
+    if not folder.st_mode & _ANY_WRITE_BIT or not os.access(path.parent, os.W_OK | os.X_OK):
         return f"the folder {path.parent} is read-only, so SQLite cannot journal the write; nothing was written"
+    if _read_only_mount(path):
+        return f"{path} is on a read-only file system; nothing was written"
     return None
+
+
+def _read_only_mount(path: Path) -> bool:
+    statvfs = getattr(os, "statvfs", None)
+    if statvfs is None:  # Windows: the write bits and os.access above are what there is
+        return False
+    try:
+        return bool(statvfs(path).f_flag & os.ST_RDONLY)
+    except OSError:
+        return False
 
 
 # --------------------------------------------------------------------------------------------

@@ -16,13 +16,14 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from agentmux_companion.core import ledger
+from agentmux_companion.core import isolation, ledger
 from agentmux_companion.core import store as st
-from agentmux_companion.core.apply import ACCOUNT_COLUMNS, BUNDLE_COLUMNS
 from agentmux_companion.core.backup import backup_path_for, backup_store, list_backups
+from agentmux_companion.core.contract import ACCOUNT_COLUMNS, BUNDLE_COLUMNS
 from agentmux_companion.core.errors import StoreBusy, StoreRefused, UndoRefused
 from agentmux_companion.core.paths import AppPaths
 from agentmux_companion.core.plan import BACKFILL_CONDITIONS, DEFAULT_BUNDLE_ID, now_ms
+from agentmux_companion.core.settle import evidence_of_commit, settle_interrupted_runs
 
 
 @dataclass(frozen=True)
@@ -81,33 +82,6 @@ def _plural(count: int, noun: str) -> str:
     return f"{count} {noun}" + ("" if count == 1 else "s")
 
 
-def _evidence_of_commit(conn: sqlite3.Connection, accounts: str, run: ledger.RunRecord) -> bool:
-    """Whether a run's recorded changes are in the store (its COMMIT went through)."""
-    changes = run.changes
-    # Any one recorded change tells: the store's part of the run commits or rolls back as a whole.
-    for account in changes.get("accounts", [])[:1]:
-        return bool(st.fetch_row(conn, accounts, ACCOUNT_COLUMNS, "id", account["id"]) == account["after"])
-    if changes.get("bundle_inserted"):
-        bundle = st.fetch_row(conn, st.BUNDLES, BUNDLE_COLUMNS, "id", DEFAULT_BUNDLE_ID)
-        return bool(bundle == changes["bundle_inserted"])
-    record = changes.get("migration_record")
-    if record:
-        return conn.execute(
-            f"SELECT 1 FROM {st.MIGRATIONS} WHERE id = ? AND applied_at = ?", (record["id"], record["applied_at"])
-        ).fetchone() is not None
-    # Only rows were back-filled: one row that was legacy in the run's backup tells.
-    backup = Path(run.backup_path)
-    for table, count in changes.get("backfilled", {}).items():
-        if not count or not backup.is_file():
-            continue
-        with closing(st.open_readonly(backup)) as snapshot:
-            row = snapshot.execute(f"SELECT id FROM {table} WHERE {BACKFILL_CONDITIONS[table]} LIMIT 1").fetchone()
-        if row is not None:
-            now = conn.execute(f"SELECT identity_id FROM {table} WHERE id = ?", (row[0],)).fetchone()
-            return now is not None and now[0] == DEFAULT_BUNDLE_ID
-    return False
-
-
 def last_undoable_run(paths: AppPaths, store_path: Path) -> ledger.RunRecord | None:
     """The newest migration run of a store that has not been undone.
 
@@ -124,7 +98,7 @@ def last_undoable_run(paths: AppPaths, store_path: Path) -> ledger.RunRecord | N
             if not inspection.era.migratable:
                 continue  # the store cannot tell now; settle the run when it can
             with closing(st.open_readonly(store_path)) as conn:
-                in_store = _evidence_of_commit(conn, inspection.accounts_table, run)
+                in_store = evidence_of_commit(conn, inspection.accounts_table, run)
             settled = "committed" if in_store else "undone" if run.state == "undoing" else "abandoned"
             ledger.set_state(paths.ledger_path, run.id, settled)
             if settled == "committed":
@@ -188,6 +162,7 @@ def undo_last(
                 conn.execute("ATTACH DATABASE ? AS snapshot", (st.readonly_uri(Path(run.backup_path)),))
             conn.execute("BEGIN IMMEDIATE")
             try:
+                settle_interrupted_runs(paths.ledger_path, store_path, conn, inspection.accounts_table)
                 reverted, warnings = _reverse(conn, store_path, inspection, run, safety, say)
                 # As in apply, the ledger commits first; a kill before the store's COMMIT leaves
                 # the run 'undoing', which last_undoable_run settles by looking at the store.
@@ -207,6 +182,11 @@ def undo_last(
             ) from exc
         raise
     ledger.set_state(paths.ledger_path, run.id, "undone")
+    # The store no longer points at the copies this run made: take them away (after the COMMIT, so
+    # a kill in between leaves an undone run whose files the next write settles), and those of
+    # runs that never committed.
+    warnings += isolation.remove_run_files(paths.ledger_path, run.id)
+    warnings += isolation.settle_finished_runs(paths.ledger_path, store_path)
     return UndoResult(store_path, run.id, "precise", reverted, str(safety), warnings=tuple(warnings))
 
 
