@@ -8,8 +8,8 @@ offscreen), or by hand to refresh ``docs/screenshots``::
 where X,Y,W,H is the tray host's panel on the screen. Writes ``tray-{light,dark}.png``, the plan
 window at 1024×700 in each state — ``plan``, ``error`` (a busy store's message over the plan),
 ``working`` and ``result`` — as ``<state>-{light,dark}.png``, and ``keyring-{light,dark}.png`` (the
-keyring panel after a migration with the keyring option checked), and prints their names. A private gnome-keyring (``tests/helpers/secret_service.py``) is the session's
-keyring, so the pictures show a real, secure backend whatever machine makes them.
+keyring panel after a migration with the keyring option checked), and prints their names. A
+private gnome-keyring (``tests/helpers/secret_service.py``) is the session's keyring, so the pictures show a real, secure backend whatever machine makes them.
 """
 
 from __future__ import annotations
@@ -25,10 +25,10 @@ from PySide6.QtCore import QPoint, Qt
 from PySide6.QtGui import QColor, QGuiApplication, QPalette
 from PySide6.QtWidgets import QApplication, QSystemTrayIcon
 
+from agentmux_companion.core.errors import StoreBusy
 from agentmux_companion.core.paths import COMPANION_DIR_ENV, AppPaths
 from agentmux_companion.core.plan import now_ms
 from agentmux_companion.core.providers import load_registry
-from agentmux_companion.core.errors import StoreBusy
 from agentmux_companion.core.sandbox import build_demo_sandbox
 from agentmux_companion.ui.controller import Controller, ControllerOptions
 from agentmux_companion.ui.keyring_health import Health

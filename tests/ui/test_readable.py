@@ -136,7 +136,10 @@ def test_the_window_speaks_plain_words_and_keeps_the_technical_ones_under_detail
     window.plan_page.details.toggle.click()
     assert window.plan_page.details.body.isVisible()
     details = window.plan_page.details.body.text()
-    assert "db_agent_instances" in details and "db_agents" in details and "0008_default_bundle" in details
+    assert "db_agent_instances" in details and "db_agents" in details and "db_identity_bundles" in details
+    # How the store will use the logins (the plan's semantics), in words, with its reason.
+    semantics = window.plan_page.semantics_value.text()
+    assert semantics.startswith("AgentMux uses each tool's own login folder: this store is at version 4")
 
 
 def test_the_codex_note_only_when_a_codex_login_is_there(

@@ -116,6 +116,11 @@ class Controller(QObject):
         self.keyring_check_timer.setSingleShot(True)
         self.keyring_check_timer.setInterval(KEYRING_CHECK_DELAY_MS)
         self.keyring_check_timer.timeout.connect(self._on_keyring_check_timeout)
+        # The first read of the menu's facts waits for the first paint (a child: it dies with us).
+        self.facts_timer = QTimer(self)
+        self.facts_timer.setSingleShot(True)
+        self.facts_timer.setInterval(MENU_FACTS_DELAY_MS)
+        self.facts_timer.timeout.connect(lambda: self.plan is not None and self._read_menu_facts(self.plan))
         self.watcher = ChangeWatcher(self.options.debounce_ms, self)
         self.watcher.changed.connect(self.scan)
         self.runner.busy_changed.connect(self._on_busy_changed)
@@ -257,6 +262,7 @@ class Controller(QObject):
         """Stop watching and let running jobs finish (a write is never cut in half)."""
         self.watcher.stop()
         self.keyring_check_timer.stop()
+        self.facts_timer.stop()
         if self._writes is not None:
             self._writes.stop_waiting()
         self.runner.wait_for_done()
@@ -353,7 +359,7 @@ class Controller(QObject):
         if first:
             # Off the way to the first paint: the facts' job loads undo's and the keyring's core
             # modules, and a worker importing competes with the GUI thread for the interpreter.
-            QTimer.singleShot(MENU_FACTS_DELAY_MS, lambda: self._read_menu_facts(self.plan or plan))
+            self.facts_timer.start()
         else:
             self._read_menu_facts(plan)
         if self._writes is not None:

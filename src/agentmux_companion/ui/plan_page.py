@@ -41,6 +41,7 @@ from agentmux_companion.ui.words import (
     agent_records,
     bundle_words,
     relevant_notes,
+    semantics_words,
     status_words,
     store_details,
     store_line,
@@ -105,7 +106,9 @@ class PlanPage(QWidget):
         self.bundle_value = wrapped_label("", self.tr("Default bundle"))
         self.agents_value = wrapped_label("", self.tr("Agents that will use it"))
         self.backup_value = PathLabel(self.tr("Backup folder"))
+        self.semantics_value = wrapped_label("", self.tr("How AgentMux will use the logins"))
         summary = QFormLayout()
+        summary.addRow(self.tr("Logins:"), self.semantics_value)
         summary.addRow(self.tr("Default bundle:"), self.bundle_value)
         summary.addRow(self.tr("Agents that will use it:"), self.agents_value)
         summary.addRow(self.tr("Backup goes to:"), self.backup_value)
@@ -232,7 +235,7 @@ class PlanPage(QWidget):
         table = self.providers_table
         table.setRowCount(0)
         if store_plan is None or self.plan is None:
-            for label in (self.bundle_value, self.agents_value):
+            for label in (self.bundle_value, self.agents_value, self.semantics_value):
                 label.setText("—")
             self.backup_value.set_path("—", copyable=False)
             for widget in (self.refused_label, self.notes_label, self.details):
@@ -244,6 +247,7 @@ class PlanPage(QWidget):
         self.refused_label.setText(self.tr("<b>Cannot be migrated:</b> {0}").format(escape(store_plan.refused or "")))
         self.refused_label.setVisible(bool(store_plan.refused))
         self.bundle_value.setText(bundle_words(store_plan.bundle))
+        self.semantics_value.setText(semantics_words(store_plan) or "—")
         self.agents_value.setText(agent_records(store_plan.instances_to_backfill, store_plan.agents_to_backfill))
         if store_plan.will_write:
             self.backup_value.set_path(str(self.plan.backups_dir))

@@ -108,6 +108,19 @@ def bundle_words(bundle: BundleAction) -> str:
     }[bundle]
 
 
+def semantics_words(store_plan: StorePlan) -> str:
+    """How this store will use the logins, and why ('' when the plan does not say)."""
+    semantics = store_plan.semantics
+    if semantics is None or store_plan.refused:
+        return ""
+    if semantics.value == "isolated":
+        how = tr("AgentMux gets its own copy of each login (copied once)")
+    else:
+        how = tr("AgentMux uses each tool's own login folder")
+    reason = store_plan.semantics_reason
+    return f"{how}: {reason}." if reason else how + "."
+
+
 def store_details(plan: MigrationPlan, store_plan: StorePlan) -> str:
     """The technical facts for the Details disclosure (plain text)."""
     lines = [
@@ -117,14 +130,18 @@ def store_details(plan: MigrationPlan, store_plan: StorePlan) -> str:
             store_plan.instances_to_backfill, store_plan.agents_to_backfill),
         tr("Default bundle: id “default” in db_identity_bundles ({0})").format(store_plan.bundle.value),
     ]
+    semantics = store_plan.semantics
+    if semantics is not None:
+        lines.append(tr("Semantics: {0}").format(semantics.value))
     if store_plan.record_migration:
         lines.append(tr("A 0008_default_bundle row is added to db_migrations."))
     for line in store_plan.providers:
         credential = line.credential
         fingerprint = credential.fingerprint or "—"
         lines.append(f"{line.display_name}: {line.action.value}; {credential.path}; {fingerprint}")
-        if line.reuse_account_id:
-            lines.append(tr("  reuses account record {0}").format(line.reuse_account_id))
+        account = line.account_id or line.reuse_account_id
+        if account and line.action is Action.BIND:
+            lines.append(tr("  account record {0} (keyring entry agentmux/acct:{0})").format(account))
     lines.append(tr("Backups go to: {0}").format(plan.backups_dir))
     return "\n".join(lines)
 
