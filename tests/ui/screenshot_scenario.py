@@ -9,7 +9,8 @@ where X,Y,W,H is the tray host's panel on the screen. Writes ``tray-{light,dark}
 window at 1024×700 in each state — ``plan``, ``error`` (a busy store's message over the plan),
 ``working`` and ``result`` — as ``<state>-{light,dark}.png``, and ``keyring-{light,dark}.png`` (the
 keyring panel after a migration with the keyring option checked), and prints their names. A
-private gnome-keyring (``tests/helpers/secret_service.py``) is the session's keyring, so the pictures show a real, secure backend whatever machine makes them.
+private gnome-keyring (``tests/helpers/secret_service.py``) is the session's keyring, so the
+pictures show a real, secure backend whatever machine makes them.
 """
 
 from __future__ import annotations
