@@ -109,6 +109,9 @@ def test_undo_in_the_window_and_in_the_tray_ask_the_same_way(
         assert dialog.windowTitle() == "Undo the last migration?"
         assert dialog.proceed_button.accessibleName() == "Undo 1 store"
         assert "stable 0.33.4: put back as it was before the migration" in dialog.changes_label.text()
+        # The same counts as the migration's result: 2 logins, 8 agent records.
+        assert ("2 logins leave the Default bundle; 8 agent records get their former bundle back"
+                in dialog.changes_label.text())
     assert DEFAULT not in bundles(sandbox.store)
 
 

@@ -40,14 +40,31 @@ def migrate(plan: MigrationPlan, chosen: Sequence[Path], *, keyring_copy: bool) 
     )
 
 
-def undo(labels: Sequence[str], *, agentmux_running: bool) -> Confirmation:
-    """Undoing the last migration of these stores."""
+def undo(labels: Sequence[str], *, agentmux_running: bool,
+         counts: Sequence[tuple[int, int] | None] = ()) -> Confirmation:
+    """Undoing the last migration of these stores.
+
+    Args:
+        labels: the stores' names.
+        agentmux_running: whether AgentMux has one of them open.
+        counts: per store, when this session migrated it, (logins added, agent records moved).
+    """
     count = len(labels)
+    known_counts = [*counts, *([None] * (count - len(counts)))]
+    changes = []
+    for label, known in zip(labels, known_counts, strict=True):
+        line = tr("{0}: put back as it was before the migration").format(label)
+        if known is not None:
+            logins, records = known
+            line += " (" + plural(logins, tr("{0} login leaves the Default bundle"),
+                                  tr("{0} logins leave the Default bundle"))
+            line += "; " + agent_records(records, 0) + " " + tr("get their former bundle back") + ")"
+        changes.append(line)
     return Confirmation(
         WriteKind.UNDO,
         tr("Undo the last migration?"),
         plural(count, tr("&Undo {0} store"), tr("&Undo {0} stores")),
-        tuple(tr("{0}: put back as it was before the migration").format(label) for label in labels),
+        tuple(changes),
         tr("A safety backup of the store as it is now is taken first."),
         agentmux_running=agentmux_running,
     )

@@ -70,9 +70,8 @@ class KeyringPanel(QDialog):
         self._busy = False
 
         self.intro_label = QLabel(self.tr(
-            "The companion can copy each CLI login that AgentMux has bound into your operating system's "
-            "keyring (service <i>agentmux</i>, account <i>acct:&lt;account id&gt;</i>), where AgentMux "
-            "looks for keychain secrets. {0}").format(escape(snapshot_words())))
+            "The companion can copy each login AgentMux uses into your system keyring, where AgentMux's "
+            "keychain option looks for it. {0}").format(escape(snapshot_words())))
         self.intro_label.setWordWrap(True)
         self.intro_label.setAccessibleName(self.tr("About the keyring copy"))
         self.backend_label = QLabel(health_words(BackendHealth(Health.CHECKING)))

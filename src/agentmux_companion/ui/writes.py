@@ -53,6 +53,7 @@ class Writes(QObject):
         super().__init__(controller)
         self.controller = controller
         self.last_migrated: list[Path] = []
+        self.migrated_counts: dict[Path, tuple[int, int]] = {}  # this session's: (logins, agent records)
         self.last_backup: Path | None = None
         self.waiting: Waiting | None = None
         self._copy_after_migrate = False
@@ -82,7 +83,8 @@ class Writes(QObject):
         if not targets or c.runner.busy:
             return
         running = c.plan is not None and any(s.agentmux_running for s in c.plan.stores if s.path in set(targets))
-        confirmation = confirmations.undo([c.label(p) for p in targets], agentmux_running=running)
+        confirmation = confirmations.undo([c.label(p) for p in targets], agentmux_running=running,
+                                          counts=[self.migrated_counts.get(p) for p in targets])
         c.dialog = ask(confirmation, c.parent_widget(), lambda: self.undo(targets),
                        lambda: self._wait(Waiting(True, tuple(targets))))
 
@@ -151,6 +153,9 @@ class Writes(QObject):
             state, line = TrayState.DONE, self.tr("Nothing to migrate")
         c.publish_outcome(state, line)
         self.last_migrated = [r.path for r in migrated if r.path in outcome.undoable]
+        for r in migrated:
+            records = r.stats.instances_backfilled + r.agents_backfilled
+            self.migrated_counts[r.path] = (r.stats.providers_seeded, records)
         self.last_backup = next((Path(r.backup) for r in results if r.backup), None)
         if c.window is not None:
             c.window.show_result(line, migrate_result_html(results, c.labels()), backup=self.last_backup is not None,
@@ -203,5 +208,7 @@ class Writes(QObject):
             c.window.show_result(line, html, backup=False, undo=False, finish=False)
         c.notify_if_window_closed(self.tr("Migration undone"), line)
         c.undoable = c.undoable - {r.path for r in results}
+        for r in results:
+            self.migrated_counts.pop(r.path, None)
         c.request_rescan_after_work()
         c.undo_finished.emit(results)
