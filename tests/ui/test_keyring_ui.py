@@ -292,6 +292,13 @@ def test_without_a_session_bus_the_option_says_unavailable_and_copy_gives_a_clea
     assert panel.backend_label.text() == "<b>Keyring:</b> unavailable"
     assert panel.backend_reason.text().startswith("Why: cannot reach the D-Bus session bus")
 
+    # Enter in the panel's table presses nothing: no button is the default, nothing is asked or copied.
+    assert panel.copy_button.isEnabled() and not panel.copy_button.isDefault()
+    panel.table.setFocus()
+    for key in (Qt.Key.Key_Return, Qt.Key.Key_Enter):
+        qtbot.keyClick(panel.table, key)
+    assert controller.keyring.dialog is None and not controller.keyring.busy
+
     # Copy: a clear message in the panel, nothing recorded, and the panel is ready again.
     with qtbot.waitSignal(controller.keyring.failed, timeout=20_000):
         qtbot.mouseClick(panel.copy_button, Qt.MouseButton.LeftButton)

@@ -113,6 +113,7 @@ class KeyringPanel(QDialog):
         self.copy_button = QPushButton(self.tr("&Copy"))
         self.copy_button.setAccessibleName(self.tr("Copy to keyring"))
         self.copy_button.setEnabled(False)
+        self.copy_button.setAutoDefault(False)  # no button is the default: Enter in the table writes nothing
         self.remove_button = QPushButton(self.tr("&Remove copies…"))
         self.remove_button.setAccessibleName(self.tr("Remove keyring copies"))
         self.remove_button.setEnabled(False)
@@ -245,8 +246,6 @@ class KeyringPanel(QDialog):
         self.copy_button.setEnabled(bound and not self._busy)
         self.remove_button.setEnabled(recorded and not self._busy)
         self.refresh_button.setEnabled(not self._busy)
-        if self.copy_button.isEnabled():
-            self.copy_button.setDefault(True)
 
 
 def _short_entry(entry: str) -> str:
