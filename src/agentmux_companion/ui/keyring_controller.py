@@ -17,6 +17,7 @@ plan window's keyring option needs only :mod:`.keyring_health`.
 
 from __future__ import annotations
 
+import enum
 import logging
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
@@ -66,13 +67,20 @@ class KeyringOverview:
         return sum(1 for r in self.rows if r.copied_at_ms is not None)
 
 
+class CopyOrigin(enum.Enum):
+    """Who asked for a keyring copy: the result is shown there."""
+
+    PLAN = "plan"  # the plan window's option, right after a migration
+    PANEL = "panel"  # the keyring panel's Copy
+
+
 @dataclass(frozen=True)
 class CopyOutcome:
     """A copy's report and the overview read right after it (the panel shows both)."""
 
     report: CopyReport
     overview: KeyringOverview
-    origin: str
+    origin: CopyOrigin
 
 
 @dataclass(frozen=True)
@@ -128,7 +136,7 @@ class KeyringController(QObject):
         self._checks_running = 0
         self.panel: KeyringPanel | None = None
         self.dialog: ConfirmDialog | None = None
-        self.copy_origin: str | None = None
+        self.copy_origin: CopyOrigin | None = None
         self._stores: list[Path] = []
 
     @property
@@ -182,7 +190,7 @@ class KeyringController(QObject):
 
         logins = self.overview.bound_count if self.overview is not None else 0
         self.dialog = ask(confirmations.keyring_copy(logins), self.panel,
-                          lambda: self.copy(self._stores, origin="panel"))
+                          lambda: self.copy(self._stores, origin=CopyOrigin.PANEL))
 
     @Slot()
     def request_remove(self) -> None:
@@ -224,11 +232,11 @@ class KeyringController(QObject):
         job.failed.connect(self._on_job_failed)
         self.runner.start(job)
 
-    def copy(self, store_paths: Sequence[Path], origin: str = "panel") -> None:
+    def copy(self, store_paths: Sequence[Path], origin: CopyOrigin = CopyOrigin.PANEL) -> None:
         """Copy the bound OAuth logins of ``store_paths`` into the keyring, then read the overview.
 
         Args:
-            origin: who asked ("plan" after a migration, "panel" from the keyring panel); passed
+            origin: who asked (the plan window after a migration, or the keyring panel); passed
                 back in the :class:`CopyOutcome` so the right view shows the result.
         """
         if self.busy:

@@ -71,17 +71,20 @@ class MessageRouting(QObject):
 
     @Slot(object)
     def _on_keyring_copy_finished(self, outcome: CopyOutcome) -> None:
+        from agentmux_companion.ui.keyring_controller import CopyOrigin
         from agentmux_companion.ui.keyring_words import copy_result_html
 
-        if outcome.origin == "plan" and self.c.window is not None:
+        if outcome.origin is CopyOrigin.PLAN and self.c.window is not None:
             self.c.window.show_keyring_result(copy_result_html(outcome.report, self.c.registry))
         self.c.keyring_copy_finished.emit(outcome)
 
     @Slot(object)
     def _on_keyring_failed(self, _failure: JobFailure) -> None:
+        from agentmux_companion.ui.keyring_controller import CopyOrigin
+
         c = self.c
-        keyring = c._keyring
-        if keyring is not None and keyring.copy_origin == "plan" and c.window is not None:
+        keyring = c._keyring  # set: this slot is connected to it
+        if keyring is not None and keyring.copy_origin is CopyOrigin.PLAN and c.window is not None:
             message = c.funnel.last_message
             reason = message.text if message is not None else ""
             c.window.show_keyring_result(self.tr("<b>Not copied to the keyring.</b> {0}").format(reason))

@@ -171,7 +171,9 @@ class Writes(QObject):
         c.request_rescan_after_work()
         copy_from = [r.path for r in results if r.outcome in ("migrated", "nothing_to_do")]
         if self._copy_after_migrate and copy_from:
-            c.keyring.copy(copy_from, origin="plan")
+            from agentmux_companion.ui.keyring_controller import CopyOrigin
+
+            c.keyring.copy(copy_from, origin=CopyOrigin.PLAN)
         self._copy_after_migrate = False
         c.migrate_finished.emit(results)
 
