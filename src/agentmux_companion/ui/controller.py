@@ -36,7 +36,7 @@ from agentmux_companion.ui.options import (
     ControllerOptions,
     PlanBuilder,
 )
-from agentmux_companion.ui.tray_state import MenuFacts, keyring_stores, menu_facts_reader, state_for
+from agentmux_companion.ui.tray_state import MenuFacts, MenuFactsReader, keyring_stores, state_for
 from agentmux_companion.ui.workers import Job, JobFailure, JobRunner
 
 if TYPE_CHECKING:
@@ -88,8 +88,6 @@ class Controller(QObject):
         self.funnel = funnel or MessageFunnel(self)
         self.plan_builder = plan_builder or self._build_plan
         self.runner = JobRunner(self)
-        # The menu facts' own runner: reading them never makes the app "busy".
-        self.facts_runner = JobRunner(self, max_threads=1)
         self.plan: MigrationPlan | None = None
         self.undoable: frozenset[Path] = frozenset()
         self.keyring_accounts = 0
@@ -116,11 +114,9 @@ class Controller(QObject):
         self.keyring_check_timer.setSingleShot(True)
         self.keyring_check_timer.setInterval(KEYRING_CHECK_DELAY_MS)
         self.keyring_check_timer.timeout.connect(self._on_keyring_check_timeout)
-        # The first read of the menu's facts waits for the first paint (a child: it dies with us).
-        self.facts_timer = QTimer(self)
-        self.facts_timer.setSingleShot(True)
-        self.facts_timer.setInterval(MENU_FACTS_DELAY_MS)
-        self.facts_timer.timeout.connect(lambda: self.plan is not None and self._read_menu_facts(self.plan))
+        self.facts = MenuFactsReader(paths, MENU_FACTS_DELAY_MS, self)
+        self.facts.read.connect(self._on_menu_facts_read)
+        self.facts.failed.connect(lambda failure: self.funnel.error(failure.error, failure.details))
         self.watcher = ChangeWatcher(self.options.debounce_ms, self)
         self.watcher.changed.connect(self.scan)
         self.runner.busy_changed.connect(self._on_busy_changed)
@@ -262,11 +258,10 @@ class Controller(QObject):
         """Stop watching and let running jobs finish (a write is never cut in half)."""
         self.watcher.stop()
         self.keyring_check_timer.stop()
-        self.facts_timer.stop()
         if self._writes is not None:
             self._writes.stop_waiting()
         self.runner.wait_for_done()
-        self.facts_runner.wait_for_done()
+        self.facts.stop()
         if self._keyring is not None:
             self._keyring.wait_for_done()  # every keyring call is time-bounded, so this returns
         if self.tray is not None:
@@ -356,21 +351,11 @@ class Controller(QObject):
         if state is TrayState.ACTION_NEEDED and previous_state is not TrayState.ACTION_NEEDED:
             self._on_something_to_migrate(first)
         self.watcher.watch(self.watch_paths(plan))
-        if first:
-            # Off the way to the first paint: the facts' job loads undo's and the keyring's core
-            # modules, and a worker importing competes with the GUI thread for the interpreter.
-            self.facts_timer.start()
-        else:
-            self._read_menu_facts(plan)
+        # The first read waits for the first paint: its job loads undo's and the keyring's core.
+        self.facts.schedule(plan, self.writes_started, after_first_paint=first)
         if self._writes is not None:
             self._writes.on_plan(plan)
         self.scan_finished.emit(plan)
-
-    def _read_menu_facts(self, plan: MigrationPlan) -> None:
-        job = Job("menu-facts", menu_facts_reader(self.paths, plan.stores, self.writes_started), self)
-        job.finished.connect(self._on_menu_facts_read)
-        job.failed.connect(lambda failure: self.funnel.error(failure.error, failure.details))
-        self.facts_runner.start(job)
 
     @Slot(object)
     def _on_menu_facts_read(self, facts: MenuFacts) -> None:
@@ -472,7 +457,6 @@ class Controller(QObject):
 
     def labels(self) -> dict[str, str]:
         return {str(s.path): s.location.label for s in self.plan.stores} if self.plan is not None else {}
-
 
 
 __all__ = ["Controller", "ControllerOptions", "PlanBuilder"]

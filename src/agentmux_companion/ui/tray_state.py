@@ -1,6 +1,7 @@
 """What the tray says: its state and status line from the plan, and the menu's extra facts.
 
-Pure decisions over core values (no widgets): the controller publishes what these return.
+Decisions over core values (no widgets): the controller publishes what these return. The menu's
+facts are read by a job on a runner of their own, so reading them never makes the app "busy".
 """
 
 from __future__ import annotations
@@ -9,12 +10,13 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-from PySide6.QtCore import QCoreApplication
+from PySide6.QtCore import QCoreApplication, QObject, QTimer, Signal
 
 from agentmux_companion.core import store as st
 from agentmux_companion.core.paths import AppPaths
 from agentmux_companion.core.plan import MigrationPlan, StorePlan
 from agentmux_companion.ui.icons import TrayState
+from agentmux_companion.ui.workers import Job, JobRunner
 
 
 def _tr(text: str) -> str:
@@ -74,3 +76,46 @@ def menu_facts_reader(paths: AppPaths, stores: Sequence[StorePlan], writes: int)
         return MenuFacts(undoable, len({a.account_id for a in bound} | recorded), writes)
 
     return read
+
+
+class MenuFactsReader(QObject):
+    """Reads the :class:`MenuFacts` after each scan (the first one after the first paint).
+
+    Signals:
+        read(object): the :class:`MenuFacts` read.
+        failed(object): the job's :class:`~.workers.JobFailure`.
+    """
+
+    read = Signal(object)
+    failed = Signal(object)
+
+    def __init__(self, paths: AppPaths, first_delay_ms: int, parent: QObject | None = None) -> None:
+        super().__init__(parent)
+        self.paths = paths
+        self.runner = JobRunner(self, max_threads=1)
+        self._pending: tuple[MigrationPlan, int] | None = None
+        self.timer = QTimer(self)  # a child: it dies with the reader
+        self.timer.setSingleShot(True)
+        self.timer.setInterval(first_delay_ms)
+        self.timer.timeout.connect(self._start_pending)
+
+    def schedule(self, plan: MigrationPlan, writes_started: int, *, after_first_paint: bool) -> None:
+        self._pending = (plan, writes_started)
+        if after_first_paint:
+            self.timer.start()
+        else:
+            self._start_pending()
+
+    def stop(self) -> None:
+        self.timer.stop()
+        self.runner.wait_for_done()
+
+    def _start_pending(self) -> None:
+        if self._pending is None:
+            return
+        plan, writes = self._pending
+        self._pending = None
+        job = Job("menu-facts", menu_facts_reader(self.paths, plan.stores, writes), self)
+        job.finished.connect(self.read)
+        job.failed.connect(self.failed)
+        self.runner.start(job)
