@@ -173,7 +173,10 @@ class Controller(QObject):
     # Start-up and windows
 
     def start(self) -> None:
-        """Show the tray (or, without one, the window) and scan in the background."""
+        """Scan in the background and show the tray (or, without one, the window) meanwhile."""
+        # The scan first: its worker reads the files and the stores while this thread builds the
+        # window (SQLite and file reads let go of the interpreter), so the plan is there sooner.
+        self.scan()
         use_tray = self.options.use_tray
         if use_tray is None:
             use_tray = QSystemTrayIcon.isSystemTrayAvailable()
@@ -188,7 +191,6 @@ class Controller(QObject):
             log.info("no system tray: the window opens directly and closing it quits")
             self.show_window()
             self._publish_state(TrayState.WORKING, self.status_line)
-        self.scan()
 
     def ensure_window(self) -> PlanWindow:
         if self.window is None:
