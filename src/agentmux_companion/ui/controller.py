@@ -14,7 +14,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from PySide6.QtCore import QObject, QSettings, Qt, QTimer, Signal, Slot
 from PySide6.QtGui import QGuiApplication
@@ -185,12 +185,12 @@ class Controller(QObject):
 
             self.tray = TrayIcon(self.menu_entries, self)
             self.tray.activated.connect(self.show_window)
-            self._publish_state(TrayState.WORKING, self.status_line)
+            self.publish_state(TrayState.WORKING, self.status_line)
             self.tray.show()
         else:
             log.info("no system tray: the window opens directly and closing it quits")
             self.show_window()
-            self._publish_state(TrayState.WORKING, self.status_line)
+            self.publish_state(TrayState.WORKING, self.status_line)
 
     def ensure_window(self) -> PlanWindow:
         if self.window is None:
@@ -330,7 +330,7 @@ class Controller(QObject):
         job = Job("scan", self.plan_builder, self)
         job.finished.connect(self._on_scan_finished)
         job.failed.connect(self.on_job_failed)
-        job.done.connect(self._on_job_done)
+        job.done.connect(self.on_job_done)
         self._scan_job = job
         if self.window is not None:
             self.window.show_scanning()
@@ -348,7 +348,7 @@ class Controller(QObject):
         state, line = state_for(plan, self.outcome)
         if state is TrayState.ACTION_NEEDED:
             self.outcome = None
-        self._publish_state(state, line)
+        self.publish_state(state, line)
         self._report_refusals(plan)
         if state is TrayState.ACTION_NEEDED and previous_state is not TrayState.ACTION_NEEDED:
             self._on_something_to_migrate(first)
@@ -391,27 +391,10 @@ class Controller(QObject):
         return watch_paths(self.paths, plan, self.options.extra_watch_paths, discovery=self.options.stores is None)
 
     # ------------------------------------------------------------------------------------------
-    # Jobs (the writes themselves are in .writes)
-
-    def start_work(self, job: Job, what: str, on_finished: Callable[[Any], None]) -> None:
-        """Run a migration or an undo; ``on_finished`` gets the job's result."""
-        self.writes_started += 1
-        job.progress.connect(self._on_job_progress)
-        job.finished.connect(on_finished)
-        job.failed.connect(self.on_job_failed)
-        job.done.connect(self._on_job_done)
-        self._publish_state(TrayState.WORKING, what)
-        if self.window is not None:
-            self.window.show_working(what)
-        self.runner.start(job)
+    # Jobs (the writes themselves run in .writes)
 
     def request_rescan_after_work(self) -> None:
         self._rescan_pending = True
-
-    @Slot(str)
-    def _on_job_progress(self, text: str) -> None:
-        if self.window is not None:
-            self.window.show_progress(text)
 
     @Slot(object)
     def on_job_failed(self, failure: JobFailure) -> None:
@@ -419,7 +402,7 @@ class Controller(QObject):
         self.publish_outcome(TrayState.ERROR, self.tr("Something went wrong; see the window"))
 
     @Slot()
-    def _on_job_done(self) -> None:
+    def on_job_done(self) -> None:
         if self.sender() is self._scan_job:
             self._scan_job = None
         if self.window is not None and not self.runner.busy:
@@ -435,9 +418,9 @@ class Controller(QObject):
 
     def publish_outcome(self, state: TrayState, line: str) -> None:
         self.outcome = (state, line)
-        self._publish_state(state, line)
+        self.publish_state(state, line)
 
-    def _publish_state(self, state: TrayState, line: str) -> None:
+    def publish_state(self, state: TrayState, line: str) -> None:
         self.state = state
         self.status_line = line
         prefix = self.tr("AgentMux Companion (demo)") if self.demo else self.tr("AgentMux Companion")
@@ -449,16 +432,6 @@ class Controller(QObject):
         """A tray notification, only when the window is not open to say it."""
         if self.tray is not None and not self.window_open():
             self.tray.notify(title, text, error=error)
-
-    def label(self, path: Path) -> str:
-        if self.plan is not None:
-            store_plan = self.plan.store(path)
-            if store_plan is not None:
-                return store_plan.location.label
-        return str(path)
-
-    def labels(self) -> dict[str, str]:
-        return {str(s.path): s.location.label for s in self.plan.stores} if self.plan is not None else {}
 
 
 __all__ = ["Controller", "ControllerOptions", "PlanBuilder"]

@@ -12,7 +12,7 @@ import logging
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from PySide6.QtCore import QObject, QTimer, Slot
 
@@ -83,7 +83,7 @@ class Writes(QObject):
         if not targets or c.runner.busy:
             return
         running = c.plan is not None and any(s.agentmux_running for s in c.plan.stores if s.path in set(targets))
-        confirmation = confirmations.undo([c.label(p) for p in targets], agentmux_running=running,
+        confirmation = confirmations.undo([self.label(p) for p in targets], agentmux_running=running,
                                           counts=[self.migrated_counts.get(p) for p in targets])
         c.dialog = ask(confirmation, c.parent_widget(), lambda: self.undo(targets),
                        lambda: self._wait(Waiting(True, tuple(targets))))
@@ -115,6 +115,36 @@ class Writes(QObject):
             self.request_migrate([p for p in waiting.stores if plan.store(p) is not None])
 
     # ------------------------------------------------------------------------------------------
+    # Running
+
+    def start_work(self, job: Job, what: str, on_finished: Callable[[Any], None]) -> None:
+        """Run a migration or an undo; ``on_finished`` gets the job's result."""
+        c = self.controller
+        c.writes_started += 1
+        job.progress.connect(self._on_job_progress)
+        job.finished.connect(on_finished)
+        job.failed.connect(c.on_job_failed)
+        job.done.connect(c.on_job_done)
+        c.publish_state(TrayState.WORKING, what)
+        if c.window is not None:
+            c.window.show_working(what)
+        c.runner.start(job)
+
+    @Slot(str)
+    def _on_job_progress(self, text: str) -> None:
+        if self.controller.window is not None:
+            self.controller.window.show_progress(text)
+
+    def label(self, path: Path) -> str:
+        plan = self.controller.plan
+        store_plan = plan.store(path) if plan is not None else None
+        return store_plan.location.label if store_plan is not None else str(path)
+
+    def labels(self) -> dict[str, str]:
+        plan = self.controller.plan
+        return {str(s.path): s.location.label for s in plan.stores} if plan is not None else {}
+
+    # ------------------------------------------------------------------------------------------
     # Migrating
 
     def migrate(self, chosen: Sequence[Path], keyring_copy: bool = False) -> None:
@@ -134,7 +164,7 @@ class Writes(QObject):
             undoable = frozenset(r.path for r in results if last_undoable_run(paths, r.path) is not None)
             return MigrateOutcome(tuple(results), undoable)
 
-        c.start_work(Job("migrate", migrate_job, c), self.tr("Migrating…"), self._on_migrate_finished)
+        self.start_work(Job("migrate", migrate_job, c), self.tr("Migrating…"), self._on_migrate_finished)
 
     @Slot(object)
     def _on_migrate_finished(self, outcome: MigrateOutcome) -> None:
@@ -158,7 +188,7 @@ class Writes(QObject):
             self.migrated_counts[r.path] = (r.stats.providers_seeded, records)
         self.last_backup = next((Path(r.backup) for r in results if r.backup), None)
         if c.window is not None:
-            c.window.show_result(line, migrate_result_html(results, c.labels()), backup=self.last_backup is not None,
+            c.window.show_result(line, migrate_result_html(results, self.labels()), backup=self.last_backup is not None,
                                  undo=bool(self.last_migrated), finish=bool(migrated) and not failed,
                                  autostart_on=c.desktop.autostart_enabled())
         for result in failed:  # after the result is shown: a message of this state, not a stale one
@@ -197,7 +227,7 @@ class Writes(QObject):
 
             return tuple(undo_last(paths, p, timeout, progress) for p in targets)
 
-        c.start_work(Job("undo", undo_job, c), self.tr("Undoing…"), self._on_undo_finished)
+        self.start_work(Job("undo", undo_job, c), self.tr("Undoing…"), self._on_undo_finished)
 
     @Slot(object)
     def _on_undo_finished(self, results: tuple[UndoResult, ...]) -> None:
@@ -205,7 +235,7 @@ class Writes(QObject):
         line = self.tr("Last migration undone")
         c.publish_outcome(TrayState.DONE, line)
         self.last_migrated = []
-        html = undo_result_html(results, c.labels())
+        html = undo_result_html(results, self.labels())
         if c.window is not None:
             c.window.show_result(line, html, backup=False, undo=False, finish=False)
         c.notify_if_window_closed(self.tr("Migration undone"), line)
