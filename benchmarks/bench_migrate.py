@@ -76,7 +76,7 @@ def migrate(path: Path, work: Path) -> tuple[float, float, int, dict[str, float]
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--instances", type=int, default=1_000_000)
-    parser.add_argument("--runs", type=int, default=3, help="runs of each, alternating; medians reported")
+    parser.add_argument("--runs", type=int, default=7, help="runs of each, alternating; medians reported")
     args = parser.parse_args()
     with tempfile.TemporaryDirectory(prefix="bench-migrate-") as tmp:
         work = Path(tmp)

@@ -2,7 +2,7 @@
 
 The CLI executable is built without Qt (it starts fast and runs where there is no display), so
 ``agentmux-companion gui ...`` hands over to the windowed executable beside it, keeping the
-command-line contract of the installed package (design.md: the GUI is ``agentmux-companion gui``).
+command-line contract of the installed package (README.md "Command line": the GUI is ``agentmux-companion gui``).
 """
 
 import os

@@ -7,7 +7,7 @@ ratio measures the companion's own weight and never a difference in trimming.
 Why trim at all: a default PyInstaller build of a PySide6 app collects every plugin of every Qt
 module it touches. On a Linux build machine with gnome-keyring installed, Qt's ``gtk3`` platform
 theme then drags the whole GTK3 stack (libgtk-3, cairo, pango, atk, …) into the folder: 189 MB
-instead of 128 MB (see ``../../shared/ci-recipe.md``). Plugins are filtered in the Qt hooks
+instead of 128 MB (``docs/testing.md`` §4). Plugins are filtered in the Qt hooks
 (``hooks/``), before PyInstaller's binary dependency analysis runs, so the libraries only a
 dropped plugin needs are never collected in the first place.
 

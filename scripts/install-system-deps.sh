@@ -1,5 +1,5 @@
 #!/bin/sh
-# System packages the product and its tests need on Debian/Ubuntu (see ../shared/ci-recipe.md):
+# System packages the product and its tests need on Debian/Ubuntu (docs/testing.md §1):
 # Xvfb and the xcb libraries for real windows, trayer as a tray host (x11-utils: xwininfo tells when
 # it is up), D-Bus and gnome-keyring for
 # a real Secret Service, binutils so PyInstaller can strip binaries, util-linux (setpriv, unshare)
@@ -19,6 +19,8 @@ done
 if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then
   echo "installing system packages:$missing"
   apt-get update -qq
+  # $missing is a list of package names: split on purpose.
+  # shellcheck disable=SC2086
   DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $missing >/dev/null
 else
   echo "missing system packages:$missing" >&2

@@ -1,4 +1,4 @@
-"""The layering of design.md, checked on the real modules."""
+"""The layering of CONTRIBUTING.md "Layers", checked on the real modules."""
 
 from __future__ import annotations
 
@@ -7,6 +7,7 @@ import sys
 from pathlib import Path
 
 import agentmux_companion
+from tests.helpers.module_graph import import_cycles, import_graph, module_sizes
 
 PACKAGE = Path(agentmux_companion.__file__).parent
 
@@ -36,3 +37,70 @@ def test_version_matches_pyproject() -> None:
 
     pyproject = tomllib.loads((PACKAGE.parents[1] / "pyproject.toml").read_text(encoding="utf-8"))
     assert agentmux_companion.__version__ == pyproject["project"]["version"]
+
+
+# --------------------------------------------------------------------------------------------
+# No import cycles, no module over the size limit (CONTRIBUTING.md "Layers")
+
+#: Cycles that exist today, each to be broken (issue #9: the GUI launcher and the CLI share a
+#: parser instead of importing each other). A new cycle fails; so does an entry here that is gone.
+KNOWN_CYCLES = {
+    ("agentmux_companion.app", "agentmux_companion.cli"),
+}
+
+MAX_MODULE_LINES = 400
+
+#: Modules over the limit today, each with its size now as a ceiling: growing fails, and so does
+#: an entry that is gone or back under the limit (then delete it). Empty it as the splits land.
+OVERSIZE_CEILINGS = {
+    "agentmux_companion.ui.controller": 444,
+    "agentmux_companion.cli": 727,
+    "agentmux_companion.core.keyring_copy": 658,
+    "agentmux_companion.core.apply": 523,
+    "agentmux_companion.core.keyring_backend": 474,
+    "agentmux_companion.core.store": 524,
+}
+
+
+def test_no_import_cycles_beyond_the_known_ones() -> None:
+    cycles = set(import_cycles(import_graph(PACKAGE)))
+    assert cycles - KNOWN_CYCLES == set(), "new import cycle(s)"
+    assert KNOWN_CYCLES - cycles == set(), "a known cycle is gone: delete it from KNOWN_CYCLES"
+
+
+def test_no_module_over_the_size_limit_beyond_the_known_ones() -> None:
+    sizes = module_sizes(PACKAGE)
+    over = {name: lines for name, lines in sizes.items() if lines > MAX_MODULE_LINES}
+    assert {name: lines for name, lines in over.items() if lines > OVERSIZE_CEILINGS.get(name, MAX_MODULE_LINES)} \
+        == {}, "modules over the limit (or past their ceiling in OVERSIZE_CEILINGS)"
+    stale = {name: sizes.get(name) for name in OVERSIZE_CEILINGS if name not in over}
+    assert stale == {}, "gone or back under the limit: delete from OVERSIZE_CEILINGS"
+
+
+def write_package(root: Path, files: dict[str, str]) -> Path:
+    package = root / "pkg"
+    for relative, text in files.items():
+        path = package / relative
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(text, encoding="utf-8")
+    return package
+
+
+def test_the_cycle_check_sees_lazy_relative_and_dynamic_imports(tmp_path: Path) -> None:
+    # The checks above could pass by seeing nothing: each kind of import must show as an edge.
+    package = write_package(tmp_path, {
+        "__init__.py": "",
+        "a.py": "def later():\n    from pkg import b\n",  # lazy, inside a function
+        "b.py": "from .sub import c\n",  # relative
+        "sub/__init__.py": "",
+        "sub/c.py": "import importlib\nimportlib.import_module('pkg.a')\n",  # by name
+        "d.py": "from typing import TYPE_CHECKING\nif TYPE_CHECKING:\n    from pkg.sub.c import x\n",
+        "e.py": "import pkg.d\n",
+    })
+    graph = import_graph(package)
+    assert graph["pkg.a"] == {"pkg", "pkg.b"}  # importing pkg.b runs pkg first
+    assert graph["pkg.b"] == {"pkg.sub", "pkg.sub.c"}
+    assert graph["pkg.sub.c"] == {"pkg.a"}
+    assert graph["pkg.d"] == {"pkg.sub.c"}
+    assert import_cycles(graph) == [("pkg.a", "pkg.b", "pkg.sub.c")]
+    assert module_sizes(package)["pkg.d"] == 3

@@ -12,6 +12,7 @@ import argparse
 import json
 import logging
 import os
+import sqlite3
 import sys
 import tempfile
 from collections.abc import Callable, Sequence
@@ -21,7 +22,7 @@ from typing import TYPE_CHECKING, Any, TextIO
 from agentmux_companion import __version__
 from agentmux_companion.core import store as st
 from agentmux_companion.core.contract import Semantics
-from agentmux_companion.core.errors import CompanionError, StoreRefused, UsageError
+from agentmux_companion.core.errors import CompanionError, StoreRefused, UsageError, known_error
 from agentmux_companion.core.log import redact, setup_logging
 from agentmux_companion.core.paths import COMPANION_DIR_ENV, AppPaths
 from agentmux_companion.core.plan import MigrationPlan, StorePlan, build_plan, probe_all
@@ -296,14 +297,9 @@ def cmd_plan(ctx: Context) -> int:
 
 
 def migrate_exit_code(results: Sequence[StoreResult]) -> int:
-    outcomes = {r.outcome for r in results}
-    if "busy" in outcomes:
-        return EXIT_BUSY
-    if outcomes & {"refused", "changed"}:
-        return EXIT_REFUSED
-    if any(r.warnings for r in results):
-        return EXIT_WARNINGS
-    return EXIT_OK
+    from agentmux_companion.core.apply import exit_code_for
+
+    return int(exit_code_for(results))
 
 
 def _render_result(result: StoreResult, out: TextIO) -> None:
@@ -587,16 +583,6 @@ def _doctor_keyring_failed(document: dict[str, Any]) -> bool:
     return probe is not None and probe["error"] is not None
 
 
-def _comparable(plan: MigrationPlan) -> list[dict[str, Any]]:
-    """A plan's stores as JSON, without the ids minted for new accounts (new at every preview)."""
-    stores = [s.to_json() for s in plan.stores]
-    for entry in stores:
-        for line in entry["providers"]:
-            if not line["account_reused"]:
-                line["account_id"] = None
-    return stores
-
-
 def cmd_demo(ctx: Context) -> int:
     from agentmux_companion.core.apply import apply_plan
     from agentmux_companion.core.plan import now_ms
@@ -659,7 +645,8 @@ def cmd_demo(ctx: Context) -> int:
             ctx.out.write(f"{u.path}: undone: {u.describe()}\n")
     after_undo = build_plan(paths, registry, None, at)
     steps.append({"step": "undo", "stores": [u.to_json() for u in undone], "plan_after": after_undo.to_json()})
-    same = _comparable(after_undo) == _comparable(plan)
+    same = [s.to_json(minted_ids=False) for s in after_undo.stores] == [
+        s.to_json(minted_ids=False) for s in plan.stores]
     say(f"\nAfter undo the plan is {'the same as before the migration' if same else 'DIFFERENT from the first one'}.")
     if not keep:
         import shutil
@@ -704,7 +691,12 @@ def main(argv: Sequence[str] | None = None) -> int:
         setup_logging(ctx.paths.log_file)
         log.info("command %s", args.command)
         return COMMANDS[args.command](ctx)
-    except CompanionError as exc:
+    except (CompanionError, OSError, sqlite3.Error) as failure:
+        # An OSError or SQLite error with a known cause (no room, a path too long, ...) is a
+        # known error too; any other is a bug and goes on to the traceback below.
+        exc = known_error(failure, "the companion's own files")
+        if exc is None:
+            return _unexpected()
         sys.stderr.write(f"agentmux-companion: {redact(exc.message)}\n")
         log.warning("refused: %s", exc.message)
         if ctx is not None and ctx.json and not ctx.emitted_json:
@@ -715,12 +707,16 @@ def main(argv: Sequence[str] | None = None) -> int:
         sys.stderr.write("interrupted; nothing further was written\n")
         return 130
     except Exception:
-        log.exception("unexpected error")
-        import traceback
+        return _unexpected()
 
-        sys.stderr.write("agentmux-companion: unexpected error (a bug); details follow and are in the log\n")
-        sys.stderr.write(redact(traceback.format_exc()))
-        return EXIT_ERROR
+
+def _unexpected() -> int:
+    log.exception("unexpected error")
+    import traceback
+
+    sys.stderr.write("agentmux-companion: unexpected error (a bug); details follow and are in the log\n")
+    sys.stderr.write(redact(traceback.format_exc()))
+    return EXIT_ERROR
 
 
 if __name__ == "__main__":

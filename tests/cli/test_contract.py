@@ -1,4 +1,4 @@
-"""The command line's contract (design.md): one JSON document with ``--json``, its shape and
+"""The command line's contract (README.md "Command line"): one JSON document with ``--json``, its shape and
 types, exit codes 0/2/3/4/5, ``--yes`` without a terminal, ``--now-ms``, and ``demo``."""
 
 from __future__ import annotations

@@ -18,7 +18,6 @@ from typing import Any
 
 import pytest
 
-from agentmux_companion.core import sandbox as sb
 from agentmux_companion.core.apply import apply_plan
 from agentmux_companion.core.paths import AppPaths
 from agentmux_companion.core.plan import build_plan
@@ -26,6 +25,7 @@ from agentmux_companion.core.providers import load_registry
 from agentmux_companion.core.sandbox import StoreShape
 from agentmux_companion.core.store import explicit_locations
 from agentmux_companion.core.undo import undo_last
+from tests.helpers import schema
 from tests.helpers.stores import (
     LEGACY_SPEC,
     NOW_MS,
@@ -87,7 +87,7 @@ def test_sigkill_at_random_points_leaves_store_untouched_or_migrated(
     write_all_creds(private_home, ["claude", "codex"])
     pristine = build_store(tmp_path / "pristine" / "objects.db", shape, LEGACY_SPEC)
     with closing(sqlite3.connect(str(pristine))) as conn:
-        sb.add_instances(conn, ["" if i % 2 else "b-work" for i in range(INSTANCES)], prefix="bulk")
+        schema.add_instances(conn, ["" if i % 2 else "b-work" for i in range(INSTANCES)], prefix="bulk")
         conn.commit()
     original = dump_store(pristine)
     normal_original = normalize_dump(original, original)

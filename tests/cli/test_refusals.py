@@ -16,10 +16,12 @@ from pathlib import Path
 import pytest
 
 from agentmux_companion.core.paths import AppPaths
-from agentmux_companion.core.sandbox import StoreShape, create_store
+from agentmux_companion.core.sandbox import StoreShape
+from tests.helpers.schema import create_store
 from tests.helpers.stores import (
     LEGACY_SPEC,
     NOW_MS,
+    CliArg,
     build_store,
     cli_command,
     dump_store,
@@ -171,10 +173,12 @@ def test_busy_store_exits_4_and_writes_nothing(tmp_path: Path, private_home: Pat
 
 #: Root ignores permission bits (CAP_DAC_OVERRIDE), so a chmod makes nothing read-only for it:
 #: the CLI then runs without those capabilities, as a normal user would meet the permission.
-WITHOUT_DAC_OVERRIDE = ["setpriv", "--bounding-set=-dac_override,-dac_read_search"] if os.geteuid() == 0 else []
+#: (Windows has no geteuid; the tests that use this are linux_only, but the module must import there.)
+IS_ROOT = hasattr(os, "geteuid") and os.geteuid() == 0
+WITHOUT_DAC_OVERRIDE = ["setpriv", "--bounding-set=-dac_override,-dac_read_search"] if IS_ROOT else []
 
 
-def run_as_normal_user(*argv: str | os.PathLike[str]) -> tuple[int, str]:
+def run_as_normal_user(*argv: CliArg) -> tuple[int, str]:
     import subprocess
 
     completed = subprocess.run([*WITHOUT_DAC_OVERRIDE, *cli_command(*argv)], capture_output=True, text=True,
@@ -182,6 +186,7 @@ def run_as_normal_user(*argv: str | os.PathLike[str]) -> tuple[int, str]:
     return completed.returncode, completed.stderr
 
 
+@pytest.mark.linux_only
 @pytest.mark.parametrize("variant", ["file", "folder"])
 def test_read_only_store_exits_3_and_writes_nothing(tmp_path: Path, private_home: Path, variant: str) -> None:
     write_all_creds(private_home)
@@ -203,6 +208,7 @@ def test_read_only_store_exits_3_and_writes_nothing(tmp_path: Path, private_home
     assert backups_kept(private_home) == []
 
 
+@pytest.mark.linux_only
 def test_store_on_a_read_only_mount_exits_3(tmp_path: Path, private_home: Path) -> None:
     """A real read-only filesystem (EROFS), which binds root too: the store's folder is bind-mounted
     read-only in a private mount namespace (``unshare``), so nothing outside the test sees it."""

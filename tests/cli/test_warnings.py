@@ -26,6 +26,7 @@ def test_odd_file_of_an_already_bound_provider_is_not_a_warning(private_home: Pa
     assert result.json()["stores"][0]["warnings"] == []
 
 
+@pytest.mark.linux_only
 @pytest.mark.parametrize(("shape", "seeded"), [(StoreShape.WITH_AGENTS, 1), (StoreShape.WITH_MIGRATIONS, 0)])
 def test_odd_file_of_a_provider_being_bound_is_a_warning(private_home: Path, shape: StoreShape, seeded: int) -> None:
     """A FIFO where the login should be: bound as needs_reauth under pointer semantics (AgentMux

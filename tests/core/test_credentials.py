@@ -270,6 +270,7 @@ def test_directory_counts_as_present(private_home: Path) -> None:
     assert found.warnings
 
 
+@pytest.mark.linux_only
 def test_fifo_counts_as_present_and_never_blocks(private_home: Path) -> None:
     path = private_home / ".codex" / ".credentials.json"
     path.parent.mkdir()
@@ -283,6 +284,7 @@ def test_fifo_counts_as_present_and_never_blocks(private_home: Path) -> None:
     assert raised.value.errno == errno.EINVAL
 
 
+@pytest.mark.linux_only
 def test_symlink_to_a_device_counts_as_present(private_home: Path) -> None:
     path = private_home / ".claude" / ".credentials.json"
     path.parent.mkdir()
@@ -333,6 +335,7 @@ def test_missing_file_and_file_in_place_of_the_folder(private_home: Path) -> Non
 WITHOUT_DAC_OVERRIDE = ["setpriv", "--bounding-set=-dac_override,-dac_read_search"]
 
 
+@pytest.mark.linux_only
 def test_unreadable_file_needs_reauth(private_home: Path) -> None:
     """A file its reader has no permission to read: ``needs_reauth``, with the reason.
 

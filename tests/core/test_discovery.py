@@ -1,4 +1,4 @@
-"""Store discovery (contract §2): every layout, version ordering, the environment, default targets."""
+"""Store discovery (docs/agentmux-store.md §2): every layout, version ordering, the environment, default targets."""
 
 from __future__ import annotations
 

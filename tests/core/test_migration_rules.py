@@ -1,4 +1,4 @@
-"""Contract §7, rule by rule, for each supported era (§1): what a migrated store holds, exactly.
+"""docs/agentmux-store.md §7, rule by rule, for each supported era (§1): what a migrated store holds, exactly.
 
 Expected rows are written out by hand from the contract, not computed by the code under test;
 each test compares the whole canonical dump, so "nothing else is touched" is checked every time.
@@ -102,7 +102,7 @@ def account_ids(store: Path, shape: StoreShape) -> dict[str, str]:
 
 def expected_after(original: dict[str, Any], shape: StoreShape, home: Path, statuses: dict[str, str],
                    scope: str | None, bundle: bool = True) -> dict[str, Any]:
-    """The original dump plus exactly the rows contract §7 adds or rewrites (normalized ids)."""
+    """The original dump plus exactly the rows docs/agentmux-store.md §7 adds or rewrites (normalized ids)."""
     expected = copy.deepcopy(original)
     tables = expected["tables"]
     if bundle:
@@ -254,7 +254,7 @@ def test_nothing_seedable_creates_no_bundle_and_backfills_nothing(tmp_path: Path
     assert [p.action for p in plan.stores[0].providers] == [Action.SKIP_NO_AMBIENT] * 3
     assert plan.stores[0].instances_to_backfill == 0
     if has_migrations_table(shape):
-        # The run still succeeds, and records itself (contract §3): that row and nothing else.
+        # The run still succeeds, and records itself (docs/agentmux-store.md §3): that row and nothing else.
         assert result.outcome == "migrated"
         assert stats(result) == {
             "providers_examined": 3, "providers_skipped_existing": 0, "providers_skipped_no_ambient": 3,

@@ -35,7 +35,7 @@ REGISTRY = load_registry()
 SPEC = StoreSpec(instances=["", "blank", "x"], agents=[("a1", 0, "def-1", "")])
 
 
-def preview_then_apply(home: Path, store: Path, between: Callable[[], None]) -> StoreResult:
+def preview_then_apply(home: Path, store: Path, between: Callable[[], object]) -> StoreResult:
     """Plan, let ``between`` change the world, apply; assert nothing was written."""
     paths = AppPaths.resolve(home)
     plan = build_plan(paths, REGISTRY, explicit_locations([store]), NOW_MS)

@@ -1,7 +1,7 @@
 """Idempotency and "nothing lost" as properties, over random stores and credential sets.
 
 For any store of a supported era and any credentials in the home: migrating twice equals
-migrating once; only the rows contract §7 names change, in the ways it names; undo restores
+migrating once; only the rows docs/agentmux-store.md §7 names change, in the ways it names; undo restores
 the exact prior content.
 """
 
@@ -106,7 +106,7 @@ def check_only_contract_rows_changed(shape: StoreShape, spec: StoreSpec, kinds: 
     bundle_ids = {b for b, _n in spec.bundles}
     named_default_taken = "user-default" in bundle_ids
     if seedable and "default" not in bundle_ids and named_default_taken:
-        assert after == before  # contract §7 3c: nothing written at all
+        assert after == before  # docs/agentmux-store.md §7 3c: nothing written at all
         return
     default_after = "default" in bundle_ids or bool(seedable)
     accounts = accounts_table(shape)

@@ -1,4 +1,4 @@
-"""The provider registry (contract §5): data, loaded and validated; a new provider needs no code."""
+"""The provider registry (docs/agentmux-store.md §5): data, loaded and validated; a new provider needs no code."""
 
 from __future__ import annotations
 

@@ -6,7 +6,7 @@ configuration that activates no services (so nothing but our daemon can answer f
 unlocked with a throwaway password from stdin (the first unlock creates the ``login``
 collection), its files under a temp ``XDG_DATA_HOME``. Neither process sees ``DISPLAY`` or
 ``WAYLAND_DISPLAY``: a locked keyring must fail fast rather than open a prompt nobody answers
-(see ../shared/ci-recipe.md). Both are stopped by :meth:`SecretService.stop`.
+(docs/testing.md §2). Both are stopped by :meth:`SecretService.stop`.
 
 Missing binaries are a test failure, never a skip: the suite's promise is a real keyring.
 """

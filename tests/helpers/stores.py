@@ -1,9 +1,14 @@
 """Shared fixtures for the engine and CLI tests: stores built to the contract, homes with
 credentials, a canonical dump of a store for comparisons, and a way to run the CLI.
 
-Everything here builds *real* files: SQLite stores through ``core/sandbox.py`` (the contract's
-DDL per era) and credentials files in a temporary home. The canonical dump is what the tests
+Everything here builds *real* files: SQLite stores through ``tests/helpers/schema.py`` (the test
+suite's own copy of the contract's schema per era, docs/agentmux-store.md §3; the product's demo
+keeps its own) and credentials files in a temporary home. The canonical dump is what the tests
 compare to prove "nothing else was touched" and "undo restores exactly".
+
+Functions that take a store shape accept the test-side :class:`~tests.helpers.schema.Era` or the
+demo's ``StoreShape`` (whose values are the same): tests written before ``Era`` existed pass the
+latter.
 """
 
 from __future__ import annotations
@@ -24,12 +29,14 @@ from typing import Any
 
 from agentmux_companion.core import sandbox as sb
 from agentmux_companion.core.sandbox import StoreShape
+from tests.helpers import schema
+from tests.helpers.schema import Era
 
 #: A fixed clock inside the bundle era (2026-05-28), the same one the demo uses.
 NOW_MS = sb.DEMO_NOW_MS
 HOUR_MS = 3_600_000
 
-#: Eras the migration supports, and the refused ones (contract §1).
+#: Eras the migration supports, and the refused ones (docs/agentmux-store.md §1).
 SUPPORTED_SHAPES = (
     StoreShape.FLAT,
     StoreShape.WITH_AGENTS,
@@ -58,27 +65,35 @@ UUID4_RE = re.compile(r"^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-
 # Stores
 
 
-def store_file_name(shape: StoreShape) -> str:
+def as_era(shape: StoreShape | Era) -> Era:
+    """The test-side era of a shape given either way."""
+    return shape if isinstance(shape, Era) else Era(shape.value)
+
+
+def store_file_name(shape: StoreShape | Era) -> str:
     """``store.db`` for the shared store's shapes, ``objects.db`` for channel stores."""
-    return "store.db" if shape in SHARED_SHAPES else "objects.db"
+    return as_era(shape).shape.file_name
 
 
-def accounts_table(shape: StoreShape) -> str:
-    renamed = (StoreShape.ACCOUNTS_RENAMED, StoreShape.SHARED_RENAMED, StoreShape.POST_BUNDLE)
-    return "db_accounts" if shape in renamed else "db_identity_accounts"
+def accounts_table(shape: StoreShape | Era) -> str:
+    table = as_era(shape).shape.accounts
+    assert table is not None, f"{shape} has no accounts table"
+    return table
 
 
-def has_instances(shape: StoreShape) -> bool:
-    return shape in (StoreShape.FLAT, StoreShape.WITH_AGENTS, StoreShape.WITH_MIGRATIONS,
-                     StoreShape.ACCOUNTS_RENAMED)
+def has_instances(shape: StoreShape | Era) -> bool:
+    era = as_era(shape)
+    return era.supported and era.shape.instances
 
 
-def has_db_agents(shape: StoreShape) -> bool:
-    return shape in (StoreShape.WITH_AGENTS, StoreShape.WITH_MIGRATIONS, StoreShape.ACCOUNTS_RENAMED)
+def has_db_agents(shape: StoreShape | Era) -> bool:
+    era = as_era(shape)
+    return era.supported and era.shape.agents
 
 
-def has_migrations_table(shape: StoreShape) -> bool:
-    return shape in (StoreShape.WITH_MIGRATIONS, StoreShape.ACCOUNTS_RENAMED, *SHARED_SHAPES)
+def has_migrations_table(shape: StoreShape | Era) -> bool:
+    era = as_era(shape)
+    return era.supported and era.shape.migrations
 
 
 @dataclass
@@ -103,26 +118,25 @@ class StoreSpec:
     extra_sql: Sequence[str] = field(default_factory=tuple)
 
 
-def build_store(path: Path, shape: StoreShape, spec: StoreSpec | None = None, wal: bool = True) -> Path:
+def build_store(path: Path, shape: StoreShape | Era, spec: StoreSpec | None = None, wal: bool = True) -> Path:
     """Create a store of ``shape`` at ``path`` filled as ``spec`` says."""
     spec = spec or StoreSpec()
-    sb.create_store(path, shape, wal=wal)
+    schema.create_store(path, as_era(shape), wal=wal)
     with closing(sqlite3.connect(str(path))) as conn:
         conn.execute("PRAGMA foreign_keys = ON")
         for bundle_id, name in spec.bundles:
-            sb.add_bundle(conn, bundle_id, name)
+            schema.add_bundle(conn, bundle_id, name)
         for account_id, provider, kind in spec.accounts:
-            sb.add_account(conn, account_id, provider, f'{{"backend":"env","env_var":"{provider.upper()}_KEY"}}',
-                           kind=kind)
+            schema.add_account(conn, account_id, provider, f'{{"backend":"env","env_var":"{provider.upper()}_KEY"}}',
+                               kind=kind)
         for bundle_id, provider, account_id in spec.bindings:
-            sb.bind(conn, bundle_id, provider, account_id)
+            schema.bind(conn, bundle_id, provider, account_id)
         if spec.instances and has_instances(shape):
-            sb.add_instances(conn, spec.instances)
+            schema.add_instances(conn, spec.instances)
         if spec.agents and has_db_agents(shape):
-            sb.add_db_agents(conn, spec.agents)
+            schema.add_db_agents(conn, spec.agents)
         if spec.migration_recorded and has_migrations_table(shape):
-            conn.execute("INSERT INTO db_migrations (id, applied_at, duration_ms, scope) "
-                         "VALUES ('0008_default_bundle', '2026-06-25T10:00:00+00:00', 12, 'channel')")
+            schema.record_migration(conn)
         for statement in spec.extra_sql:
             conn.execute(statement)
         conn.commit()
@@ -259,10 +273,10 @@ def write_all_creds(home: Path, providers: Iterable[str] = OAUTH_PROVIDERS) -> N
             write_creds(home, provider, generic_creds(access=PLANTED_TOKENS[4], refresh=PLANTED_TOKENS[4] + "r"))
 
 
-def isolated(shape: StoreShape) -> bool:
-    """Whether a store of ``shape`` gets copy-once semantics (§7b): a shared store, or an
-    objects.db with a migrations table or at version 10 or more."""
-    return shape in SHARED_SHAPES or has_migrations_table(shape)
+def isolated(shape: StoreShape | Era) -> bool:
+    """Whether a store of ``shape`` gets copy-once semantics (docs/agentmux-store.md §7b): a shared
+    store, or an objects.db with a migrations table or at version 10 or more."""
+    return as_era(shape).semantics == "isolated"
 
 
 def expected_dir(home: Path, provider: str, isolated: bool = False) -> Path:
@@ -271,13 +285,17 @@ def expected_dir(home: Path, provider: str, isolated: bool = False) -> Path:
 
 
 def expected_secret_ref(home: Path, provider: str, isolated: bool = False) -> str:
-    """The exact secret_ref text of contract §4, written out by hand (not by the code under test)."""
+    """The exact secret_ref text of docs/agentmux-store.md §4, written out by hand (not by the code under test)."""
     escaped = str(expected_dir(home, provider, isolated)).replace("\\", "\\\\").replace('"', '\\"')
     return '{"backend":"o_auth_config_dir","dir":"' + escaped + '"}'
 
 
 # --------------------------------------------------------------------------------------------
 # Running the command line
+
+
+#: A command-line argument as tests write it: numbers (``--now-ms``, NOW_MS) are turned into text.
+CliArg = str | int | os.PathLike[str]
 
 
 @dataclass(frozen=True)
@@ -290,7 +308,7 @@ class CliRun:
         return json.loads(self.out)
 
 
-def run_cli(*argv: str | os.PathLike[str]) -> CliRun:
+def run_cli(*argv: CliArg) -> CliRun:
     """Run ``agentmux-companion`` in this process (fast), capturing stdout and stderr."""
     from agentmux_companion.cli import main
 
@@ -300,12 +318,12 @@ def run_cli(*argv: str | os.PathLike[str]) -> CliRun:
     return CliRun(code, out.getvalue(), err.getvalue())
 
 
-def cli_command(*argv: str | os.PathLike[str]) -> list[str]:
+def cli_command(*argv: CliArg) -> list[str]:
     return [sys.executable, "-m", "agentmux_companion", *(str(a) for a in argv)]
 
 
 def run_cli_process(
-    *argv: str | os.PathLike[str], env: Mapping[str, str] | None = None, timeout: float = 60, **kwargs: Any
+    *argv: CliArg, env: Mapping[str, str] | None = None, timeout: float = 60, **kwargs: Any
 ) -> CliRun:
     """Run ``agentmux-companion`` as a real process, with no terminal on stdin."""
     completed = subprocess.run(

@@ -188,12 +188,13 @@ def installed_smoke_state(env: dict[str, str]) -> str:
 @pytest.mark.parametrize("how", ["gui executable", "cli gui subcommand", "gui executable gui (start at login)"])
 def test_gui_reaches_ready_offscreen_against_the_demo_and_exits_cleanly(
         frozen_build: FrozenBuild, frozen_env: dict[str, str], how: str) -> None:
-    command: list[str | Path] = {
+    commands: dict[str, list[str | Path]] = {
         "gui executable": [frozen_build.gui],
         "cli gui subcommand": [frozen_build.cli, "gui"],
         # The start-at-login entry runs `<frozen executable> gui`, whichever executable wrote it.
         "gui executable gui (start at login)": [frozen_build.gui, "gui"],
-    }[how]
+    }
+    command = commands[how]
     completed = run([*command, "--demo", "--smoke"], frozen_env)
     assert completed.returncode == 0, completed.stderr
     match = READY.search(completed.stdout)

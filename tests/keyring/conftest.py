@@ -26,6 +26,7 @@ from agentmux_companion.core.keyring_ledger import ledger_path
 from agentmux_companion.core.paths import COMPANION_DIR_ENV, AppPaths
 from agentmux_companion.core.plan import build_plan
 from agentmux_companion.core.providers import load_registry
+from tests.helpers.schema import Era, create_store
 from tests.helpers.secret_service import SecretService, start_secret_service
 
 NOW_MS = sb.DEMO_NOW_MS
@@ -160,7 +161,7 @@ def migrated_scenario(root: Path, claude_text: str | None = None) -> Scenario:
     sb.write_credentials(home, "codex", sb.generic_credentials(tokens[2], tokens[3], NOW_MS - HOUR_MS))
     root_dir = home / ".agentmux"
     store = root_dir / "channels" / "stable" / "versions" / "0.33.4" / "data" / "db" / "objects.db"
-    sb.create_store(store, sb.StoreShape.WITH_AGENTS)  # pointer semantics: accounts on the CLI folders
+    create_store(store, Era.WITH_AGENTS)  # pointer semantics: accounts on the CLI folders
     env = {"HOME": str(home), COMPANION_DIR_ENV: str(root / "companion")}
     paths = AppPaths.resolve(home, None, env)
     registry = load_registry()

@@ -123,8 +123,12 @@ def test_a_large_secret_is_chunked_with_the_manifest_written_last(
     account = f"acct:{scenario.account_id('claude')}"
     order: list[str] = []
     original = windows.set_password
-    monkeypatch.setattr(windows, "set_password",
-                        lambda s, u, p: (order.append(u), original(s, u, p))[1])
+
+    def recording_set_password(service: str, username: str, password: str) -> None:
+        order.append(username)
+        original(service, username, password)
+
+    monkeypatch.setattr(windows, "set_password", recording_set_password)
 
     report = {c.account.provider: c for c in copy_bound_accounts(
         scenario.paths, [scenario.store], adapter=adapter(), at_ms=NOW_MS).copies}

@@ -118,12 +118,12 @@ def test_a_keyring_that_never_answers_is_cut_off_by_the_timeout(
 
 
 def test_nothing_to_copy_before_a_migration(secret_service: SecretService, tmp_path: Path) -> None:
-    from agentmux_companion.core import sandbox as sb
     from agentmux_companion.core.paths import AppPaths
+    from tests.helpers.schema import Era, create_store
 
     home = tmp_path / "home"
-    store = sb.create_store(home / ".agentmux" / "channels" / "stable" / "versions" / "0.33.4" / "data" / "db"
-                            / "objects.db", sb.StoreShape.WITH_AGENTS)
+    store = create_store(home / ".agentmux" / "channels" / "stable" / "versions" / "0.33.4" / "data" / "db"
+                         / "objects.db", Era.WITH_AGENTS)
     scenario = Scenario(home, store, AppPaths.resolve(home, None, {"AGENTMUX_COMPANION_DIR": str(tmp_path / "c")}),
                         [])
     result = run(scenario, secret_service, "keyring", "copy")

@@ -31,6 +31,8 @@ from agentmux_companion.core.keyring_copy import (
     snapshot_status,
 )
 from agentmux_companion.core.keyring_ledger import all_copies
+from tests.helpers import schema
+from tests.helpers.schema import Era, create_store
 from tests.helpers.secret_service import SecretService
 from tests.keyring.conftest import NOW_MS, Scenario, migrated_scenario, planted
 
@@ -168,16 +170,16 @@ def test_accounts_bound_with_the_legacy_spelling_are_copied(real_keyring: Secret
     home = tmp_path / "home"
     text = sb.claude_credentials(planted("A"), planted("R"), NOW_MS + 3_600_000)
     sb.write_credentials(home, "claude", text)
-    store = sb.create_store(tmp_path / "objects.db", sb.StoreShape.ACCOUNTS_RENAMED)
+    store = create_store(tmp_path / "objects.db", Era.ACCOUNTS_RENAMED)
     with closing(sqlite3.connect(store)) as conn:
-        sb.add_bundle(conn, "default", "Default")
-        sb.add_bundle(conn, "b-work", "Work")
-        sb.add_account(conn, "acc-claude", "claude", json.dumps(
+        schema.add_bundle(conn, "default", "Default")
+        schema.add_bundle(conn, "b-work", "Work")
+        schema.add_account(conn, "acc-claude", "claude", json.dumps(
             {"backend": "o_auth_config_dir", "dir": str(home / ".claude")}, separators=(",", ":")))
-        sb.add_account(conn, "acc-gemini", "gemini", '{"backend":"env","env_var":"GEMINI_API_KEY"}', kind="api_key")
-        sb.bind(conn, "default", "claude", "acc-claude")
-        sb.bind(conn, "b-work", "claude", "acc-claude")
-        sb.bind(conn, "b-work", "gemini", "acc-gemini")
+        schema.add_account(conn, "acc-gemini", "gemini", '{"backend":"env","env_var":"GEMINI_API_KEY"}', kind="api_key")
+        schema.bind(conn, "default", "claude", "acc-claude")
+        schema.bind(conn, "b-work", "claude", "acc-claude")
+        schema.bind(conn, "b-work", "gemini", "acc-gemini")
         conn.commit()
     from agentmux_companion.core.paths import AppPaths
 

@@ -15,16 +15,18 @@ pictures show a real, secure backend whatever machine makes them.
 
 from __future__ import annotations
 
+import functools
 import os
 import sys
 import tempfile
 import time
 from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 from PySide6.QtCore import QPoint, Qt
 from PySide6.QtGui import QColor, QGuiApplication, QPalette
-from PySide6.QtWidgets import QApplication, QSystemTrayIcon
+from PySide6.QtWidgets import QApplication, QSystemTrayIcon, QWidget
 
 from agentmux_companion.core.errors import StoreBusy
 from agentmux_companion.core.paths import COMPANION_DIR_ENV, AppPaths
@@ -40,6 +42,15 @@ PLAN_SIZE = (1024, 700)  # the smallest screen the window is made for (issue #12
 STATES = ("plan", "error", "working", "result")
 KEYRING_SIZE = (900, 460)
 TRAY_SHOT = (380, 300)  # the top-right corner: the tray panel and its open menu
+
+
+def _exposed(widget: QWidget) -> bool:
+    handle = widget.windowHandle()
+    return widget.isVisible() and handle is not None and handle.isExposed()
+
+
+def _keyring_checked(plan_window: Any) -> bool:
+    return bool(plan_window.plan_page.keyring_backend.health is not Health.CHECKING)
 
 
 def _pump(app: QApplication, until: Callable[[], bool], what: str, timeout_s: float = 20.0) -> None:
@@ -137,9 +148,8 @@ def _shoot(app: QApplication, tmp: Path, out_dir: Path, tray: tuple[int, int, in
         window.resize(*PLAN_SIZE)
         window.move(0, 40)
         controller.show_window()
-        _pump(app, lambda w=window: w.isVisible() and w.windowHandle() is not None
-              and w.windowHandle().isExposed(), "the plan window showing")
-        _pump(app, lambda w=window: w.plan_page.keyring_backend.health is not Health.CHECKING, "the keyring check")
+        _pump(app, functools.partial(_exposed, window), "the plan window showing")
+        _pump(app, functools.partial(_keyring_checked, window), "the keyring check")
         window.plan_page.providers_table.setFocus(Qt.FocusReason.OtherFocusReason)
         window.plan_page.providers_table.selectRow(0)
         _settle(app)

@@ -9,7 +9,8 @@ from pathlib import Path
 
 import pytest
 
-from agentmux_companion.core.sandbox import StoreShape, create_store
+from agentmux_companion.core.sandbox import StoreShape
+from tests.helpers.schema import create_store
 
 
 def run_gui(*args: str, display: bool = True, timeout: float = 60) -> subprocess.CompletedProcess[str]:

@@ -139,6 +139,7 @@ def test_agentmux_running_is_said_first_and_the_user_can_wait(
     assert isinstance(dialog, ConfirmDialog) and dialog.running_label is not None
     # Said first, before what will change; the choices are to wait, go ahead anyway, or cancel.
     layout = dialog.layout()
+    assert layout is not None
     assert layout.indexOf(dialog.running_label) < layout.indexOf(dialog.changes_label)
     assert "AgentMux is running" in dialog.running_label.text()
     assert dialog.wait_button is not None
@@ -160,5 +161,6 @@ def test_agentmux_running_is_said_first_and_the_user_can_wait(
     with qtbot.waitSignal(controller.migrate_finished, timeout=20_000):
         answer(qtbot, controller)
     assert DEFAULT in bundles(sandbox.store)
-    assert QApplication.activeModalWidget() is None or not QApplication.activeModalWidget().isVisible()
+    modal = QApplication.activeModalWidget()
+    assert modal is None or not modal.isVisible()
 

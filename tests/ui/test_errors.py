@@ -24,10 +24,11 @@ from agentmux_companion.core.errors import (
     UsageError,
 )
 from agentmux_companion.core.plan import MigrationPlan
-from agentmux_companion.core.sandbox import DemoSandbox, StoreShape, create_store
+from agentmux_companion.core.sandbox import DemoSandbox, StoreShape
 from agentmux_companion.ui.controller import ControllerOptions
 from agentmux_companion.ui.icons import TrayState
 from agentmux_companion.ui.messages import Level, message_for_error
+from tests.helpers.schema import create_store
 from tests.ui.conftest import MakeController, answer, bundles, start_and_scan
 
 

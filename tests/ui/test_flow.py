@@ -10,7 +10,7 @@ from PySide6.QtWidgets import QApplication
 from pytestqt.qtbot import QtBot
 
 from agentmux_companion.core.paths import AppPaths
-from agentmux_companion.core.plan import MigrationPlan, build_plan
+from agentmux_companion.core.plan import build_plan
 from agentmux_companion.core.providers import ProviderRegistry
 from agentmux_companion.core.sandbox import DemoSandbox, claude_credentials, write_credentials
 from agentmux_companion.ui.controller import ControllerOptions
@@ -31,16 +31,11 @@ def test_launch_scan_migrate_result_undo(
 
     # The window shows the very plan object the scan built, and it says what the CLI's plan says.
     assert window.plan is controller.plan
+    assert controller.plan is not None
     cli_plan = build_plan(paths, registry, None, controller.plan.now_ms, include_all=True)
-    def without_new_ids(plan: MigrationPlan) -> list[dict[str, object]]:
-        # New accounts get a fresh random id in each plan (a fixed clock would derive them).
-        stores = [s.to_json() for s in plan.stores]
-        for store in stores:
-            for provider in store["providers"]:
-                provider.pop("account_id", None)
-        return stores
-
-    assert without_new_ids(controller.plan) == without_new_ids(cli_plan)
+    # The same decisions (a new account's id is minted afresh with every preview).
+    assert [s.to_json(minted_ids=False) for s in controller.plan.stores] == [
+        s.to_json(minted_ids=False) for s in cli_plan.stores]
 
     # Stores: the newest version is checked, the older one is listed unchecked.
     assert window.plan_page.stores_list.count() == 2
@@ -61,7 +56,7 @@ def test_launch_scan_migrate_result_undo(
     assert "db_agent_instances" in details and not window.plan_page.details.body.isVisible()
     # The "Why" shown adds to the row: neither the action nor the file again
     # (the core's full reason, as the CLI prints it, is the tooltip).
-    shown_why = [window.plan_page.providers_table.item(row, 3).text() for row in range(3)]
+    shown_why = [item.text() for row in range(3) if (item := window.plan_page.providers_table.item(row, 3)) is not None]
     assert shown_why == [
         "A login was found and no bundle uses it yet.",
         "A login was found and no bundle uses it yet. Its token has expired; the CLI renews it with its "
@@ -125,8 +120,10 @@ def test_keyboard_only(qtbot: QtBot, make_controller: MakeController, sandbox: D
 
     order = []
     for _ in range(4):
-        order.append(QApplication.focusWidget())
-        QTest.keyClick(QApplication.focusWidget(), Qt.Key.Key_Tab)
+        focused = QApplication.focusWidget()
+        assert focused is not None
+        order.append(focused)
+        QTest.keyClick(focused, Qt.Key.Key_Tab)
     # Reading order: stores, logins, then Details (the keyring option is unavailable here).
     page = window.plan_page
     assert order[:4] == [page.stores_list, page.providers_table, page.backup_value.copy_button, page.details.toggle]

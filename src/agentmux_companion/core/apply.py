@@ -1,4 +1,4 @@
-"""Applying a plan to a store (contract §7), with the safety of design.md "Store writes".
+"""Applying a plan to a store (docs/agentmux-store.md §7), with the safety of docs/architecture.md "Writing a store".
 
 For each store that the plan says will be written:
 
@@ -9,7 +9,7 @@ For each store that the plan says will be written:
    written): the user must see what runs;
 5. online backup of the store as it is at that instant (inside the transaction, so it is exactly
    the state the migration starts from);
-6. the writes of contract §7, with each provider in a savepoint (warn-don't-block), recording
+6. the writes of docs/agentmux-store.md §7, with each provider in a savepoint (warn-don't-block), recording
    every change;
 7. foreign-key and integrity checks; then one COMMIT.
 
@@ -18,6 +18,7 @@ A kill at any instant leaves the store either untouched (no COMMIT reached) or f
 
 from __future__ import annotations
 
+import enum
 import sqlite3
 import time
 import uuid
@@ -42,7 +43,16 @@ from agentmux_companion.core.contract import (
 )
 from agentmux_companion.core.credentials import Status, probe_config_dir
 from agentmux_companion.core.decide import BACKFILL_CONDITIONS, Action, Decision, decide, read_state
-from agentmux_companion.core.errors import CompanionError, StoreBusy, StoreChanged, StoreRefused
+from agentmux_companion.core.errors import (
+    CompanionError,
+    ExitCode,
+    NoRoom,
+    StoreBusy,
+    StoreChanged,
+    StoreRefused,
+    StoreWriteRefused,
+    known_error,
+)
 from agentmux_companion.core.paths import AppPaths
 from agentmux_companion.core.plan import (
     MigrationPlan,
@@ -81,6 +91,20 @@ class MigrationStats:
         return asdict(self)
 
 
+class Outcome(enum.StrEnum):
+    """What happened to one store."""
+
+    MIGRATED = "migrated"
+    NOTHING_TO_DO = "nothing_to_do"
+    REFUSED = "refused"
+    CHANGED = "changed"
+    BUSY = "busy"
+
+    @property
+    def written(self) -> bool:
+        return self is Outcome.MIGRATED
+
+
 @dataclass(frozen=True)
 class StoreResult:
     """What happened to one store.
@@ -88,7 +112,7 @@ class StoreResult:
     Attributes:
         path: the store.
         era: its era.
-        outcome: migrated / nothing_to_do / refused / busy.
+        outcome: migrated / nothing_to_do / refused / changed / busy.
         stats: the seven counts (zero unless migrated).
         backup: the backup file ('' when nothing was written).
         run_id: the ledger run ('' when nothing was written).
@@ -96,11 +120,13 @@ class StoreResult:
         migration_recorded: whether a db_migrations row was added.
         warnings: per-provider failures and odd credential files.
         message: the refusal or busy message, else ''.
+        semantics: which build's migration the store got (§7b).
+        error: the known failure that stopped this store (refused, changed, busy), else None.
     """
 
     path: Path
     era: st.Era
-    outcome: str
+    outcome: Outcome
     stats: MigrationStats = field(default_factory=MigrationStats)
     backup: str = ""
     run_id: str = ""
@@ -109,6 +135,14 @@ class StoreResult:
     warnings: tuple[str, ...] = ()
     message: str = ""
     semantics: Semantics | None = None
+    error: CompanionError | None = None
+
+    @property
+    def exit_code(self) -> ExitCode:
+        """This store's exit code: its error's, else warnings (5) or done (0)."""
+        if self.error is not None:
+            return self.error.exit_code
+        return ExitCode.WARNINGS if self.warnings else ExitCode.OK
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -257,25 +291,41 @@ class _Writer:
         self.changes["migration_record"] = row
 
 
-def _verify(conn: sqlite3.Connection, accounts_table: str, has_migrations: bool) -> None:
-    """Foreign-key and integrity checks of what the run inserted, before COMMIT.
+def _binding_problems(conn: sqlite3.Connection) -> set[tuple[Any, ...]]:
+    """Bindings whose bundle or account is missing (``foreign_key_check`` of the bindings)."""
+    return {tuple(row) for row in conn.execute(f"PRAGMA main.foreign_key_check({st.BINDINGS})")}
 
-    A failure raises, and the caller rolls the run back. The checks cover the tables the run
-    inserted rows into (bundles, accounts, bindings, the migrations record). The back-fill is one
+
+def _verify(conn: sqlite3.Connection, accounts_table: str, has_migrations: bool,
+            problems_before: set[tuple[Any, ...]]) -> list[str]:
+    """Foreign-key and integrity checks of what the run wrote, before COMMIT; returns warnings.
+
+    A problem the run made raises, and the caller rolls the run back. Broken references that were
+    in the store before the run are not the run's doing (AgentMux's own migration would not refuse
+    them): they are reported, and left as they are. The checks cover the tables the run inserted
+    rows into (bundles, accounts, bindings, the migrations record). The back-fill is one
     ``UPDATE`` of a column without index or foreign key, so a whole-database ``quick_check`` would
     only re-read every page of the store — half again the cost of the back-fill on a big store,
     measured in benchmarks/bench_migrate.py — to find damage that predates the run.
     """
-    problems = conn.execute(f"PRAGMA main.foreign_key_check({st.BINDINGS})").fetchall()
-    if problems:
-        raise CompanionError(
-            f"foreign-key check failed after writing ({len(problems)} problem(s)); nothing was written"
+    problems = _binding_problems(conn)
+    new = problems - problems_before
+    if new:
+        raise StoreWriteRefused(
+            f"the foreign-key check failed after writing ({len(new)} broken reference(s) the run would have "
+            "made); nothing was written"
         )
     tables = [st.BUNDLES, accounts_table, st.BINDINGS] + ([st.MIGRATIONS] if has_migrations else [])
     for table in tables:
         result = conn.execute(f"PRAGMA main.quick_check({table})").fetchone()[0]
         if result != "ok":
-            raise CompanionError(f"integrity check of {table} failed after writing ({result}); nothing was written")
+            raise StoreWriteRefused(
+                f"integrity check of {table} failed after writing ({result}); nothing was written")
+    if problems_before & problems:
+        count = len({row[1] for row in problems_before & problems})  # one row per broken reference
+        return [f"the store already had {count} binding(s) pointing at a missing bundle or account before this "
+                "run; they were left as they are (AgentMux's own migration does not check them either)"]
+    return []
 
 
 def apply_store(
@@ -293,8 +343,9 @@ def apply_store(
         raise StoreRefused(store_plan.refused)
     if not store_plan.will_write:
         # A no-op run still examined every provider: report what it found, as AgentMux's would.
-        return StoreResult(path, store_plan.era, "nothing_to_do", stats=_stats_for(store_plan.providers, 0, 0, False),
-                           semantics=store_plan.semantics)
+        return StoreResult(path, store_plan.era, Outcome.NOTHING_TO_DO,
+                           stats=_stats_for(store_plan.providers, 0, 0, False), semantics=store_plan.semantics,
+                           warnings=store_plan.warnings)
 
     inspection = st.inspect_store(path)
     if inspection.refusal:
@@ -339,6 +390,9 @@ def apply_store(
                 f"{path} is busy: another program (probably AgentMux) kept it locked for more than "
                 f"{busy_timeout_ms / 1000:g} s. Nothing was written; close AgentMux and try again"
             ) from exc
+        known = known_error(exc, f"the store {path}") if isinstance(exc, (OSError, sqlite3.Error)) else None
+        if known is not None and known is not exc:
+            raise known from exc
         raise
     ledger.set_state(paths.ledger_path, run.run_id, "committed")
     say("Done")
@@ -391,8 +445,19 @@ class _Run:
         self._keep_promise(promise.differences(self.store_plan, decision, self.semantics))
 
         say("Backing up")
-        backup_store(self.store_plan.path, backup)
+        try:
+            backup_store(self.store_plan.path, backup)
+        except (OSError, sqlite3.Error) as exc:
+            if isinstance(exc, sqlite3.OperationalError) and "disk i/o" in str(exc).lower():
+                # Writing a fresh copy fails this way at a file-size limit or on a full disk.
+                raise NoRoom(f"there is no room for the backup in {backup.parent} ({exc}: the disk may be full or "
+                             "a file-size limit reached). Free some space and run again. Nothing was written") from exc
+            known = known_error(exc, f"the backup into {backup.parent}")
+            if known is None:
+                raise
+            raise known from exc
 
+        problems_before = _binding_problems(conn)
         writer = _Writer(conn, self.inspection.accounts_table, self.at_ms)
         seeded, bundle_created, bundle_ready = self._provider_loop(decision, writer, default_exists, say)
         repointed = self._sweep(decision, writer, say)
@@ -415,11 +480,12 @@ class _Run:
             recorded = True
 
         say("Verifying")
-        _verify(conn, self.inspection.accounts_table, self.inspection.has_migrations)
+        writer.warnings += _verify(conn, self.inspection.accounts_table, self.inspection.has_migrations,
+                                   problems_before)
         result = StoreResult(
             path=self.store_plan.path,
             era=self.inspection.era,
-            outcome="migrated",
+            outcome=Outcome.MIGRATED,
             stats=_stats_for(decision.providers, seeded, instances, bundle_created, repointed),
             backup=str(backup),
             run_id=self.run_id,
@@ -507,17 +573,38 @@ def apply_plan(
     progress: ProgressCallback | None = None,
     only: Sequence[Path] | None = None,
 ) -> list[StoreResult]:
-    """Apply every store of the plan (or those in ``only``); one store's refusal doesn't stop others."""
+    """Apply every store of the plan (or those in ``only``).
+
+    A known failure of one store (refused, changed, busy, no room, ...) becomes that store's
+    result, with its typed error; it never stops the other stores or loses their results.
+    """
     results = []
     for store_plan in plan.stores:
         if only is not None and store_plan.path not in only:
             continue
         try:
             results.append(apply_store(plan, store_plan, paths, registry, busy_timeout_ms, progress))
-        except StoreBusy as exc:
-            results.append(StoreResult(store_plan.path, store_plan.era, "busy", message=exc.message))
-        except StoreRefused as exc:
-            outcome = "changed" if isinstance(exc, StoreChanged) else "refused"
-            results.append(StoreResult(store_plan.path, store_plan.era, outcome, message=exc.message,
-                                       semantics=store_plan.semantics))
+        except (CompanionError, OSError, sqlite3.Error) as exc:
+            known = known_error(exc, f"the companion's files for {store_plan.path}")
+            if known is None:
+                raise  # a bug: it reaches the traceback / crash dialog
+            results.append(StoreResult(store_plan.path, store_plan.era, _outcome_of(known), message=known.message,
+                                       semantics=store_plan.semantics, error=known))
     return results
+
+
+def _outcome_of(error: CompanionError) -> Outcome:
+    if isinstance(error, StoreBusy):
+        return Outcome.BUSY
+    if isinstance(error, StoreChanged):
+        return Outcome.CHANGED
+    return Outcome.REFUSED
+
+
+def exit_code_for(results: Sequence[StoreResult]) -> ExitCode:
+    """The run's exit code: busy over refused over warnings over done (one mapping for CLI and GUI)."""
+    codes = {r.exit_code for r in results}
+    for code in (ExitCode.BUSY, ExitCode.REFUSED, ExitCode.WARNINGS):
+        if code in codes:
+            return code
+    return ExitCode.OK

@@ -1,4 +1,4 @@
-"""Ambient credential detection and the status probe (contract §5, §6).
+"""Ambient credential detection and the status probe (docs/agentmux-store.md §5, §6).
 
 The files belong to the CLIs: they are only ever read, never written, moved or deleted. Reading
 is defensive because these paths are in the user's home and can be anything: a symlink, a FIFO
@@ -269,7 +269,7 @@ def _register_token_values(document: Any, depth: int = 0) -> None:
 
 
 def probe_provider(provider: Provider, home: Path, now_ms: int) -> AmbientCredential:
-    """Find and probe one provider's ambient credentials under ``home`` (contract §5, §6)."""
+    """Find and probe one provider's ambient credentials under ``home`` (docs/agentmux-store.md §5, §6)."""
     return probe_config_dir(provider, provider.config_dir(home), now_ms)
 
 

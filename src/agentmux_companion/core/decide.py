@@ -120,7 +120,8 @@ class ProviderPlan:
         """The status shown: the one the account will get when bound, else the ambient file's."""
         return self.account_status if self.account_status is not None else self.credential.status
 
-    def to_json(self) -> dict[str, Any]:
+    def to_json(self, minted_ids: bool = True) -> dict[str, Any]:
+        """The line as JSON; ``minted_ids=False`` leaves out a new account's id (new at every preview)."""
         return {
             "provider": self.provider,
             "action": self.action.value,
@@ -129,7 +130,7 @@ class ProviderPlan:
             "credentials_path": str(self.credential.path),
             "fingerprint": self.credential.fingerprint,
             "account_dir": str(self.account_dir) if self.account_dir else None,
-            "account_id": self.account_id,
+            "account_id": self.account_id if minted_ids or self.reuse_account_id else None,
             "account_reused": self.reuse_account_id is not None,
             "copy": _copy_word(self.isolation),
         }
@@ -163,7 +164,8 @@ class Repoint:
     isolation: IsolationTarget
     failure: str | None = None
 
-    def to_json(self) -> dict[str, Any]:
+    def to_json(self, minted_ids: bool = True) -> dict[str, Any]:
+        """The line as JSON; ``minted_ids=False`` leaves out a new account's id (new at every preview)."""
         return {
             "provider": self.provider,
             "account_id": self.account_id,
@@ -248,6 +250,16 @@ def read_state(conn: sqlite3.Connection, inspection: st.StoreInspection, count_r
 # Deciding (pure)
 
 
+def _unstorable(folder: Path) -> str | None:
+    """Why a folder's path cannot go into the store's JSON text (not valid UTF-8), or None."""
+    try:
+        str(folder).encode("utf-8")
+    except UnicodeEncodeError:
+        return (f"the path of {str(folder)!a} is not valid UTF-8 text, so AgentMux's store cannot hold it; "
+                "this provider is left alone (a folder name with valid characters fixes it)")
+    return None
+
+
 def _provider_lines(
     state: StoreState,
     credentials: Sequence[AmbientCredential],
@@ -273,6 +285,11 @@ def _provider_lines(
             continue
         reuse = state.default_bindings.get(provider.id)
         keeps = "; keeps its existing account" if reuse else ""
+        folder = targets[provider.id].dest if semantics is Semantics.ISOLATED and targets else credential.config_dir
+        unstorable = _unstorable(folder)
+        if unstorable:
+            lines.append(ProviderPlan(provider.id, name, Action.BLOCKED, unstorable, credential))
+            continue
         if semantics is Semantics.ISOLATED:
             target = targets[provider.id]
             if target.failure:

@@ -8,6 +8,8 @@ in the message funnel. Any other exception is a bug and reaches a traceback or t
 from __future__ import annotations
 
 import enum
+import errno
+import sqlite3
 
 
 class ExitCode(enum.IntEnum):
@@ -81,3 +83,58 @@ class KeyringUnavailable(CompanionError):
     """The OS keyring cannot be used: no backend, insecure backend, locked, or timed out."""
 
     exit_code = ExitCode.REFUSED
+
+
+class NoRoom(StoreRefused):
+    """A disk (or a file-size limit) had no room for what had to be written; nothing was written."""
+
+
+class CompanionFilesUnusable(StoreRefused):
+    """The companion's own files (ledger, backups folder) cannot be used as they are."""
+
+
+class StoreWriteRefused(StoreRefused):
+    """AgentMux's store refused a write (a trigger, a constraint, damage); nothing was written."""
+
+
+_NO_ROOM_ERRNOS = {errno.ENOSPC, errno.EFBIG, getattr(errno, "EDQUOT", errno.ENOSPC)}
+
+
+def known_error(exc: BaseException, where: str) -> CompanionError | None:
+    """The known failure behind an ``OSError`` or a SQLite error, in words; None for a bug.
+
+    Args:
+        exc: what was raised.
+        where: what was being written, for the message ("the backup", "the store", ...).
+    """
+    if isinstance(exc, CompanionError):
+        return exc
+    if isinstance(exc, OSError):
+        if exc.errno in _NO_ROOM_ERRNOS:
+            return NoRoom(f"there is no room to write {where} ({exc.strerror}: {exc.filename or ''}); free some "
+                          "space (or raise the file-size limit) and run again. Nothing was written")
+        if exc.errno == errno.ENAMETOOLONG:
+            return CompanionFilesUnusable(
+                f"a path is too long for this system while writing {where} ({exc.filename}); point "
+                "AGENTMUX_COMPANION_DIR at a shorter folder and run again. Nothing was written")
+        if exc.errno in (errno.EACCES, errno.EPERM, errno.EROFS):
+            return StoreRefused(
+                f"{where} cannot be written ({exc.strerror}: {exc.filename or ''}). Nothing was written")
+        return None
+    if isinstance(exc, sqlite3.Error):
+        text = str(exc)
+        lowered = text.lower()
+        if "full" in lowered:
+            return NoRoom(f"there is no room to write {where} ({text}); free some space (or raise the file-size "
+                          "limit) and run again. Nothing was written")
+        if "locked" in lowered or "busy" in lowered:
+            return StoreBusy(f"{where} is busy: another program kept it locked ({text}). Nothing was written; "
+                             "close AgentMux and try again")
+        if "readonly" in lowered or "read-only" in lowered:
+            return StoreRefused(f"{where} is read-only ({text}). Nothing was written")
+        damaged = ("malformed", "not a database", "disk i/o")
+        if isinstance(exc, sqlite3.IntegrityError) or any(word in lowered for word in damaged):
+            return StoreWriteRefused(
+                f"{where} refused the change ({text}); this store has a rule or damage the migration cannot get "
+                "past. Nothing was written; start AgentMux once, or restore a backup, and run again")
+    return None

@@ -122,24 +122,28 @@ class ImportFailed(Exception):
 
 
 class FileJournal:
-    """The run's record of the files and folders it creates, written ahead of each creation."""
+    """The run's record of the files and folders it creates, written ahead of their creation."""
 
     def __init__(self, ledger_path: Path, run_id: str) -> None:
         self.ledger_path = ledger_path
         self.run_id = run_id
 
-    def note(self, kind: str, path: Path, sha256: str = "") -> None:
-        """Commit one intent to the ledger before the caller creates ``path``."""
+    def note(self, entries: list[tuple[str, Path, str]]) -> None:
+        """Commit intents ``(kind, path, sha256)`` to the ledger, in one transaction, before the
+        caller creates any of them (an intent whose file never appeared is simply settled)."""
         with closing(open_files_ledger(self.ledger_path)) as conn:
-            conn.execute(
+            conn.execute("BEGIN")
+            conn.executemany(
                 "INSERT INTO companion_files (run_id, kind, path, sha256) VALUES (?, ?, ?, ?)",
-                (self.run_id, kind, str(path), sha256),
+                [(self.run_id, kind, str(path), sha256) for kind, path, sha256 in entries],
             )
+            conn.execute("COMMIT")
 
 
 def open_files_ledger(ledger_path: Path) -> sqlite3.Connection:
     conn = ledger.open_ledger(ledger_path)
-    conn.executescript(FILES_SCHEMA)
+    if conn.execute("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'companion_files'").fetchone() is None:
+        conn.executescript(FILES_SCHEMA)
     return conn
 
 
@@ -173,31 +177,38 @@ def import_once(provider: Provider, home: Path, journal: FileJournal) -> Path:
             f"{provider.id}: {dest} already holds a login without AgentMux's marker; the companion "
             "never overwrites a login, so it was left alone; skipped"
         )
-    _make_private_dirs(home, dest, journal)
+    # Everything this import may create is journaled first, in creation order, in one commit.
+    missing = _missing_folders(home, dest)
+    temp = target.with_name(f"{target.name}.{journal.run_id[:8]}.companion-tmp")
+    intents = [("dir", folder, "") for folder in missing]
     if data is not None:
-        _write_copy(target, data, mode, journal)
-    journal.note("sentinel", sentinel)
-    _create_new(sentinel, b"", 0o644)
+        intents += [("temp", temp, ""), ("copy", target, _sha256(data))]
+    journal.note([*intents, ("sentinel", sentinel, "")])
+    for folder in missing:
+        try:
+            folder.mkdir(mode=0o700)  # the login inside is a secret
+        except FileExistsError:
+            continue
+        os.chmod(folder, 0o700)  # mkdir's mode is filtered by the umask
+    if data is not None:
+        _write_copy(temp, target, data, mode)
+    # The marker is empty and says only "imported": no sync (lost in a power cut, AgentMux copies
+    # the same login again).
+    _create_new(sentinel, b"", 0o644, sync=False)
     return dest
 
 
-def _make_private_dirs(home: Path, dest: Path, journal: FileJournal) -> None:
-    # Every folder the run creates is 0700 (the login inside is a secret) and journaled first.
+def _missing_folders(home: Path, dest: Path) -> list[Path]:
+    """The folders from ``home`` down to ``dest`` that do not exist yet, outermost first."""
     missing = []
     folder = dest
     while not folder.exists() and folder != home and folder != folder.parent:
         missing.append(folder)
         folder = folder.parent
-    for created in reversed(missing):
-        journal.note("dir", created)
-        try:
-            created.mkdir(mode=0o700)
-        except FileExistsError:
-            continue
-        os.chmod(created, 0o700)  # mkdir's mode is filtered by the umask
+    return missing[::-1]
 
 
-def _create_new(path: Path, data: bytes, mode: int) -> None:
+def _create_new(path: Path, data: bytes, mode: int, sync: bool = True) -> None:
     flags = os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_NOFOLLOW", 0) | getattr(os, "O_BINARY", 0)
     fd = os.open(path, flags, mode)
     try:
@@ -205,16 +216,14 @@ def _create_new(path: Path, data: bytes, mode: int) -> None:
         while view:
             written = os.write(fd, view)
             view = view[written:]
-        os.fsync(fd)
+        if sync:
+            os.fsync(fd)
     finally:
         os.close(fd)
 
 
-def _write_copy(target: Path, data: bytes, mode: int, journal: FileJournal) -> None:
+def _write_copy(temp: Path, target: Path, data: bytes, mode: int) -> None:
     # Written under a temporary name and renamed, so the copy is never seen half-written.
-    temp = target.with_name(f"{target.name}.{journal.run_id[:8]}.companion-tmp")
-    journal.note("temp", temp)
-    journal.note("copy", target, _sha256(data))
     try:
         _create_new(temp, data, 0o600)
         os.chmod(temp, mode)  # the source's permission bits, as AgentMux's copy keeps them
@@ -352,7 +361,9 @@ def leftover_paths(ledger_path: Path) -> frozenset[Path]:
                 "WHERE f.settled = 0 AND (r.state IN ('abandoned', 'undone') "
                 "OR (r.state = 'started' AND r.stats = '{}'))"
             ).fetchall()
-    except sqlite3.OperationalError:  # no such table yet: no run has imported anything
+    except sqlite3.DatabaseError:
+        # No such table yet (no run has imported anything), or a ledger the write path will
+        # refuse with its own message: a preview reads nothing from it.
         return frozenset()
     return frozenset(Path(p) for (p,) in found)
 

@@ -33,7 +33,7 @@ from agentmux_companion.core.log import redact
 if TYPE_CHECKING:
     from keyring.backend import KeyringBackend
 
-#: AgentMux's own service name for secrets it keeps in the OS keyring (contract §8).
+#: AgentMux's own service name for secrets it keeps in the OS keyring (docs/agentmux-store.md §8).
 SERVICE = "agentmux"
 #: The throwaway entry ``doctor`` writes, reads and deletes to prove the keyring works.
 PROBE_SERVICE = "agentmux-companion-probe"
@@ -401,7 +401,17 @@ def detect_backend(timeout_s: float = DEFAULT_TIMEOUT_S) -> KeyringBackend:
 
         return keyring.get_keyring()
 
-    return call_with_timeout(run, timeout_s, "looking for a keyring backend")
+    try:
+        return call_with_timeout(run, timeout_s, "looking for a keyring backend")
+    except KeyringUnavailable:
+        raise
+    except Exception as exc:  # the library loads a backend named in the environment or a config file
+        named = os.environ.get("PYTHON_KEYRING_BACKEND")
+        where = f"PYTHON_KEYRING_BACKEND={named}" if named else "the keyring configuration (keyringrc.cfg)"
+        raise KeyringFailure(
+            f"the keyring backend chosen by {where} cannot be used ({type(exc).__name__}: {redact(str(exc))}); "
+            "name an installed backend there, or remove the setting to let the companion pick the system keyring"
+        ) from exc
 
 
 def backend_report(

@@ -6,7 +6,7 @@ credentials file's exact text is stored under service ``agentmux``, account ``ac
 id>`` — AgentMux's own naming, so the copy sits where AgentMux would look for a ``keychain``
 secret. It is then read back and compared, and recorded in the copy ledger.
 
-What this module never does (contract §8): switch a binding to the copy, or refresh a token
+What this module never does (docs/agentmux-store.md §8): switch a binding to the copy, or refresh a token
 from it. The binding keeps pointing at the CLI's folder, the CLI keeps refreshing its own file,
 and the copy is a *snapshot* that goes stale at the CLI's next refresh; :func:`snapshot_status`
 says when. Stores are only read (``mode=ro``).
@@ -65,7 +65,7 @@ Progress = Callable[[str], None]
 
 
 def keyring_account(account_id: str) -> str:
-    """AgentMux's keyring account name for an account id (contract §8)."""
+    """AgentMux's keyring account name for an account id (docs/agentmux-store.md §8)."""
     return f"acct:{account_id}"
 
 

@@ -24,6 +24,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from agentmux_companion.core.errors import CompanionFilesUnusable
 from agentmux_companion.core.paths import ensure_private_dir
 
 SCHEMA = """
@@ -62,10 +63,29 @@ def new_run_id() -> str:
 
 
 def open_ledger(path: Path) -> sqlite3.Connection:
+    """Open (creating it if needed) the ledger.
+
+    Raises:
+        CompanionFilesUnusable: the file is not a database (or not one the companion can use).
+    """
     ensure_private_dir(path.parent)
     conn = sqlite3.connect(str(path), isolation_level=None, timeout=5)
-    conn.execute("PRAGMA busy_timeout = 5000")
-    conn.executescript(SCHEMA)
+    try:
+        conn.execute("PRAGMA busy_timeout = 5000")
+        # The schema script takes a write lock and syncs even when everything exists: only on a
+        # new file (every run opens the ledger several times, inside AgentMux's lock window).
+        exists = "SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'companion_runs'"
+        if conn.execute(exists).fetchone() is None:
+            conn.executescript(SCHEMA)
+    except sqlite3.DatabaseError as exc:
+        conn.close()
+        if isinstance(exc, sqlite3.OperationalError) and "locked" in str(exc).lower():
+            raise
+        raise CompanionFilesUnusable(
+            f"the companion's ledger {path} cannot be used ({exc}); it records past runs so that they can be "
+            "undone: move it aside (keep it if you may want to undo an earlier run) and run again. "
+            "Nothing was written"
+        ) from exc
     path.chmod(0o600)
     return conn
 

@@ -115,7 +115,8 @@ class StorePlan:
             or self.record_migration
         )
 
-    def to_json(self) -> dict[str, Any]:
+    def to_json(self, minted_ids: bool = True) -> dict[str, Any]:
+        """The store's plan as JSON (``minted_ids=False``: without new accounts' ids, to compare plans)."""
         return {
             "path": str(self.path),
             "era": self.era.value,
@@ -131,7 +132,7 @@ class StorePlan:
             "refused": self.refused,
             "semantics": self.semantics.value if self.semantics and not self.refused else None,
             "semantics_reason": self.semantics_reason if self.semantics and not self.refused else None,
-            "providers": [p.to_json() for p in self.providers],
+            "providers": [p.to_json(minted_ids) for p in self.providers],
             "repoints": [r.to_json() for r in self.repoints],
             "warnings": list(self.warnings),
         }
@@ -267,17 +268,21 @@ def plan_store(
         agentmux_running=running,
         refused=decision.blocked,
         providers=providers,
-        warnings=_warnings_of(decision.providers, decision.repoints),
+        warnings=_warnings_of(decision.providers, decision.repoints, decision.blocked),
         semantics=semantics,
         semantics_reason=why,
         repoints=decision.repoints,
     )
 
 
-def _warnings_of(lines: Iterable[ProviderPlan], repoints: Iterable[Repoint] = ()) -> tuple[str, ...]:
+def _warnings_of(
+    lines: Iterable[ProviderPlan], repoints: Iterable[Repoint] = (), blocked: str | None = None
+) -> tuple[str, ...]:
     # An odd credentials file matters to this store only for a provider it would bind.
     found = [w for line in lines if line.action in (Action.BIND, Action.BLOCKED) for w in line.credential.warnings]
     found += [f"{line.provider}: {line.import_failure}; skipped" for line in lines if line.import_failure]
+    found += [f"{line.provider}: {line.reason}" for line in lines if line.action is Action.BLOCKED
+              and line.import_failure is None and not blocked]
     found += [f"{r.provider}: {r.failure}; its account was left as it is" for r in repoints if r.failure]
     return tuple(found)
 
@@ -311,7 +316,7 @@ def build_plan(
     stores = []
     for location in chosen:
         plan = plan_store(location, credentials, registry, running, paths.home, targets, at_ms)
-        # The shared store is a default target only when it is of the bundle era (contract §2).
+        # The shared store is a default target only when it is of the bundle era (docs/agentmux-store.md §2).
         if (
             locations is None
             and not include_all

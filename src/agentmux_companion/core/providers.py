@@ -1,4 +1,4 @@
-"""The provider registry, loaded from ``resources/providers.toml`` (contract §5).
+"""The provider registry, loaded from ``resources/providers.toml`` (docs/agentmux-store.md §5).
 
 The registry is data: adding an OAuth provider means adding an entry to the TOML file. Loading
 validates it, so a malformed entry fails at start-up with a message naming the entry rather than

@@ -1,7 +1,8 @@
-"""Stores and homes built to the contract: the demo sandbox, and the tests' fixture builder.
+"""Stores and homes built to the contract for the demo sandbox.
 
-The DDL below is AgentMux's, per era, as the contract describes it (agentmux-store.md §1, §3):
-what a user's store really looks like, so the demo and the tests exercise the real shapes.
+The DDL below is AgentMux's, per era, as the contract describes it (docs/agentmux-store.md §1, §3):
+what a user's store really looks like, so the demo exercises the real shapes. The tests build
+their stores from their own copy (tests/helpers/schema.py); tests/test_schema.py keeps both equal.
 """
 
 from __future__ import annotations
@@ -115,7 +116,7 @@ CREATE TABLE db_migrations (
 
 
 class StoreShape(enum.Enum):
-    """Store shapes of each era (contract §1)."""
+    """Store shapes of each era (docs/agentmux-store.md §1)."""
 
     PRE_BUNDLE = "pre-bundle"
     EARLY_CHAIN = "early-chain"

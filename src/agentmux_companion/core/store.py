@@ -1,4 +1,4 @@
-"""AgentMux stores: where they are, which era they are of, how to open them (contract §1-§3).
+"""AgentMux stores: where they are, which era they are of, how to open them (docs/agentmux-store.md §1-§3).
 
 Era detection reads ``sqlite_master`` through a read-only connection, never ``user_version``
 alone, and never writes: inspecting a store of any era leaves it byte-for-byte as it was.
@@ -20,7 +20,7 @@ from typing import Any
 
 from agentmux_companion.core.paths import AppPaths
 
-#: AgentMux's own connection settings (contract §2); the companion uses the same.
+#: AgentMux's own connection settings (docs/agentmux-store.md §2); the companion uses the same.
 BUSY_TIMEOUT_MS = 5000
 LOCK_FILE_NAME = "migrations.lock.db"
 
@@ -48,7 +48,7 @@ REQUIRED_COLUMNS: dict[str, frozenset[str]] = {
 
 
 class Era(enum.StrEnum):
-    """Which era of AgentMux wrote a store (contract §1)."""
+    """Which era of AgentMux wrote a store (docs/agentmux-store.md §1)."""
 
     MISSING = "missing"
     UNREADABLE = "unreadable"
@@ -129,7 +129,7 @@ class StoreInspection:
 
 
 # --------------------------------------------------------------------------------------------
-# Discovery (contract §2)
+# Discovery (docs/agentmux-store.md §2)
 
 _VERSION_PART = re.compile(r"(\d+)|([A-Za-z]+)")
 
@@ -316,7 +316,7 @@ def migrations_lock(store_path: Path, busy_timeout_ms: int = BUSY_TIMEOUT_MS) ->
 
 
 # --------------------------------------------------------------------------------------------
-# Era detection (contract §1)
+# Era detection (docs/agentmux-store.md §1)
 
 PRE_BUNDLE_REASON = (
     "this store predates identity bundles; start AgentMux once so it upgrades its store, "

@@ -20,7 +20,7 @@ from agentmux_companion.core import isolation, ledger
 from agentmux_companion.core import store as st
 from agentmux_companion.core.backup import backup_path_for, backup_store, list_backups
 from agentmux_companion.core.contract import ACCOUNT_COLUMNS, BUNDLE_COLUMNS
-from agentmux_companion.core.errors import StoreBusy, StoreRefused, UndoRefused
+from agentmux_companion.core.errors import StoreBusy, StoreRefused, UndoRefused, known_error
 from agentmux_companion.core.paths import AppPaths
 from agentmux_companion.core.plan import BACKFILL_CONDITIONS, DEFAULT_BUNDLE_ID, now_ms
 from agentmux_companion.core.settle import evidence_of_commit, settle_interrupted_runs
@@ -148,13 +148,22 @@ def undo_last(
             "rows the migration back-filled, so nothing was undone"
         )
 
+    needs_backup = any(run.changes.get("backfilled", {}).values())
+    if needs_backup:
+        damage = _backup_damage(Path(run.backup_path))
+        if damage:
+            raise UndoRefused(
+                f"the backup this migration took ({run.backup_path}) is damaged ({damage}); it is what tells which "
+                "agent rows the migration back-filled, so nothing was undone. Restore an older backup with "
+                "'undo --from-backup FILE', or keep the migration"
+            )
     at_ms = now_ms()
     safety = backup_path_for(paths.backups_dir, store_path, at_ms)
     try:
         with st.migrations_lock(store_path, busy_timeout_ms), closing(
             st.open_for_write(store_path, busy_timeout_ms)
         ) as conn:
-            if any(run.changes.get("backfilled", {}).values()) or (
+            if needs_backup or (
                 run.changes.get("bundle_inserted") and Path(run.backup_path).is_file()
             ):
                 # The run's backup holds the back-filled rows as they were (see apply.backfill), and
@@ -180,7 +189,15 @@ def undo_last(
                 f"{store_path} is busy: another program (probably AgentMux) kept it locked. "
                 "Nothing was undone; close AgentMux and try again"
             ) from exc
-        raise
+        known = known_error(exc, f"the undo of {store_path}")
+        if known is None:
+            raise
+        raise known from exc
+    except (OSError, sqlite3.DatabaseError) as exc:
+        known = known_error(exc, f"the undo of {store_path}")
+        if known is None:
+            raise
+        raise known from exc
     ledger.set_state(paths.ledger_path, run.id, "undone")
     # The store no longer points at the copies this run made: take them away (after the COMMIT, so
     # a kill in between leaves an undone run whose files the next write settles), and those of
@@ -188,6 +205,16 @@ def undo_last(
     warnings += isolation.remove_run_files(paths.ledger_path, run.id)
     warnings += isolation.settle_finished_runs(paths.ledger_path, store_path)
     return UndoResult(store_path, run.id, "precise", reverted, str(safety), warnings=tuple(warnings))
+
+
+def _backup_damage(backup: Path) -> str | None:
+    """Why a backup cannot be read as a whole (``quick_check``), or None when it is sound."""
+    try:
+        with closing(st.open_readonly(backup)) as conn:
+            result = str(conn.execute("PRAGMA quick_check").fetchone()[0])
+    except sqlite3.DatabaseError as exc:
+        return str(exc)
+    return None if result == "ok" else result
 
 
 def _reverse(

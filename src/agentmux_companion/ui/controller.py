@@ -120,7 +120,7 @@ class Controller(QObject):
         self.watcher = ChangeWatcher(self.options.debounce_ms, self)
         self.watcher.changed.connect(self.scan)
         self.runner.busy_changed.connect(self._on_busy_changed)
-        self.routing = MessageRouting(self)
+        self.routing = MessageRouting(self, self)
 
     # ------------------------------------------------------------------------------------------
     # Parts created when first needed
@@ -144,7 +144,7 @@ class Controller(QObject):
         if self._writes is None:
             from agentmux_companion.ui.writes import Writes
 
-            self._writes = Writes(self)
+            self._writes = Writes(self, self)
         return self._writes
 
     @property
@@ -160,6 +160,13 @@ class Controller(QObject):
             self._keyring = keyring
             self.routing.connect_keyring(keyring)
         return self._keyring
+
+    @property
+    def keyring_copy_origin_is_plan(self) -> bool:
+        """Whether the keyring copy under way was asked for by the plan window (after a migration)."""
+        from agentmux_companion.ui.keyring_model import CopyOrigin
+
+        return self._keyring is not None and self._keyring.copy_origin is CopyOrigin.PLAN
 
     @property
     def keyring_panel(self) -> KeyringPanel | None:

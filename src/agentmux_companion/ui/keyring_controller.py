@@ -17,10 +17,8 @@ plan window's keyring option needs only :mod:`.keyring_health`.
 
 from __future__ import annotations
 
-import enum
 import logging
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -28,65 +26,20 @@ from PySide6.QtCore import QCoreApplication, QObject, Signal, Slot
 
 from agentmux_companion.core.errors import KeyringUnavailable
 from agentmux_companion.core.keyring_copy import Removal
-from agentmux_companion.core.keyring_view import AccountRow
 from agentmux_companion.core.providers import ProviderRegistry
 from agentmux_companion.ui.keyring_health import CHECKING, BackendHealth, Health, health_of
+from agentmux_companion.ui.keyring_model import CopyOrigin, CopyOutcome, KeyringOverview, RemoveOutcome
 from agentmux_companion.ui.messages import Level, MessageFunnel, UserMessage
 from agentmux_companion.ui.workers import Job, JobFailure, JobRunner
 
 if TYPE_CHECKING:
-    from agentmux_companion.core.keyring_copy import AccountCopy, CopyReport, RemoveReport
+    from agentmux_companion.core.keyring_copy import AccountCopy
     from agentmux_companion.core.paths import AppPaths
     from agentmux_companion.ui.dialogs import ConfirmDialog
     from agentmux_companion.ui.keyring_panel import KeyringPanel
 
 log = logging.getLogger(__name__)
 
-
-
-@dataclass(frozen=True)
-class KeyringOverview:
-    """Everything the keyring panel shows, gathered by one job.
-
-    Attributes:
-        backend: the keyring in use and its health.
-        rows: bound accounts first (store order), then copies of accounts no longer bound.
-        keyring_error: why the keyring could not be asked about the copies, or None.
-    """
-
-    backend: BackendHealth
-    rows: tuple[AccountRow, ...]
-    keyring_error: str | None = None
-
-    @property
-    def bound_count(self) -> int:
-        return sum(1 for r in self.rows if r.bound)
-
-    @property
-    def recorded_count(self) -> int:
-        return sum(1 for r in self.rows if r.copied_at_ms is not None)
-
-
-class CopyOrigin(enum.Enum):
-    """Who asked for a keyring copy: the result is shown there."""
-
-    PLAN = "plan"  # the plan window's option, right after a migration
-    PANEL = "panel"  # the keyring panel's Copy
-
-
-@dataclass(frozen=True)
-class CopyOutcome:
-    """A copy's report and the overview read right after it (the panel shows both)."""
-
-    report: CopyReport
-    overview: KeyringOverview
-    origin: CopyOrigin
-
-
-@dataclass(frozen=True)
-class RemoveOutcome:
-    report: RemoveReport
-    overview: KeyringOverview
 
 
 # --------------------------------------------------------------------------------------------

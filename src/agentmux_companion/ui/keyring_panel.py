@@ -23,8 +23,8 @@ from PySide6.QtWidgets import (
 )
 
 from agentmux_companion.core.keyring_view import AccountRow, CopyState
-from agentmux_companion.ui.keyring_controller import KeyringOverview
 from agentmux_companion.ui.keyring_health import BackendHealth, Health, health_words, reason_words, snapshot_words
+from agentmux_companion.ui.keyring_model import KeyringOverview
 from agentmux_companion.ui.keyring_words import state_details, state_words
 from agentmux_companion.ui.messages import UserMessage, escape
 from agentmux_companion.ui.widgets import Badge, MessageBanner, ProgressStrip, badge_cell, table_item

@@ -15,17 +15,18 @@ from agentmux_companion.ui.icons import app_icon
 from agentmux_companion.ui.messages import CrashReport, Level, UserMessage
 
 if TYPE_CHECKING:
-    from agentmux_companion.ui.controller import Controller
-    from agentmux_companion.ui.keyring_controller import CopyOutcome, KeyringController, KeyringOverview
+    from agentmux_companion.ui.controller_port import ControllerPort
+    from agentmux_companion.ui.keyring_controller import KeyringController
     from agentmux_companion.ui.keyring_health import BackendHealth
+    from agentmux_companion.ui.keyring_model import CopyOutcome, KeyringOverview
     from agentmux_companion.ui.workers import JobFailure
 
 
 class MessageRouting(QObject):
     """Routes the funnel's messages and the keyring's outcomes to the right view."""
 
-    def __init__(self, controller: Controller) -> None:
-        super().__init__(controller)
+    def __init__(self, controller: ControllerPort, parent: QObject | None = None) -> None:
+        super().__init__(parent)
         self.c = controller
         controller.funnel.message_posted.connect(self._on_message_posted)
         controller.funnel.crashed.connect(self._on_crashed)
@@ -71,7 +72,7 @@ class MessageRouting(QObject):
 
     @Slot(object)
     def _on_keyring_copy_finished(self, outcome: CopyOutcome) -> None:
-        from agentmux_companion.ui.keyring_controller import CopyOrigin
+        from agentmux_companion.ui.keyring_model import CopyOrigin
         from agentmux_companion.ui.keyring_words import copy_result_html
 
         if outcome.origin is CopyOrigin.PLAN and self.c.window is not None:
@@ -80,11 +81,8 @@ class MessageRouting(QObject):
 
     @Slot(object)
     def _on_keyring_failed(self, _failure: JobFailure) -> None:
-        from agentmux_companion.ui.keyring_controller import CopyOrigin
-
         c = self.c
-        keyring = c._keyring  # set: this slot is connected to it
-        if keyring is not None and keyring.copy_origin is CopyOrigin.PLAN and c.window is not None:
+        if c.keyring_copy_origin_is_plan and c.window is not None:
             message = c.funnel.last_message
             reason = message.text if message is not None else ""
             c.window.show_keyring_result(self.tr("<b>Not copied to the keyring.</b> {0}").format(reason))

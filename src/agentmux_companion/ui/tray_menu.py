@@ -15,14 +15,14 @@ from PySide6.QtWidgets import QMenu
 from agentmux_companion.ui.tray import SEPARATOR, MenuEntry, fill_menu
 
 if TYPE_CHECKING:
-    from agentmux_companion.ui.controller import Controller
+    from agentmux_companion.ui.controller_port import ControllerPort
 
 
 def _tr(text: str) -> str:
     return QCoreApplication.translate("Controller", text)
 
 
-def menu_entries(c: Controller) -> list[MenuEntry]:
+def menu_entries(c: ControllerPort) -> list[MenuEntry]:
     """Every entry of the tray menu, enabled or not as the state says."""
     sealed = _tr(" (not in the demo)") if c.demo else ""
     return [

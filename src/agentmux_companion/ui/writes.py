@@ -27,7 +27,7 @@ if TYPE_CHECKING:
     from agentmux_companion.core.apply import StoreResult
     from agentmux_companion.core.plan import MigrationPlan
     from agentmux_companion.core.undo import UndoResult
-    from agentmux_companion.ui.controller import Controller
+    from agentmux_companion.ui.controller_port import ControllerPort
 
 log = logging.getLogger(__name__)
 
@@ -49,8 +49,8 @@ class Waiting:
 class Writes(QObject):
     """The controller's writes (migrate, undo) and what follows them."""
 
-    def __init__(self, controller: Controller) -> None:
-        super().__init__(controller)
+    def __init__(self, controller: ControllerPort, parent: QObject | None = None) -> None:
+        super().__init__(parent)
         self.controller = controller
         self.last_migrated: list[Path] = []
         self.migrated_counts: dict[Path, tuple[int, int]] = {}  # this session's: (logins, agent records)
@@ -164,7 +164,7 @@ class Writes(QObject):
             undoable = frozenset(r.path for r in results if last_undoable_run(paths, r.path) is not None)
             return MigrateOutcome(tuple(results), undoable)
 
-        self.start_work(Job("migrate", migrate_job, c), self.tr("Migrating…"), self._on_migrate_finished)
+        self.start_work(Job("migrate", migrate_job, self), self.tr("Migrating…"), self._on_migrate_finished)
 
     @Slot(object)
     def _on_migrate_finished(self, outcome: MigrateOutcome) -> None:
@@ -201,7 +201,7 @@ class Writes(QObject):
         c.request_rescan_after_work()
         copy_from = [r.path for r in results if r.outcome in ("migrated", "nothing_to_do")]
         if self._copy_after_migrate and copy_from:
-            from agentmux_companion.ui.keyring_controller import CopyOrigin
+            from agentmux_companion.ui.keyring_model import CopyOrigin
 
             c.keyring.copy(copy_from, origin=CopyOrigin.PLAN)
         self._copy_after_migrate = False
@@ -227,7 +227,7 @@ class Writes(QObject):
 
             return tuple(undo_last(paths, p, timeout, progress) for p in targets)
 
-        self.start_work(Job("undo", undo_job, c), self.tr("Undoing…"), self._on_undo_finished)
+        self.start_work(Job("undo", undo_job, self), self.tr("Undoing…"), self._on_undo_finished)
 
     @Slot(object)
     def _on_undo_finished(self, results: tuple[UndoResult, ...]) -> None:
