@@ -172,10 +172,12 @@ def plan_status(plan: MigrationPlan) -> str:
 
 def migrate_result_html(results: Sequence[StoreResult], label: dict[str, str]) -> str:
     """A migration's outcome per store (rich text), counted as the plan counts."""
+    from agentmux_companion.core.apply import Outcome  # after a migration only: off the start path
+
     lines = []
     for result in results:
         name = escape(label.get(str(result.path), str(result.path)))
-        if result.outcome == "migrated":
+        if result.outcome is Outcome.MIGRATED:
             s = result.stats
             lines.append(tr("<b>{0}: migrated.</b>").format(name))
             lines.append(escape(tr(
@@ -184,12 +186,12 @@ def migrate_result_html(results: Sequence[StoreResult], label: dict[str, str]) -
             lines.append(escape(tr("The Default bundle was {0}; {1} now use it.").format(
                 tr("created") if s.default_bundle_created else tr("kept"),
                 agent_records(s.instances_backfilled, result.agents_backfilled))))
-        elif result.outcome == "nothing_to_do":
+        elif result.outcome is Outcome.NOTHING_TO_DO:
             lines.append(tr("<b>{0}:</b> nothing to do.").format(name))
         else:
             lines.append(tr("<b>{0}: not migrated.</b> {1}").format(name, escape(result.message)))
         lines.extend(escape(tr("Note: {0}").format(w)) for w in result.warnings)
-    if any(r.outcome == "migrated" for r in results):
+    if any(r.outcome is Outcome.MIGRATED for r in results):
         lines.append(escape(tr("If AgentMux is running, restart it so it picks up the Default bundle.")))
     return "<br>".join(lines)
 

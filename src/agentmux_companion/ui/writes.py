@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING, Any
 
 from PySide6.QtCore import QObject, QTimer, Slot
 
+from agentmux_companion.core.apply import Outcome
 from agentmux_companion.ui import confirmations
 from agentmux_companion.ui.dialogs import ask
 from agentmux_companion.ui.icons import TrayState
@@ -172,8 +173,8 @@ class Writes(QObject):
         results = outcome.results
         for result in results:
             log.info("migrate %s: %s %s", result.path, result.outcome, result.stats.to_json())
-        migrated = [r for r in results if r.outcome == "migrated"]
-        failed = [r for r in results if r.outcome in ("busy", "refused", "changed")]
+        migrated = [r for r in results if r.outcome is Outcome.MIGRATED]
+        failed = [r for r in results if r.outcome in (Outcome.BUSY, Outcome.REFUSED, Outcome.CHANGED)]
         if failed:
             state, line = TrayState.ERROR, self.tr("Migration did not complete; see the window")
         elif migrated:
@@ -199,7 +200,7 @@ class Writes(QObject):
             c.notify_if_window_closed(self.tr("AgentMux Companion"), line)
         c.undoable = c.undoable | outcome.undoable
         c.request_rescan_after_work()
-        copy_from = [r.path for r in results if r.outcome in ("migrated", "nothing_to_do")]
+        copy_from = [r.path for r in results if r.outcome in (Outcome.MIGRATED, Outcome.NOTHING_TO_DO)]
         if self._copy_after_migrate and copy_from:
             from agentmux_companion.ui.keyring_model import CopyOrigin
 
