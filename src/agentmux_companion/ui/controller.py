@@ -217,8 +217,7 @@ class Controller(QObject):
                 window.show_keyring_backend(self._keyring.backend if self._keyring is not None else CHECKING)
             self.more_menu = QMenu(window)
             self.more_menu.aboutToShow.connect(self._on_more_menu_about_to_show)
-            window.more_button.setMenu(self.more_menu)
-            window.more_button.setVisible(self.tray is None)
+            window.set_more_menu(self.more_menu if self.tray is None else None)
             if self.plan is not None:
                 window.show_plan(self.plan)
             elif self.scans_started:

@@ -21,6 +21,7 @@ from PySide6.QtWidgets import (
     QDialog,
     QDialogButtonBox,
     QHBoxLayout,
+    QMenu,
     QScrollArea,
     QStackedWidget,
     QVBoxLayout,
@@ -192,6 +193,16 @@ class PlanWindow(QDialog):
         if state is WindowState.PLAN and self.plan_page.plan is not None and not self._scanning:
             self.status_label.setText(plan_status(self.plan_page.plan))
         self._update_buttons()
+
+    def set_more_menu(self, menu: QMenu | None) -> None:
+        """Without a tray, the tray's menu lives behind *More*; with one, *More* is hidden."""
+        if menu is not None:
+            self.more_button.setMenu(menu)
+        self.more_button.setVisible(menu is not None)
+
+    def show_status(self, text: str) -> None:
+        """The one line above the page (what is going on, in words)."""
+        self.status_label.setText(text)
 
     def show_scanning(self) -> None:
         # The plan on screen may be about to change: no migrating it until the new one is shown.

@@ -93,7 +93,7 @@ class Writes(QObject):
         self.waiting = waiting
         self.controller.status_line = self.tr("Waiting for AgentMux to close…")
         if self.controller.window is not None:
-            self.controller.window.status_label.setText(self.controller.status_line)
+            self.controller.window.show_status(self.controller.status_line)
         self.wait_timer.start()
 
     def stop_waiting(self) -> None:
