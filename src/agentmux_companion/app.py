@@ -31,7 +31,7 @@ from typing import TYPE_CHECKING, Any
 
 from agentmux_companion import __version__
 from agentmux_companion.core import store as st
-from agentmux_companion.core.errors import UsageError
+from agentmux_companion.core.errors import CompanionError, UsageError
 from agentmux_companion.core.log import redact, setup_logging
 from agentmux_companion.core.paths import COMPANION_DIR_ENV, AppPaths
 
@@ -230,7 +230,14 @@ def _run_gui(launch: Launch) -> int:
             sys.stderr.write("AgentMux Companion is already running; it was asked to come forward.\n")
             return EXIT_OK
 
-    setup_logging(paths.log_file)
+    try:  # a link planted where the log goes is refused (exit 3), never written through
+        setup_logging(paths.log_file)
+    except CompanionError as exc:
+        sys.stderr.write(f"agentmux-companion: {exc.message}\n")
+        return int(exc.exit_code)
+    from agentmux_companion.core.backup import sweep_partials
+
+    sweep_partials(paths)  # what a killed run left while writing a backup
     log.info("gui %s starting (demo: %s, smoke: %s)", __version__, launch.demo_root, args.smoke)
 
     from PySide6.QtWidgets import QApplication

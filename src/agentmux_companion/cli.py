@@ -19,7 +19,7 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, TextIO
 
-from agentmux_companion import __version__
+from agentmux_companion import __version__, cli_backups
 from agentmux_companion.core import store as st
 from agentmux_companion.core.contract import Semantics
 from agentmux_companion.core.errors import CompanionError, StoreRefused, UsageError, known_error
@@ -83,6 +83,7 @@ def build_parser() -> argparse.ArgumentParser:
                         help="bound on each keyring call (default 10)")
         if action == "remove":
             kp.add_argument("--yes", action="store_true", help="do not ask for confirmation")
+    cli_backups.add_parser(sub, common, _Parser)
     p = sub.add_parser("demo", parents=[common], help="run the whole flow in a sandbox")
     p.add_argument("--dir", type=Path, help="build the sandbox here and keep it (default: a temp dir)")
     p.add_argument("--era", choices=("ambient", "isolated"), default="ambient",
@@ -384,7 +385,8 @@ def cmd_undo(ctx: Context) -> int:
         for r in results:
             ctx.out.write(f"{r.path}: undone ({r.method})\n")
             ctx.out.write(f"  {r.describe()}\n")
-            ctx.out.write(f"  safety backup of the state before undo: {r.safety_backup}\n")
+            before = "the restore" if r.method == "backup" else "undo"  # a restore's copy is before it
+            ctx.out.write(f"  safety backup of the state before {before}: {r.safety_backup}\n")
             for w in r.warnings:
                 ctx.out.write(f"  warning: {w}\n")
     if failures:
@@ -660,6 +662,7 @@ def cmd_demo(ctx: Context) -> int:
 
 
 COMMANDS: dict[str, Callable[[Context], int]] = {
+    "backups": lambda ctx: cli_backups.run(ctx, _confirm),
     "stores": cmd_stores,
     "scan": cmd_scan,
     "plan": cmd_plan,
@@ -690,7 +693,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         ctx = Context(args)
         setup_logging(ctx.paths.log_file)
         log.info("command %s", args.command)
-        return COMMANDS[args.command](ctx)
+        cli_backups.sweep_partial_backups(ctx.paths)
+        return cli_backups.after_backup_checks(ctx.err, COMMANDS[args.command](ctx))
     except (CompanionError, OSError, sqlite3.Error) as failure:
         # An OSError or SQLite error with a known cause (no room, a path too long, ...) is a
         # known error too; any other is a bug and goes on to the traceback below.

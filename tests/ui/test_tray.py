@@ -33,8 +33,8 @@ def test_tray_menu_actions(
 
     tray.menu.aboutToShow.emit()  # what opening the menu does: rebuilt from the current state
     keys = [a.objectName() for a in tray.menu.actions() if not a.isSeparator()]
-    assert keys == ["status", "review", "keyring", "undo", "open_log", "open_agentmux", "autostart", "about",
-                    "quit"]
+    assert keys == ["status", "review", "keyring", "undo", "backups", "open_log", "open_agentmux", "autostart",
+                    "about", "quit"]
     status = tray.action("status")
     # The status line is readable (not the disabled grey) and opens the window.
     assert status is not None and status.text() == controller.status_line and status.isEnabled()

@@ -30,7 +30,7 @@ from typing import Any
 
 from agentmux_companion.core import isolation, ledger, promise
 from agentmux_companion.core import store as st
-from agentmux_companion.core.backup import backup_path_for, backup_store
+from agentmux_companion.core.backup import PlannedBackup, backup_store, plan_backup
 from agentmux_companion.core.contract import (
     ACCOUNT_COLUMNS,
     BUNDLE_COLUMNS,
@@ -356,7 +356,7 @@ def apply_store(
 
     at_ms = plan.now_ms if plan.fixed_clock else now_ms()
     run = _Run(plan, store_plan, registry, inspection, at_ms, ledger.new_run_id(), paths.ledger_path)
-    backup = backup_path_for(paths.backups_dir, path, at_ms)
+    backup = plan_backup(paths, path, "migrate", run.run_id)
     ledger.start_run(paths.ledger_path, run.run_id, path, "migrate", at_ms, backup)
     started = time.monotonic()
     committed = False
@@ -366,6 +366,7 @@ def apply_store(
             conn.execute("BEGIN IMMEDIATE")
             try:
                 result, changes = run.migrate(conn, backup, started, say)
+                backup.wait_verified()  # the backup's integrity check ran beside the writes
                 # The ledger commits first: a kill between the two commits then leaves a run
                 # that undo can settle by looking for its changes in the store.
                 ledger.record_changes(
@@ -431,7 +432,7 @@ class _Run:
         return decision, state.default_exists
 
     def migrate(
-        self, conn: sqlite3.Connection, backup: Path, started: float, say: ProgressCallback
+        self, conn: sqlite3.Connection, backup: PlannedBackup, started: float, say: ProgressCallback
     ) -> tuple[StoreResult, dict[str, Any]]:
         """The run inside the open transaction; returns its result and the record of its changes."""
         # Runs a kill interrupted get their final state, and files that runs which never

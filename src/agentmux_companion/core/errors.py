@@ -63,6 +63,17 @@ class StoreRefused(CompanionError):
     exit_code = ExitCode.REFUSED
 
 
+class UnsafePath(StoreRefused):
+    """A folder or file of the companion is a link, not a folder, or not the user's: refused.
+
+    Nothing is written through it; the message names the path and what is wrong with it.
+    """
+
+
+class BackupRefused(StoreRefused):
+    """A backup cannot be taken (no room, the disk filled up, a write failed); nothing written."""
+
+
 class StoreChanged(StoreRefused):
     """The store changed between the preview and the write; nothing was written."""
 

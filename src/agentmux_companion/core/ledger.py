@@ -11,21 +11,29 @@ backup), ``committed`` (the store's transaction committed), ``undone``, or ``aba
 never committed). The run's changes are committed here *before* the store's own COMMIT, while the
 store's transaction is still open. Two files cannot commit atomically together, so this order is
 what keeps a kill between the two commits recoverable: a ``started`` run with changes recorded is
-settled later by looking for those changes in the store (``undo.last_undoable_run``).
+settled later by looking for those changes in the store: ``undo.last_undoable_run`` tells
+(a pure read), ``undo.settle_interrupted_runs`` records it, on the write path only, under the
+store's write lock.
+
+Reading the ledger never writes it: readers open it read-only and see no ledger when there is
+none (the GUI polls while a migration runs). The file and its SQLite side files are opened only
+where they are real files of the user, never through a link.
 """
 
 from __future__ import annotations
 
 import json
+import os
 import sqlite3
 import uuid
-from contextlib import closing
+from collections.abc import Iterator
+from contextlib import closing, contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from agentmux_companion.core.errors import CompanionFilesUnusable
-from agentmux_companion.core.paths import ensure_private_dir
+from agentmux_companion.core.errors import CompanionFilesUnusable, UnsafePath
+from agentmux_companion.core.paths import check_sqlite_files, create_private_file, ensure_private_dir
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS companion_runs (
@@ -56,6 +64,8 @@ class RunRecord:
     changes: dict[str, Any]
     stats: dict[str, Any]
     warnings: list[str]
+    seq: int = 0
+    """The run's place in the ledger (its rowid): later runs have higher numbers, whatever the clock."""
 
 
 def new_run_id() -> str:
@@ -63,12 +73,20 @@ def new_run_id() -> str:
 
 
 def open_ledger(path: Path) -> sqlite3.Connection:
-    """Open (creating it if needed) the ledger.
+    """Open the ledger for writing (created 0600 in a 0700 folder on first use, never through a link).
 
     Raises:
         CompanionFilesUnusable: the file is not a database (or not one the companion can use).
+        UnsafePath: a link or another user's file is where the ledger (or its side files) goes.
     """
     ensure_private_dir(path.parent)
+    check_sqlite_files(path, "ledger")
+    if not path.exists():
+        try:
+            os.close(create_private_file(path))
+        except UnsafePath:
+            if path.is_symlink() or not path.is_file():
+                raise  # a link appeared in the meantime; a file means another run created it
     conn = sqlite3.connect(str(path), isolation_level=None, timeout=5)
     try:
         conn.execute("PRAGMA busy_timeout = 5000")
@@ -86,16 +104,44 @@ def open_ledger(path: Path) -> sqlite3.Connection:
             "undone: move it aside (keep it if you may want to undo an earlier run) and run again. "
             "Nothing was written"
         ) from exc
-    path.chmod(0o600)
     return conn
 
 
-def start_run(ledger_path: Path, run_id: str, store_path: Path, kind: str, at_ms: int, backup: Path) -> None:
+@contextmanager
+def reading(path: Path) -> Iterator[sqlite3.Connection | None]:
+    """A read-only connection to the ledger, or None when there is no ledger (yet).
+
+    A ledger left with a hot journal by a killed writer cannot be read without rolling that
+    journal back, which is a write: only then is it opened for writing, as SQLite requires.
+    """
+    if not path.exists():
+        yield None
+        return
+    check_sqlite_files(path, "ledger")
+    conn = sqlite3.connect(path.resolve().as_uri() + "?mode=ro", uri=True, timeout=5)
+    try:
+        conn.execute("PRAGMA busy_timeout = 5000")
+        try:
+            names = {r[0] for r in conn.execute("SELECT name FROM sqlite_master WHERE type = 'table'")}
+        except sqlite3.OperationalError as exc:
+            if "readonly" not in str(exc).lower() and "read-only" not in str(exc).lower():
+                raise
+            conn.close()
+            conn = open_ledger(path)
+            names = {r[0] for r in conn.execute("SELECT name FROM sqlite_master WHERE type = 'table'")}
+        yield conn if "companion_runs" in names else None
+    finally:
+        conn.close()
+
+
+def start_run(
+    ledger_path: Path, run_id: str, store_path: Path, kind: str, at_ms: int, backup: os.PathLike[str]
+) -> None:
     with closing(open_ledger(ledger_path)) as conn:
         conn.execute(
             "INSERT INTO companion_runs (id, store_path, kind, state, started_at_ms, backup_path) "
             "VALUES (?, ?, ?, 'started', ?, ?)",
-            (run_id, str(store_path.resolve()), kind, at_ms, str(backup)),
+            (run_id, str(store_path.resolve()), kind, at_ms, os.fspath(backup)),
         )
 
 
@@ -116,8 +162,8 @@ def set_state(ledger_path: Path, run_id: str, state: str) -> None:
 
 
 def state_of(ledger_path: Path, run_id: str) -> str | None:
-    with closing(open_ledger(ledger_path)) as conn:
-        row = conn.execute("SELECT state FROM companion_runs WHERE id = ?", (run_id,)).fetchone()
+    with reading(ledger_path) as conn:
+        row = conn.execute("SELECT state FROM companion_runs WHERE id = ?", (run_id,)).fetchone() if conn else None
     return str(row[0]) if row else None
 
 
@@ -125,18 +171,18 @@ def _record(row: tuple[Any, ...]) -> RunRecord:
     return RunRecord(
         id=row[0], store_path=row[1], kind=row[2], state=row[3], started_at_ms=row[4],
         backup_path=row[5], changes=json.loads(row[6]), stats=json.loads(row[7]),
-        warnings=json.loads(row[8]),
+        warnings=json.loads(row[8]), seq=row[9],
     )
 
 
-_COLUMNS = "id, store_path, kind, state, started_at_ms, backup_path, changes, stats, warnings"
+_COLUMNS = "id, store_path, kind, state, started_at_ms, backup_path, changes, stats, warnings, rowid"
 
 
 def runs_for_store(ledger_path: Path, store_path: Path) -> list[RunRecord]:
     """All runs of a store, newest first."""
-    if not ledger_path.exists():
-        return []
-    with closing(open_ledger(ledger_path)) as conn:
+    with reading(ledger_path) as conn:
+        if conn is None:
+            return []
         rows = conn.execute(
             f"SELECT {_COLUMNS} FROM companion_runs WHERE store_path = ? "
             "ORDER BY started_at_ms DESC, rowid DESC",
@@ -146,9 +192,9 @@ def runs_for_store(ledger_path: Path, store_path: Path) -> list[RunRecord]:
 
 
 def all_runs(ledger_path: Path) -> list[RunRecord]:
-    if not ledger_path.exists():
-        return []
-    with closing(open_ledger(ledger_path)) as conn:
+    with reading(ledger_path) as conn:
+        if conn is None:
+            return []
         rows = conn.execute(
             f"SELECT {_COLUMNS} FROM companion_runs ORDER BY started_at_ms DESC, rowid DESC"
         ).fetchall()

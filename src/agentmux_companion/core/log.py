@@ -7,15 +7,19 @@ mistake elsewhere cannot put a token in a log file.
 
 from __future__ import annotations
 
+import io
 import logging
 import os
 import re
 import threading
 from pathlib import Path
 
-from agentmux_companion.core.paths import ensure_private_dir
+from agentmux_companion.core.paths import check_private_file, ensure_private_dir, open_private_file
 
 _LOCK = threading.Lock()
+# Before setup_logging (or when it refuses a planted link), records go nowhere rather than to
+# Python's last-resort stderr handler: the CLI has already said what matters there.
+logging.getLogger("agentmux_companion").addHandler(logging.NullHandler())
 _KNOWN_SECRETS: set[str] = set()
 
 _PATTERNS = [
@@ -58,24 +62,45 @@ class RedactingFilter(logging.Filter):
 
 
 def setup_logging(log_file: Path, level: int = logging.INFO) -> Path:
-    """Send the package's log records to ``log_file`` (rotated, 0600 in a 0700 folder)."""
+    """Send the package's log records to ``log_file`` (rotated, 0600 in a 0700 folder).
+
+    The log file and its rotated copies are opened without following a link (a link planted
+    where the log goes is refused: :class:`~agentmux_companion.core.errors.UnsafePath`), and a
+    new file after a rotation is 0600 like the first.
+    """
     ensure_private_dir(log_file.parent)
+    for index in range(BACKUP_COUNT + 1):
+        check_private_file(log_file.with_name(log_file.name + (f".{index}" if index else "")), "log file")
     logger = logging.getLogger("agentmux_companion")
     logger.setLevel(level)
     for handler in list(logger.handlers):
         if getattr(handler, "_companion", False):
             logger.removeHandler(handler)
             handler.close()
-    # logging.handlers pulls in socket, pickle and more: loaded when logging starts, not at import.
-    from logging.handlers import RotatingFileHandler
-
-    handler = RotatingFileHandler(
-        log_file, maxBytes=1_000_000, backupCount=3, encoding="utf-8"
-    )
+    handler = _private_rotating_handler(log_file)
     handler._companion = True  # type: ignore[attr-defined]
     handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
     handler.addFilter(RedactingFilter())
     logger.addHandler(handler)
-    if os.name == "posix" and log_file.exists():
-        os.chmod(log_file, 0o600)
     return log_file
+
+
+BACKUP_COUNT = 3
+
+
+def _private_rotating_handler(log_file: Path) -> logging.Handler:
+    # logging.handlers pulls in socket, pickle and more: loaded when logging starts, not at import.
+    from logging.handlers import RotatingFileHandler
+
+    class PrivateRotatingFileHandler(RotatingFileHandler):
+        """Opens each log file 0600 and without following a link (at start and after rotating).
+
+        Rotation renames files, which replaces a link at the destination rather than writing
+        through it; only opening needs care.
+        """
+
+        def _open(self) -> io.TextIOWrapper:
+            fd = open_private_file(Path(self.baseFilename), os.O_WRONLY | os.O_APPEND | os.O_CREAT)
+            return io.open(fd, "a", encoding=self.encoding, errors=self.errors)  # noqa: UP020
+
+    return PrivateRotatingFileHandler(log_file, maxBytes=1_000_000, backupCount=BACKUP_COUNT, encoding="utf-8")

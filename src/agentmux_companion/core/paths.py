@@ -6,12 +6,16 @@ module reads ``$HOME`` at import time, so tests (and ``demo``) can point everyth
 
 from __future__ import annotations
 
+import contextlib
 import os
+import stat
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
 import platformdirs
+
+from agentmux_companion.core.errors import UnsafePath
 
 APP_NAME = "agentmux-companion"
 APP_AUTHOR = "AgentMux"
@@ -109,17 +113,116 @@ def _user_home(env: Mapping[str, str]) -> Path:
     return Path.home()
 
 
-def ensure_private_dir(path: Path) -> Path:
-    """Create ``path`` and make it 0700, and any folder created on the way: backups and the
-    ledger live there. Folders that already existed above it are left as they are."""
-    missing = []
-    parent = path
-    while not parent.exists() and parent != parent.parent:
+#: Flags that make ``os.open`` refuse a symbolic link in the last position (0 where unknown).
+O_NOFOLLOW = getattr(os, "O_NOFOLLOW", 0)
+O_CLOEXEC = getattr(os, "O_CLOEXEC", 0)
+O_BINARY = getattr(os, "O_BINARY", 0)
+
+
+def _link_words(path: Path) -> str:
+    try:
+        return f"{path} is a link (to {os.readlink(path)})"
+    except OSError:
+        return f"{path} is a link"
+
+
+def _refuse(path: Path, problem: str, what: str) -> UnsafePath:
+    return UnsafePath(
+        f"{problem}, where the companion keeps its own {what}. Nothing was written through it; "
+        f"move it away (or remove it) and run again"
+    )
+
+
+def _check_folder(folder: Path) -> None:
+    info = os.lstat(folder)
+    if stat.S_ISLNK(info.st_mode):
+        raise _refuse(folder, _link_words(folder), "folder")
+    if not stat.S_ISDIR(info.st_mode):
+        raise _refuse(folder, f"{folder} is not a folder", "folder")
+    if hasattr(os, "geteuid") and info.st_uid != os.geteuid():
+        raise _refuse(folder, f"{folder} belongs to another user (uid {info.st_uid})", "folder")
+
+
+def ensure_private_dir(path: Path, top: Path | None = None) -> Path:
+    """Create ``path`` (0700), check it is a real folder of the user, and return it.
+
+    Every folder from ``top`` down to ``path`` is a companion folder: each must be a real folder
+    (not a link, not a file) owned by the user, and is made 0700. Folders created on the way
+    above ``top`` are made 0700 too; folders that already existed above it are the user's and
+    are left as they are.
+
+    Args:
+        path: the folder wanted.
+        top: the companion's folder ``path`` lives in (e.g. the data dir); ``path`` alone if None.
+
+    Raises:
+        UnsafePath: a link, a non-folder or another user's folder is in the way; nothing was
+            created below it and nothing was changed through it.
+    """
+    top = path if top is None or not path.is_relative_to(top) else top
+    ours = [path, *[p for p in path.parents if p.is_relative_to(top)]]
+    missing: list[Path] = []
+    parent = top
+    while not os.path.lexists(parent) and parent != parent.parent:
         missing.append(parent)
         parent = parent.parent
-    for folder in reversed(missing):
-        folder.mkdir(mode=0o700, exist_ok=True)
-    if os.name == "posix":
-        for folder in {path, *missing}:
+    for folder in dict.fromkeys([*reversed(missing), *reversed(ours)]):
+        with contextlib.suppress(FileExistsError):
+            os.mkdir(folder, 0o700)
+        _check_folder(folder)
+        if os.name == "posix" and stat.S_IMODE(os.lstat(folder).st_mode) != 0o700:
             os.chmod(folder, 0o700)  # mkdir's mode is filtered by the umask
     return path
+
+
+def check_private_file(path: Path, what: str = "file") -> None:
+    """Refuse a link, a non-regular file or another user's file where a companion file goes.
+
+    A missing file is fine (it will be created). Raises :class:`UnsafePath`.
+    """
+    try:
+        info = os.lstat(path)
+    except FileNotFoundError:
+        return
+    if stat.S_ISLNK(info.st_mode):
+        raise _refuse(path, _link_words(path), what)
+    if not stat.S_ISREG(info.st_mode):
+        raise _refuse(path, f"{path} is not a regular file", what)
+    if hasattr(os, "geteuid") and info.st_uid != os.geteuid():
+        raise _refuse(path, f"{path} belongs to another user (uid {info.st_uid})", what)
+
+
+def check_sqlite_files(db: Path, what: str = "database") -> None:
+    """:func:`check_private_file` on a SQLite file and the side files SQLite opens beside it."""
+    for suffix in ("", "-journal", "-wal", "-shm"):
+        check_private_file(db.with_name(db.name + suffix), what)
+
+
+def create_private_file(path: Path) -> int:
+    """Create ``path`` new (0600), never through a link and never over an existing file.
+
+    Returns the open file descriptor (write-only). Raises :class:`UnsafePath` when anything,
+    a link included, is already there.
+    """
+    try:
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL | O_NOFOLLOW | O_CLOEXEC | O_BINARY, 0o600)
+    except FileExistsError as exc:
+        problem = _link_words(path) if path.is_symlink() else f"{path} already exists"
+        raise _refuse(path, problem, "file") from exc
+    if os.name == "posix":
+        os.fchmod(fd, 0o600)
+    return fd
+
+
+def open_private_file(path: Path, flags: int) -> int:
+    """Open (or create, 0600) a companion file without following a link in its place."""
+    check_private_file(path)
+    try:
+        fd = os.open(path, flags | O_NOFOLLOW | O_CLOEXEC | O_BINARY, 0o600)
+    except OSError as exc:
+        if path.is_symlink():
+            raise _refuse(path, _link_words(path), "file") from exc
+        raise
+    if os.name == "posix" and flags & os.O_CREAT:
+        os.fchmod(fd, 0o600)
+    return fd

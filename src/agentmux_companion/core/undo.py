@@ -18,11 +18,11 @@ from typing import Any
 
 from agentmux_companion.core import isolation, ledger
 from agentmux_companion.core import store as st
-from agentmux_companion.core.backup import backup_path_for, backup_store, list_backups
+from agentmux_companion.core.backup import PlannedBackup, backup_store, plan_backup
 from agentmux_companion.core.contract import ACCOUNT_COLUMNS, BUNDLE_COLUMNS
 from agentmux_companion.core.errors import StoreBusy, StoreRefused, UndoRefused, known_error
 from agentmux_companion.core.paths import AppPaths
-from agentmux_companion.core.plan import BACKFILL_CONDITIONS, DEFAULT_BUNDLE_ID, now_ms
+from agentmux_companion.core.plan import BACKFILL_CONDITIONS, DEFAULT_BUNDLE_ID
 from agentmux_companion.core.settle import evidence_of_commit, settle_interrupted_runs
 
 
@@ -82,25 +82,35 @@ def _plural(count: int, noun: str) -> str:
     return f"{count} {noun}" + ("" if count == 1 else "s")
 
 
+def _interrupted(run: ledger.RunRecord) -> bool:
+    """Killed around a COMMIT: the ledger's part committed, the store's may or may not have."""
+    return run.kind == "migrate" and (run.state == "undoing" or (run.state == "started" and bool(run.stats)))
+
+
+def _settled_state(conn: sqlite3.Connection, accounts: str, run: ledger.RunRecord) -> str:
+    in_store = evidence_of_commit(conn, accounts, run)
+    return "committed" if in_store else "undone" if run.state == "undoing" else "abandoned"
+
+
 def last_undoable_run(paths: AppPaths, store_path: Path) -> ledger.RunRecord | None:
-    """The newest migration run of a store that has not been undone.
+    """The newest migration run of a store that has not been undone. A pure read.
 
     A run left ``started`` with its changes recorded was killed around its COMMIT, and one left
     ``undoing`` around its undo's COMMIT: the ledger's part committed, and the store's may or may
     not have. The store tells which (its COMMIT is atomic, so one recorded change present means
-    all are), and the run is settled accordingly.
+    all are), and the run is reported accordingly; recording that in the ledger is left to the
+    write path (:func:`settle_interrupted_runs`, under the store's write lock), so the GUI can ask
+    this while a migration runs.
     """
     for run in ledger.runs_for_store(paths.ledger_path, store_path):
         if run.kind != "migrate":
             continue
-        if run.state == "undoing" or (run.state == "started" and run.stats):
+        if _interrupted(run):
             inspection = st.inspect_store(store_path)
             if not inspection.era.migratable:
                 continue  # the store cannot tell now; settle the run when it can
             with closing(st.open_readonly(store_path)) as conn:
-                in_store = evidence_of_commit(conn, inspection.accounts_table, run)
-            settled = "committed" if in_store else "undone" if run.state == "undoing" else "abandoned"
-            ledger.set_state(paths.ledger_path, run.id, settled)
+                settled = _settled_state(conn, inspection.accounts_table, run)
             if settled == "committed":
                 return dataclasses.replace(run, state="committed")
             continue
@@ -157,8 +167,7 @@ def undo_last(
                 "agent rows the migration back-filled, so nothing was undone. Restore an older backup with "
                 "'undo --from-backup FILE', or keep the migration"
             )
-    at_ms = now_ms()
-    safety = backup_path_for(paths.backups_dir, store_path, at_ms)
+    safety = plan_backup(paths, store_path, "undo", run.id)
     try:
         with st.migrations_lock(store_path, busy_timeout_ms), closing(
             st.open_for_write(store_path, busy_timeout_ms)
@@ -173,6 +182,7 @@ def undo_last(
             try:
                 settle_interrupted_runs(paths.ledger_path, store_path, conn, inspection.accounts_table)
                 reverted, warnings = _reverse(conn, store_path, inspection, run, safety, say)
+                safety.wait_verified()  # the safety copy's quick_check ran beside the writes
                 # As in apply, the ledger commits first; a kill before the store's COMMIT leaves
                 # the run 'undoing', which last_undoable_run settles by looking at the store.
                 ledger.set_state(paths.ledger_path, run.id, "undoing")
@@ -222,7 +232,7 @@ def _reverse(
     store_path: Path,
     inspection: st.StoreInspection,
     run: ledger.RunRecord,
-    safety: Path,
+    safety: PlannedBackup,
     say: Callable[[str], None],
 ) -> tuple[dict[str, int], list[str]]:
     accounts = inspection.accounts_table
@@ -369,53 +379,26 @@ def undo_from_backup(
     """Restore a store from a backup (the last resort): its whole content becomes the backup's.
 
     Args:
-        backup: the file to restore; default the backup of the store's last migration run.
+        backup: the file to restore; default the backup taken before the store's last
+            migration (never a safety copy taken before an undo or a restore).
 
     Raises:
-        UndoRefused: no backup, the file is not a SQLite database, or its schema differs from the
-            store's (AgentMux upgraded the store since; restoring would downgrade it).
+        UndoRefused: no such backup; or it fails its integrity check, is not a backup of this
+            store, or its schema is older than the store's (nothing written). See core/restore.py.
+        StoreBusy: the store stayed locked past the busy timeout (nothing written).
     """
-    if backup is None:
-        run = last_undoable_run(paths, store_path)
-        candidates = [Path(run.backup_path)] if run and run.backup_path else list_backups(paths.backups_dir, store_path)
-        backup = next((c for c in candidates if c.exists()), None)
-        if backup is None:
-            raise UndoRefused(f"no backup of {store_path} was found in {paths.backups_dir}")
-    if not backup.is_file():
-        raise UndoRefused(f"{backup} does not exist")
-    refusal = st.write_refusal(store_path)
-    if refusal:
-        raise StoreRefused(refusal)
-    try:
-        with closing(st.open_readonly(backup)) as source:
-            backup_schema = source.execute("SELECT type, name, sql FROM sqlite_master ORDER BY name").fetchall()
-            source.execute("PRAGMA quick_check").fetchone()
-    except sqlite3.DatabaseError as exc:
-        raise UndoRefused(f"{backup} is not a readable SQLite database ({exc})") from exc
-    at_ms = now_ms()
-    safety = backup_path_for(paths.backups_dir, store_path, at_ms)
-    try:
-        with st.migrations_lock(store_path, busy_timeout_ms), closing(
-            st.open_for_write(store_path, busy_timeout_ms)
-        ) as conn:
-            conn.execute("BEGIN IMMEDIATE")
-            store_schema = conn.execute("SELECT type, name, sql FROM sqlite_master ORDER BY name").fetchall()
-            if store_schema != backup_schema:
-                conn.execute("ROLLBACK")
-                raise UndoRefused(
-                    f"{backup} has another schema than the store (AgentMux upgraded the store since); "
-                    "restoring it would downgrade the store, so nothing was changed"
-                )
-            backup_store(store_path, safety)
-            conn.execute("COMMIT")
-            with closing(sqlite3.connect(str(backup))) as source:
-                source.backup(conn)
-    except sqlite3.OperationalError as exc:
-        if st.is_busy_error(exc):
-            raise StoreBusy(f"{store_path} is busy; nothing was restored. Close AgentMux and try again") from exc
-        raise
-    # Every committed run since that backup is now undone too.
-    for run in ledger.runs_for_store(paths.ledger_path, store_path):
-        if run.state == "committed":
-            ledger.set_state(paths.ledger_path, run.id, "undone")
-    return UndoResult(store_path, "", "backup", {}, str(safety), restored_from=str(backup))
+    from agentmux_companion.core import restore
+
+    chosen = backup if backup is not None else restore.last_run_backup(paths, store_path)
+
+    def evidence(conn: sqlite3.Connection, run: ledger.RunRecord) -> bool:
+        inspection = st.inspect_store(store_path)
+        return inspection.era.migratable and evidence_of_commit(conn, inspection.accounts_table, run)
+
+    def settle(conn: sqlite3.Connection) -> None:
+        inspection = st.inspect_store(store_path)
+        if inspection.era.migratable:
+            settle_interrupted_runs(paths.ledger_path, store_path, conn, inspection.accounts_table)
+
+    done = restore.restore_store(paths, store_path, chosen, settle, evidence, busy_timeout_ms)
+    return UndoResult(store_path, "", "backup", {}, str(done.safety_backup), restored_from=str(done.backup))

@@ -70,18 +70,6 @@ def undo(labels: Sequence[str], *, agentmux_running: bool,
     )
 
 
-def restore(label: str, backup: str, *, agentmux_running: bool) -> Confirmation:
-    """Putting a whole store back from a backup file (the Backups window uses this)."""
-    return Confirmation(
-        WriteKind.RESTORE,
-        tr("Restore the store from a backup?"),
-        tr("&Restore {0}").format(label),
-        (tr("{0}: replaced by the backup {1}").format(label, backup),),
-        tr("A safety backup of the store as it is now is taken first."),
-        agentmux_running=agentmux_running,
-    )
-
-
 def keyring_copy(logins: int) -> Confirmation:
     """Copying the bound logins into the keyring."""
     return Confirmation(

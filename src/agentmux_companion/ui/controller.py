@@ -41,6 +41,7 @@ from agentmux_companion.ui.workers import Job, JobFailure, JobRunner
 
 if TYPE_CHECKING:
     # Imported where first needed: none of them is on the way to the first window with its plan.
+    from agentmux_companion.ui.backups_window import BackupsWindow
     from agentmux_companion.ui.crash_dialog import CrashDialog
     from agentmux_companion.ui.desktop_actions import DesktopActions
     from agentmux_companion.ui.dialogs import ConfirmDialog
@@ -108,6 +109,7 @@ class Controller(QObject):
         self._keyring: KeyringController | None = None
         self._writes: Writes | None = None
         self.more_menu: QMenu | None = None
+        self.backups_window: BackupsWindow | None = None
 
         # Single-shot, started only when the window is up and a plan is known: never a polling loop.
         self.keyring_check_timer = QTimer(self)
@@ -295,6 +297,12 @@ class Controller(QObject):
         """Migrate without asking (the confirmation's answer; tests and scripts call it directly)."""
         keyring = self.window is not None and self.window.wants_keyring_copy() and not self.demo
         self.writes.migrate(store_paths, keyring)
+
+    def show_backups_window(self) -> None:
+        """The tray's "Backups…": the backups catalog, Restore (asks first) and Show in folder."""
+        from agentmux_companion.ui.backups_window import show_backups_window
+
+        self.backups_window = show_backups_window(self.backups_window, self)
 
     def undo(self, store_paths: list[Path]) -> None:
         """Undo without asking (the confirmation's answer)."""

@@ -34,8 +34,8 @@ def menu_entries(c: ControllerPort) -> list[MenuEntry]:
                   enabled=c.keyring_accounts > 0 and not c.demo),
         MenuEntry("undo", _tr("&Undo last migration…"), c.confirm_undo_last,
                   enabled=bool(c.undoable) and not c.runner.busy),
-        # A "Backups…" entry (ui/backups_window.py) goes here, after Undo.
         SEPARATOR,
+        MenuEntry("backups", _tr("&Backups…"), c.show_backups_window),
         MenuEntry("open_log", _tr("Open &log"), c.desktop.open_log),
         MenuEntry("open_agentmux", _tr("Open &AgentMux folder"), c.desktop.open_agentmux_folder),
         MenuEntry("autostart", _tr("&Start at login") + sealed, c.desktop.toggle_autostart,
