@@ -210,9 +210,9 @@ def _run_gui(launch: Launch) -> int:
     except CompanionError as exc:
         sys.stderr.write(f"agentmux-companion: {exc.message}\n")
         return int(exc.exit_code)
-    from agentmux_companion.core.backup import sweep_partials
+    from agentmux_companion.core.backup_sweep import sweep
 
-    sweep_partials(paths)  # what a killed run left while writing a backup
+    sweep(paths)  # what a killed run left while writing a backup
     log.info("gui %s starting (demo: %s, smoke: %s)", __version__, launch.demo_root, args.smoke)
 
     from PySide6.QtWidgets import QApplication

@@ -2,7 +2,8 @@
 
 Starts ``Xvfb :N -screen 0 1024x768x24 -nolisten tcp`` on a free display number and ``trayer``
 (a small panel that hosts tray icons) on it, waits until both are up, and stops both at the end.
-A missing binary is an error, not a skip: CI installs them (``scripts/install-system-deps.sh``).
+Optionally openbox, a light window manager, for minimize and restore. A missing binary is an
+error, not a skip: CI installs them (``scripts/install-system-deps.sh``).
 """
 
 from __future__ import annotations
@@ -11,6 +12,7 @@ import os
 import re
 import shutil
 import subprocess
+import tempfile
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -97,13 +99,42 @@ def _answers(display: str) -> bool:
     return result.returncode == 0
 
 
+def _window_manager_running(display: str) -> bool:
+    # An EWMH window manager announces itself on the root window (_NET_SUPPORTING_WM_CHECK).
+    result = subprocess.run([_require("xprop"), "-root", "_NET_SUPPORTING_WM_CHECK"],
+                            env={**os.environ, "DISPLAY": display}, capture_output=True, text=True, check=False)
+    return "window id #" in result.stdout
+
+
+def _start_window_manager(binary: str, display: str) -> subprocess.Popen[bytes]:
+    """Start openbox on ``display``; one retry, since it can lose a race with the server's start."""
+    for attempt in (1, 2):
+        with tempfile.TemporaryFile() as errors:
+            manager = subprocess.Popen([binary, "--sm-disable"], env={**os.environ, "DISPLAY": display},
+                                       stdout=subprocess.DEVNULL, stderr=errors)
+            try:
+                _wait("openbox", lambda: _window_manager_running(display), manager)
+                return manager
+            except XvfbError:
+                stop_process(manager)
+                if attempt == 2:
+                    errors.seek(0)
+                    raise XvfbError(f"openbox did not start: {errors.read().decode(errors='replace')}") from None
+    raise AssertionError("unreachable")
+
+
 @contextmanager
-def xvfb_with_tray() -> Iterator[TrayDisplay]:
-    """Run Xvfb and trayer for the duration of the ``with`` block."""
+def xvfb_with_tray(window_manager: bool = False) -> Iterator[TrayDisplay]:
+    """Run Xvfb and trayer (and with ``window_manager``, openbox) for the ``with`` block.
+
+    A window manager is what minimizes (iconifies) and restores windows on X11; without one a
+    window can never be minimized, so the bring-forward tests need it.
+    """
     xvfb_binary, trayer_binary = _require("Xvfb"), _require("trayer")
     _require("xwininfo")
     _require("xdpyinfo")
-    xvfb = trayer = None
+    openbox_binary = _require("openbox") if window_manager else ""
+    xvfb = trayer = manager = None
     try:
         number = _free_display_number()
         display = f":{number}"
@@ -113,6 +144,8 @@ def xvfb_with_tray() -> Iterator[TrayDisplay]:
         )
         # The socket appears before the server answers; a client that connects succeeds only then.
         _wait("Xvfb", lambda: (_X_SOCKETS / f"X{number}").exists() and _answers(display), xvfb)
+        if window_manager:
+            manager = _start_window_manager(openbox_binary, display)
         trayer = subprocess.Popen(
             [trayer_binary, "--edge", "top", "--align", "right", "--widthtype", "pixel",
              "--width", str(TRAY_WIDTH), "--height", str(TRAY_HEIGHT), "--transparent", "false",
@@ -124,4 +157,5 @@ def xvfb_with_tray() -> Iterator[TrayDisplay]:
         yield TrayDisplay(display, geometry)
     finally:
         stop_process(trayer)
+        stop_process(manager)
         stop_process(xvfb)

@@ -15,7 +15,7 @@ from contextlib import closing
 from pathlib import Path
 
 import pytest
-from PySide6.QtCore import QObject, QUrl, Slot
+from PySide6.QtCore import QObject, Qt, QUrl, Slot
 from PySide6.QtGui import QDesktopServices
 from PySide6.QtWidgets import QApplication
 from pytestqt.qtbot import QtBot
@@ -26,6 +26,7 @@ from agentmux_companion.core.paths import COMPANION_DIR_ENV, AppPaths
 from agentmux_companion.core.providers import ProviderRegistry, load_registry
 from agentmux_companion.core.sandbox import DemoSandbox, build_demo_sandbox
 from agentmux_companion.ui.controller import Controller, ControllerOptions, PlanBuilder
+from agentmux_companion.ui.dialogs import ConfirmDialog
 
 
 @pytest.fixture(autouse=True)
@@ -144,3 +145,16 @@ def opened_urls() -> Iterator[UrlRecorder]:
     QDesktopServices.setUrlHandler("file", recorder, "open")  # type: ignore[arg-type]
     yield recorder
     QDesktopServices.unsetUrlHandler("file")
+
+
+def answer(qtbot: QtBot, owner: object, proceed: bool = True) -> ConfirmDialog:
+    """Wait for ``owner``'s confirmation (``owner.dialog``) and click its verb button or Cancel."""
+    def shown() -> bool:
+        dialog = getattr(owner, "dialog", None)
+        return isinstance(dialog, ConfirmDialog) and dialog.isVisible()
+
+    qtbot.waitUntil(shown, timeout=10_000)
+    dialog = owner.dialog  # type: ignore[attr-defined]
+    assert isinstance(dialog, ConfirmDialog)
+    qtbot.mouseClick(dialog.proceed_button if proceed else dialog.cancel_button, Qt.MouseButton.LeftButton)
+    return dialog

@@ -5,11 +5,12 @@ offscreen), or by hand to refresh ``docs/screenshots``::
 
     python -m tests.ui.screenshot_scenario OUT_DIR X,Y,W,H
 
-where X,Y,W,H is the tray host's panel on the screen. Writes ``tray-light.png``,
-``tray-dark.png``, ``plan-light.png``, ``plan-dark.png``, ``keyring-light.png`` and
-``keyring-dark.png`` (the keyring panel after a migration with the keyring option checked) and
-prints their names. A private gnome-keyring (``tests/helpers/secret_service.py``) is the session's
-keyring, so the pictures show a real, secure backend whatever machine makes them.
+where X,Y,W,H is the tray host's panel on the screen. Writes ``tray-{light,dark}.png``, the plan
+window at 1024×700 in each state — ``plan``, ``error`` (a busy store's message over the plan),
+``working`` and ``result`` — as ``<state>-{light,dark}.png``, and ``keyring-{light,dark}.png`` (the
+keyring panel after a migration with the keyring option checked), and prints their names. A
+private gnome-keyring (``tests/helpers/secret_service.py``) is the session's keyring, so the
+pictures show a real, secure backend whatever machine makes them.
 """
 
 from __future__ import annotations
@@ -27,15 +28,18 @@ from PySide6.QtCore import QPoint, Qt
 from PySide6.QtGui import QColor, QGuiApplication, QPalette
 from PySide6.QtWidgets import QApplication, QSystemTrayIcon, QWidget
 
+from agentmux_companion.core.errors import StoreBusy
 from agentmux_companion.core.migration.plan import now_ms
 from agentmux_companion.core.paths import COMPANION_DIR_ENV, AppPaths
 from agentmux_companion.core.providers import load_registry
 from agentmux_companion.core.sandbox import build_demo_sandbox
 from agentmux_companion.ui.controller import Controller, ControllerOptions
 from agentmux_companion.ui.keyring_health import Health
+from agentmux_companion.ui.messages import message_for_error
 from tests.helpers.secret_service import start_secret_service
 
-PLAN_SIZE = (960, 760)
+PLAN_SIZE = (1024, 700)  # the smallest screen the window is made for (issue #12)
+STATES = ("plan", "error", "working", "result")
 KEYRING_SIZE = (900, 460)
 TRAY_SHOT = (380, 300)  # the top-right corner: the tray panel and its open menu
 
@@ -46,7 +50,7 @@ def _exposed(widget: QWidget) -> bool:
 
 
 def _keyring_checked(plan_window: Any) -> bool:
-    return bool(plan_window.keyring_backend.health is not Health.CHECKING)
+    return bool(plan_window.plan_page.keyring_backend.health is not Health.CHECKING)
 
 
 def _pump(app: QApplication, until: Callable[[], bool], what: str, timeout_s: float = 20.0) -> None:
@@ -114,7 +118,7 @@ def _shoot(app: QApplication, tmp: Path, out_dir: Path, tray: tuple[int, int, in
     sandbox = build_demo_sandbox(tmp / "demo", now_ms())
     paths = AppPaths.resolve(home=sandbox.home, agentmux_root=sandbox.agentmux_root,
                              env={COMPANION_DIR_ENV: str(sandbox.companion_dir)})
-    options = ControllerOptions(use_tray=True, first_launch_window=False, demo_dir=sandbox.root)
+    options = ControllerOptions(use_tray=True, first_launch_window=False)
     controller = Controller(paths, load_registry(), options)
     scanned: list[object] = []
     controller.scan_finished.connect(scanned.append)
@@ -142,14 +146,23 @@ def _shoot(app: QApplication, tmp: Path, out_dir: Path, tray: tuple[int, int, in
 
         window = controller.ensure_window()
         window.resize(*PLAN_SIZE)
-        window.move(20, 40)
+        window.move(0, 40)
         controller.show_window()
         _pump(app, functools.partial(_exposed, window), "the plan window showing")
         _pump(app, functools.partial(_keyring_checked, window), "the keyring check")
-        window.providers_table.setFocus(Qt.FocusReason.OtherFocusReason)
-        window.providers_table.selectRow(0)
+        window.plan_page.providers_table.setFocus(Qt.FocusReason.OtherFocusReason)
+        window.plan_page.providers_table.selectRow(0)
         _settle(app)
         window.grab().save(str(out_dir / f"plan-{scheme}.png"))
+        controller.funnel.post(message_for_error(StoreBusy("database is locked")))
+        _settle(app)
+        window.grab().save(str(out_dir / f"error-{scheme}.png"))
+        window.banner.clear()
+        window.show_working(controller.tr("Migrating…"))
+        window.show_progress("Backing up stable 0.33.4…")
+        _settle(app)
+        window.grab().save(str(out_dir / f"working-{scheme}.png"))
+        window.show_idle()
         window.hide()
         _settle(app, 0.1)
 
@@ -157,11 +170,16 @@ def _shoot(app: QApplication, tmp: Path, out_dir: Path, tray: tuple[int, int, in
     app.setPalette(app.style().standardPalette())
     window = controller.ensure_window()
     controller.show_window()
-    window.keyring_checkbox.setChecked(True)
+    window.plan_page.keyring_checkbox.setChecked(True)
     copied: list[object] = []
     controller.keyring_copy_finished.connect(copied.append)
     controller.migrate(window.checked_store_paths())
     _pump(app, lambda: bool(copied) and not controller.runner.busy, "the migration and the keyring copy")
+    for scheme, palette in (("light", app.style().standardPalette()), ("dark", dark_palette())):
+        app.setPalette(palette)
+        _settle(app)
+        window.grab().save(str(out_dir / f"result-{scheme}.png"))
+    app.setPalette(app.style().standardPalette())
     window.hide()
     controller.show_keyring_panel()
     panel = controller.keyring_panel

@@ -83,6 +83,9 @@ def test_bad_arguments_are_a_usage_error() -> None:
     # crash dialog, start at login.
     "agentmux_companion.ui.keyring_controller", "agentmux_companion.ui.keyring_panel",
     "agentmux_companion.ui.crash_dialog", "agentmux_companion.ui.autostart",
+    # Writes, their confirmation and the desktop actions load when first asked for.
+    "agentmux_companion.ui.writes", "agentmux_companion.ui.dialogs", "agentmux_companion.ui.desktop_actions",
+    "agentmux_companion.core.migration.apply", "agentmux_companion.core.migration.undo",
 ])
 def test_heavy_imports_stay_off_the_start_path(module: str) -> None:
     code = (

@@ -8,7 +8,6 @@ from contextlib import closing
 from pathlib import Path
 
 from PySide6.QtCore import Qt
-from PySide6.QtWidgets import QMessageBox
 from pytestqt.qtbot import QtBot
 
 from agentmux_companion.core.migration.apply import apply_plan
@@ -43,16 +42,22 @@ def test_backups_window_lists_restores_and_shows_in_folder(
     qtbot.mouseClick(window.show_button, Qt.MouseButton.LeftButton)
     assert [u.toLocalFile() for u in opened_urls.urls] == [str(Path(result.backup).parent)]
 
+    # Enter in the list presses nothing.
+    window.list.setFocus()
+    qtbot.keyClick(window.list, Qt.Key.Key_Return)
+    assert window.dialog is None
     qtbot.mouseClick(window.restore_button, Qt.MouseButton.LeftButton)
     box = window.dialog
     assert box is not None and box.isVisible()
-    question = box.text()
+    # The one confirmation of every write: a verb, and Cancel the default.
+    assert box.proceed_button.accessibleName() == "Restore the backup" and box.cancel_button.isDefault()
+    question = box.changes_label.text()
     first_line = text.splitlines()[0]
     assert first_line in question and str(sandbox.store.resolve()) in question
     assert "1 migration(s) made since will count as undone" in question and "is lost" in question
     assert dump_store(sandbox.store) != original  # nothing happens before the answer
     with qtbot.waitSignal(window.restored, timeout=20_000):
-        box.button(QMessageBox.StandardButton.Yes).click()
+        qtbot.mouseClick(box.proceed_button, Qt.MouseButton.LeftButton)
     assert dump_store(sandbox.store) == original
     assert "Restored" in window.outcome.text()
     qtbot.waitUntil(lambda: window.list.count() == 2, timeout=10_000)
@@ -80,7 +85,7 @@ def test_a_refused_restore_is_said_in_the_window(
     qtbot.waitUntil(lambda: window.list.count() == 1, timeout=10_000)
     qtbot.mouseClick(window.restore_button, Qt.MouseButton.LeftButton)
     assert window.dialog is not None
-    window.dialog.button(QMessageBox.StandardButton.Yes).click()
+    qtbot.mouseClick(window.dialog.proceed_button, Qt.MouseButton.LeftButton)
     qtbot.waitUntil(lambda: "Nothing was changed" in window.outcome.text(), timeout=20_000)
     assert "downgrade" in window.outcome.text()
     assert dump_store(sandbox.store) == upgraded

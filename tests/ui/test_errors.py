@@ -29,7 +29,7 @@ from agentmux_companion.ui.controller import ControllerOptions
 from agentmux_companion.ui.icons import TrayState
 from agentmux_companion.ui.messages import Level, message_for_error
 from tests.helpers.schema import create_store
-from tests.ui.conftest import MakeController, bundles, start_and_scan
+from tests.ui.conftest import MakeController, answer, bundles, start_and_scan
 
 
 @pytest.mark.parametrize(
@@ -52,8 +52,8 @@ def test_store_of_the_wrong_era(
     assert window.banner.isVisible()
     assert window.banner.title.text() == "<b>This store cannot be migrated</b>"
     assert window.banner.text.text() == words
-    assert window.refused_label.isVisible() and words in window.refused_label.text()
-    assert "cannot be migrated" in window.stores_list.item(0).text()
+    assert window.plan_page.refused_label.isVisible() and words in window.plan_page.refused_label.text()
+    assert "cannot be migrated" in window.plan_page.stores_list.item(0).text()
     assert not window.migrate_button.isEnabled()
     assert controller.funnel.last_crash is None
 
@@ -78,13 +78,14 @@ def test_busy_store(
     assert window is not None and window.migrate_button.isEnabled()
     with qtbot.waitSignal(controller.migrate_finished, timeout=20_000) as finished:
         qtbot.mouseClick(window.migrate_button, Qt.MouseButton.LeftButton)
+        answer(qtbot, controller)
     (result,) = finished.args[0]
     assert result.outcome == "busy"
     assert controller.state is TrayState.ERROR
     assert window.banner.title.text() == "<b>The AgentMux store is busy</b>"
     assert "Close AgentMux or wait a moment" in window.banner.text.text()
-    assert "not migrated" in window.result_label.text()
-    assert not window.undo_button.isEnabled()
+    assert "not migrated" in window.result_page.result_label.text()
+    assert not window.result_page.undo_button.isVisible() and not window.result_page.finish_button.isVisible()
     store_lock.execute("ROLLBACK")
     assert bundles(sandbox.store) == [("b-work", "Work"), ("blank", "__blank__")]
 

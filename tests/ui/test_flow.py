@@ -16,7 +16,7 @@ from agentmux_companion.core.sandbox import DemoSandbox, claude_credentials, wri
 from agentmux_companion.ui.controller import ControllerOptions
 from agentmux_companion.ui.icons import TrayState
 from agentmux_companion.ui.keyring_health import Health
-from tests.ui.conftest import MakeController, bundles, start_and_scan
+from tests.ui.conftest import MakeController, answer, bundles, start_and_scan
 
 
 def test_launch_scan_migrate_result_undo(
@@ -38,24 +38,25 @@ def test_launch_scan_migrate_result_undo(
         s.to_json(minted_ids=False) for s in cli_plan.stores]
 
     # Stores: the newest version is checked, the older one is listed unchecked.
-    assert window.stores_list.count() == 2
+    assert window.plan_page.stores_list.count() == 2
     assert window.checked_store_paths() == [sandbox.store]
-    assert "stable 0.33.4 — identity-bundle era" in window.stores_list.item(0).text()
-    assert "older version" in window.stores_list.item(1).text()
+    assert window.plan_page.stores_list.item(0).text() == "stable 0.33.4 — ready to migrate"
+    assert "older version" in window.plan_page.stores_list.item(1).text()
 
     rows = window.provider_rows()
     assert [r[0] for r in rows] == ["Claude Code", "Codex", "OpenClaw"]
     claude, codex, openclaw = rows
     assert claude[1:3] == ("valid", "Will be added to the Default bundle")
     assert ".claude into the Default bundle" in claude[3]
-    assert claude[4] == str(sandbox.home / ".claude" / ".credentials.json")
-    assert claude[5].startswith("sha256:") and len(claude[5]) == len("sha256:") + 12
     assert codex[1:3] == ("expired", "Will be added to the Default bundle")
     assert openclaw[1:3] == ("not found", "Nothing to add")
-    assert openclaw[5] == "—"
+    # Files, fingerprints and table names are under Details, not in the plain view.
+    details = window.plan_page.details.body.text()
+    assert str(sandbox.home / ".claude" / ".credentials.json") in details and "sha256:" in details
+    assert "db_agent_instances" in details and not window.plan_page.details.body.isVisible()
     # The "Why" shown adds to the row: neither the action nor the file again
     # (the core's full reason, as the CLI prints it, is the tooltip).
-    shown_why = [item.text() for row in range(3) if (item := window.providers_table.item(row, 3)) is not None]
+    shown_why = [item.text() for row in range(3) if (item := window.plan_page.providers_table.item(row, 3)) is not None]
     assert shown_why == [
         "A login was found and no bundle uses it yet.",
         "A login was found and no bundle uses it yet. Its token has expired; the CLI renews it with its "
@@ -64,33 +65,38 @@ def test_launch_scan_migrate_result_undo(
     ]
     for row, why in zip(rows, shown_why, strict=True):
         assert row[2] not in why and ".credentials.json" not in why and "Default bundle" not in why
-    assert window.bundle_value.text() == "will be created"
-    assert window.backfill_value.text() == "6 (and 2 mirrored in db_agents)"
-    assert window.backup_value.text() == str(paths.backups_dir)
-    assert not window.running_warning.isVisible()
-    assert window.migrate_button.isEnabled() and window.migrate_button.isDefault()
+    assert window.plan_page.bundle_value.text() == "will be created"
+    assert window.plan_page.agents_value.text() == "8 agent records (6 agents, 2 older copies)"
+    assert window.plan_page.backup_value.full_text() == str(paths.backups_dir)
+    assert window.migrate_button.isEnabled() and not window.migrate_button.isDefault()
 
     with qtbot.waitSignal(controller.migrate_finished, timeout=20_000) as migrated:
         qtbot.mouseClick(window.migrate_button, Qt.MouseButton.LeftButton)
+        dialog = answer(qtbot, controller)
+    assert dialog.proceed_button.accessibleName() == "Migrate 1 store"
     (result,) = migrated.args[0]
     assert result.outcome == "migrated"
     assert controller.state is TrayState.DONE
     assert ("default", "Default") in bundles(sandbox.store)
-    assert window.result_box.isVisible()
-    text = window.result_label.text()
-    assert "migrated" in text and "2 provider(s) added" in text and "6 agent row(s) back-filled" in text
+    assert window.result_page.isVisible()
+    text = window.result_page.result_label.text()
+    assert "migrated" in text and "Logins added to the Default bundle: 2" in text
+    assert "8 agent records (6 agents, 2 older copies) now use it" in text
     assert result.backup and Path(result.backup).is_file()
-    assert window.undo_button.isEnabled() and window.open_backup_button.isEnabled()
+    assert window.result_page.undo_button.isVisible() and window.result_page.open_backup_button.isVisible()
 
     # The rescan after our own write finds nothing left; the tray keeps saying "done".
-    reused = "exists and is reused as it is"
-    qtbot.waitUntil(lambda: not controller.runner.busy and window.bundle_value.text() == reused)
+    reused = "exists and is kept as it is"
+    qtbot.waitUntil(lambda: not controller.runner.busy and window.plan_page.bundle_value.text() == reused)
     assert controller.state is TrayState.DONE
 
     with qtbot.waitSignal(controller.undo_finished, timeout=20_000):
-        qtbot.mouseClick(window.undo_button, Qt.MouseButton.LeftButton)
+        qtbot.mouseClick(window.result_page.undo_button, Qt.MouseButton.LeftButton)
+        answer(qtbot, controller)
     assert ("default", "Default") not in bundles(sandbox.store)
-    assert "undone" in window.result_label.text()
+    undone = window.result_page.result_label.text()
+    # Counted as the migration counted: the same 8 agent records.
+    assert "undone" in undone and "8 agent records given back their former bundle" in undone
     # Undo puts the store back, so the migration is offered again.
     qtbot.waitUntil(lambda: controller.state is TrayState.ACTION_NEEDED, timeout=20_000)
 
@@ -109,8 +115,8 @@ def test_keyboard_only(qtbot: QtBot, make_controller: MakeController, sandbox: D
     # These tests have no D-Bus session: once the background check says so, the keyring option is
     # unavailable and Tab skips it (test_keyring_ui.py covers it with a real keyring).
     qtbot.waitUntil(lambda: controller.keyring.backend.health is Health.UNAVAILABLE, timeout=20_000)
-    assert not window.keyring_checkbox.isEnabled()
-    window.stores_list.setFocus()
+    assert not window.plan_page.keyring_checkbox.isEnabled()
+    window.plan_page.stores_list.setFocus()
 
     order = []
     for _ in range(4):
@@ -118,19 +124,27 @@ def test_keyboard_only(qtbot: QtBot, make_controller: MakeController, sandbox: D
         assert focused is not None
         order.append(focused)
         QTest.keyClick(focused, Qt.Key.Key_Tab)
-    # Reading order: stores, providers, then the dialog's buttons (result buttons are hidden now).
-    assert order[:3] == [window.stores_list, window.providers_table, window.migrate_button]
+    # Reading order: stores, logins, then Details (the keyring option is unavailable here).
+    page = window.plan_page
+    assert order[:4] == [page.stores_list, page.providers_table, page.backup_value.copy_button, page.details.toggle]
 
     # Space unchecks the chosen store (Migrate becomes unavailable), Space again checks it.
-    window.stores_list.setFocus()
-    QTest.keyClick(window.stores_list, Qt.Key.Key_Space)
+    window.plan_page.stores_list.setFocus()
+    QTest.keyClick(window.plan_page.stores_list, Qt.Key.Key_Space)
     assert window.checked_store_paths() == [] and not window.migrate_button.isEnabled()
-    QTest.keyClick(window.stores_list, Qt.Key.Key_Space)
+    QTest.keyClick(window.plan_page.stores_list, Qt.Key.Key_Space)
     assert window.checked_store_paths() == [sandbox.store]
 
-    # Enter presses the default button: Migrate.
+    # The Migrate button by keyboard: Space on it asks first; Enter in the confirmation is Cancel.
+    window.migrate_button.setFocus()
+    QTest.keyClick(window.migrate_button, Qt.Key.Key_Space)
+    qtbot.waitUntil(lambda: controller.dialog is not None and controller.dialog.isVisible())
+    assert controller.dialog is not None
+    QTest.keyClick(controller.dialog, Qt.Key.Key_Return)
+    assert not controller.dialog.isVisible() and ("default", "Default") not in bundles(sandbox.store)
+    QTest.keyClick(window.migrate_button, Qt.Key.Key_Space)
     with qtbot.waitSignal(controller.migrate_finished, timeout=20_000):
-        QTest.keyClick(window.stores_list, Qt.Key.Key_Return)
+        answer(qtbot, controller)
     assert ("default", "Default") in bundles(sandbox.store)
 
     # Esc closes the window; without a tray that quits the app.
@@ -149,7 +163,7 @@ def test_accessible_names(qtbot: QtBot, make_controller: MakeController) -> None
     assert window is not None
     interactive = window.findChildren(QAbstractButton) + window.findChildren(QAbstractItemView)
     unnamed = [w for w in interactive if not w.accessibleName() and not isinstance(w, QLabel)
-               and w.parent() is not window.providers_table]
+               and w.parent() is not window.plan_page.providers_table]
     # Buttons inside Qt's own item views (header corner buttons) are Qt's business.
     assert [w.objectName() or type(w).__name__ for w in unnamed if w.isVisibleTo(window)] == []
 
@@ -196,7 +210,7 @@ def test_changes_on_disk_trigger_a_rescan(
     scans = controller.scans_started
 
     # A notification that changes nothing (our own reads touch SQLite's -shm files) is ignored.
-    controller._on_debounce_timeout()
+    controller.watcher.check()
     assert controller.scans_started == scans
 
     # OpenClaw's CLI logs in: the file appears, the watcher notices, the plan updates.

@@ -17,7 +17,7 @@ from pathlib import Path
 
 import pytest
 from PySide6.QtCore import Qt, QTimer
-from PySide6.QtWidgets import QAbstractButton, QLabel, QMessageBox, QTableWidget, QWidget
+from PySide6.QtWidgets import QAbstractButton, QLabel, QTableWidget, QWidget
 from pytestqt.qtbot import QtBot
 
 from agentmux_companion.core import sandbox as sb
@@ -28,7 +28,7 @@ from agentmux_companion.core.sandbox import DemoSandbox
 from agentmux_companion.ui.controller import Controller, ControllerOptions
 from agentmux_companion.ui.keyring_health import Health
 from tests.helpers.secret_service import SecretService, start_secret_service
-from tests.ui.conftest import MakeController, start_and_scan
+from tests.ui.conftest import MakeController, answer, start_and_scan
 
 HOUR_MS = 3_600_000
 
@@ -85,7 +85,8 @@ def visible_texts(*widgets: QWidget | None) -> list[str]:
 
 
 def assert_no_secret(tokens: list[str], controller: Controller, paths: AppPaths) -> None:
-    shown = "\n".join(visible_texts(controller.window, controller.keyring_panel, controller.dialog))
+    shown = "\n".join(visible_texts(controller.window, controller.keyring_panel, controller.dialog,
+                                    controller.keyring.dialog))
     log_text = paths.log_file.read_text(encoding="utf-8")
     for token in tokens:
         assert token not in shown, "a planted token is shown in the GUI"
@@ -125,22 +126,31 @@ def test_migrate_with_the_option_copies_then_the_panel_shows_current_stale_and_r
     assert window is not None and window.isVisible()
 
     # The option is off by default; the real backend and its health arrive after the window is up.
-    assert not window.keyring_checkbox.isChecked()
-    qtbot.waitUntil(lambda: window.keyring_backend.health is Health.SECURE, timeout=20_000)
-    assert window.keyring_status.text() == "<b>Keyring:</b> SecretService Keyring — secure"
-    assert "Secret Service" in window.keyring_note.text()
-    assert window.keyring_checkbox.isEnabled()
-    assert window.keyring_checkbox.text() == "Also copy the logins into the OS &keyring (snapshot)"
-    assert "goes stale when the CLI refreshes its token" in window.keyring_checkbox.accessibleDescription()
+    assert not window.plan_page.keyring_checkbox.isChecked()
+    qtbot.waitUntil(lambda: window.plan_page.keyring_backend.health is Health.SECURE, timeout=20_000)
+    assert window.plan_page.keyring_status.text() == "<b>Keyring:</b> SecretService Keyring — secure"
+    assert "Secret Service" in window.plan_page.keyring_reason.text()
+    assert window.plan_page.keyring_checkbox.isEnabled()
+    assert window.plan_page.keyring_checkbox.text() == "Also copy the logins into the system &keyring"
+    # One sentence says what a copy is for and that it goes stale.
+    purpose = window.plan_page.keyring_note.text()
+    assert purpose.count(". ") == 0 and "keychain" in purpose and "goes stale" in purpose
+    assert window.plan_page.keyring_checkbox.accessibleDescription() == purpose
 
     # Keyboard: Tab from the providers reaches the option; Space checks it.
-    window.providers_table.setFocus()
-    qtbot.keyClick(window.providers_table, Qt.Key.Key_Tab)
-    assert window.focusWidget() is window.keyring_checkbox
-    qtbot.keyClick(window.keyring_checkbox, Qt.Key.Key_Space)
+    window.plan_page.providers_table.setFocus()
+    qtbot.keyClick(window.plan_page.providers_table, Qt.Key.Key_Tab)
+    for _ in range(4):  # past the backup folder's Copy and Details
+        if window.focusWidget() is window.plan_page.keyring_checkbox:
+            break
+        qtbot.keyClick(window.focusWidget(), Qt.Key.Key_Tab)
+    assert window.focusWidget() is window.plan_page.keyring_checkbox
+    qtbot.keyClick(window.plan_page.keyring_checkbox, Qt.Key.Key_Space)
     assert window.wants_keyring_copy()
     with qtbot.waitSignal(controller.keyring_copy_finished, timeout=30_000) as copied:
         qtbot.mouseClick(window.migrate_button, Qt.MouseButton.LeftButton)
+        box = answer(qtbot, controller)
+    assert "then copy the bound logins into the system keyring" in box.changes_label.text()
     report = copied.args[0].report
     assert [(c.account.provider, c.outcome.value) for c in report.copies] == [
         ("claude", "copied"), ("codex", "copied")]
@@ -150,8 +160,8 @@ def test_migrate_with_the_option_copies_then_the_panel_shows_current_stale_and_r
     assert sorted(r.provider for r in records) == ["claude", "codex"]
     for record in records:
         assert stored(record.account) == Path(record.credentials_path).read_text(encoding="utf-8")
-    result = window.keyring_result_label.text()
-    assert window.keyring_result_label.isVisible()
+    result = window.result_page.keyring_label.text()
+    assert window.result_page.keyring_label.isVisible()
     assert "Claude Code: copied and verified (sha256:" in result and "Codex: copied and verified" in result
     assert "snapshot" in result and "goes stale" in result
 
@@ -182,16 +192,17 @@ def test_migrate_with_the_option_copies_then_the_panel_shows_current_stale_and_r
     # Copy again: current again, the keyring holds the new text.
     with qtbot.waitSignal(controller.keyring_copy_finished, timeout=30_000):
         qtbot.mouseClick(panel.copy_button, Qt.MouseButton.LeftButton)
+        box = answer(qtbot, controller.keyring)
+    assert box.proceed_button.accessibleName() == "Copy 2 logins"
     assert [r[3] for r in panel.rows()] == ["current", "current"]
     assert stored(claude_account) == (sandbox.home / ".claude" / ".credentials.json").read_text(encoding="utf-8")
     assert_no_secret(tokens, controller, paths)
 
     # Remove copies… asks first; Yes removes exactly what was added.
     qtbot.mouseClick(panel.remove_button, Qt.MouseButton.LeftButton)
-    box = controller.dialog
-    assert isinstance(box, QMessageBox) and box.isVisible() and box.parent() is panel
     with qtbot.waitSignal(controller.keyring.remove_finished, timeout=30_000):
-        box.button(QMessageBox.StandardButton.Yes).click()
+        box = answer(qtbot, controller.keyring)
+    assert box.parent() is panel and box.proceed_button.accessibleName() == "Remove 2 copies"
     assert all_copies(ledger_path(paths)) == []
     assert all(stored(r.account) is None for r in records)
     assert [r[3] for r in panel.rows()] == ["not copied", "not copied"]
@@ -231,6 +242,7 @@ def test_a_keyring_that_does_not_answer_gives_a_clear_message_and_the_ui_stays_r
         with service.frozen():  # every call to the keyring daemon now blocks, like a hidden prompt
             ticker.start()
             qtbot.mouseClick(panel.copy_button, Qt.MouseButton.LeftButton)
+            answer(qtbot, controller.keyring)
             qtbot.waitUntil(lambda: panel.progress_box.label.text().startswith("Copying claude"), timeout=20_000)
             start = len(ticks)
             qtbot.waitUntil(lambda: len(ticks) >= start + 10)
@@ -259,16 +271,17 @@ def test_without_a_session_bus_the_option_says_unavailable_and_copy_gives_a_clea
     window = controller.window
     assert window is not None and window.isVisible()
 
-    qtbot.waitUntil(lambda: window.keyring_backend.health is Health.UNAVAILABLE, timeout=20_000)
-    assert window.keyring_status.text() == "<b>Keyring:</b> unavailable"
-    why = window.keyring_note.text()
+    qtbot.waitUntil(lambda: window.plan_page.keyring_backend.health is Health.UNAVAILABLE, timeout=20_000)
+    assert window.plan_page.keyring_status.text() == "<b>Keyring:</b> unavailable"
+    why = window.plan_page.keyring_reason.text()
     assert why.startswith("Why: cannot reach the D-Bus session bus at " + no_session_bus)
-    assert not window.keyring_checkbox.isEnabled() and not window.wants_keyring_copy()
+    assert not window.plan_page.keyring_checkbox.isEnabled() and not window.wants_keyring_copy()
 
     # Migrating still works; nothing is copied without a keyring.
     with qtbot.waitSignal(controller.migrate_finished, timeout=20_000):
         qtbot.mouseClick(window.migrate_button, Qt.MouseButton.LeftButton)
-    assert not window.keyring_result_label.isVisible()
+        answer(qtbot, controller)
+    assert not window.result_page.keyring_label.isVisible()
     qtbot.waitUntil(lambda: controller.keyring_accounts == 2 and not controller.runner.busy, timeout=20_000)
 
     # The panel lists the bound logins (read from the store, no keyring needed) and says why not.
@@ -279,9 +292,17 @@ def test_without_a_session_bus_the_option_says_unavailable_and_copy_gives_a_clea
     assert panel.backend_label.text() == "<b>Keyring:</b> unavailable"
     assert panel.backend_reason.text().startswith("Why: cannot reach the D-Bus session bus")
 
+    # Enter in the panel's table presses nothing: no button is the default, nothing is asked or copied.
+    assert panel.copy_button.isEnabled() and not panel.copy_button.isDefault()
+    panel.table.setFocus()
+    for key in (Qt.Key.Key_Return, Qt.Key.Key_Enter):
+        qtbot.keyClick(panel.table, key)
+    assert controller.keyring.dialog is None and not controller.keyring.busy
+
     # Copy: a clear message in the panel, nothing recorded, and the panel is ready again.
     with qtbot.waitSignal(controller.keyring.failed, timeout=20_000):
         qtbot.mouseClick(panel.copy_button, Qt.MouseButton.LeftButton)
+        answer(qtbot, controller.keyring)
     message = controller.funnel.last_message
     assert message is not None and message.title == "The keyring cannot be used"
     assert message.text.startswith("cannot reach the D-Bus session bus")

@@ -20,7 +20,7 @@ from agentmux_companion.core.providers import ProviderRegistry
 from agentmux_companion.core.sandbox import DemoSandbox
 from agentmux_companion.ui.controller import ControllerOptions
 from agentmux_companion.ui.icons import TrayState
-from tests.ui.conftest import MakeController, bundles, start_and_scan
+from tests.ui.conftest import MakeController, answer, bundles, start_and_scan
 
 
 class Ticker:
@@ -79,11 +79,12 @@ def test_a_locked_store_during_migrate_keeps_the_window_responsive(
         ticker = Ticker()
         ticker.timer.start()
         qtbot.mouseClick(window.migrate_button, Qt.MouseButton.LeftButton)
-        qtbot.waitUntil(lambda: window.progress_box.label.text().startswith("Opening"))
+        answer(qtbot, controller)
+        qtbot.waitUntil(lambda: window.progress.label.text().startswith("Opening"))
         start = ticker.ticks
         qtbot.waitUntil(lambda: ticker.ticks >= start + 10)
         assert controller.runner.busy and controller.state is TrayState.WORKING
-        assert window.progress_box.isVisible() and not window.migrate_button.isEnabled()
+        assert window.progress.isVisible() and not window.migrate_button.isEnabled()
         # The window still reacts to clicks while the worker waits for the lock.
         qtbot.mouseClick(window.rescan_button, Qt.MouseButton.LeftButton)
         assert controller._rescan_pending

@@ -11,7 +11,7 @@ import pytest
 from PySide6.QtGui import QColor, QImage
 
 from tests.helpers.xvfb import xvfb_with_tray
-from tests.ui.screenshot_scenario import KEYRING_SIZE, PLAN_SIZE, TRAY_SHOT
+from tests.ui.screenshot_scenario import KEYRING_SIZE, PLAN_SIZE, STATES, TRAY_SHOT
 
 ROOT = Path(__file__).resolve().parents[2]
 ACTION_NEEDED_BADGE = QColor("#e37400")  # from resources/icons/tray-action-needed.svg
@@ -41,8 +41,8 @@ def test_screenshots_of_tray_and_plan_window(tmp_path: Path) -> None:
             env=display.env(), cwd=ROOT, capture_output=True, text=True, timeout=120, check=False,
         )
     assert result.returncode == 0, result.stderr
-    expected = {"plan-light.png": PLAN_SIZE, "plan-dark.png": PLAN_SIZE,
-                "tray-light.png": TRAY_SHOT, "tray-dark.png": TRAY_SHOT,
+    expected = {f"{state}-{scheme}.png": PLAN_SIZE for state in STATES for scheme in ("light", "dark")}
+    expected |= {"tray-light.png": TRAY_SHOT, "tray-dark.png": TRAY_SHOT,
                 "keyring-light.png": KEYRING_SIZE, "keyring-dark.png": KEYRING_SIZE}
     assert sorted(result.stdout.split()) == sorted(expected)
     images = {}
@@ -57,6 +57,6 @@ def test_screenshots_of_tray_and_plan_window(tmp_path: Path) -> None:
         corner = images[name].copy(TRAY_SHOT[0] - 120, 0, 120, 32)
         assert _has_colour_near(corner, ACTION_NEEDED_BADGE), name
     # Light and dark really differ: the window follows the palette.
-    for kind in ("plan", "keyring"):
+    for kind in (*STATES, "keyring"):
         light, dark = images[f"{kind}-light.png"], images[f"{kind}-dark.png"]
         assert QColor(light.pixel(5, 5)).lightness() > QColor(dark.pixel(5, 5)).lightness(), kind

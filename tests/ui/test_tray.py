@@ -8,16 +8,17 @@ import subprocess
 import sys
 from pathlib import Path
 
-from PySide6.QtWidgets import QMessageBox
 from pytestqt.qtbot import QtBot
 
+from agentmux_companion import __version__
 from agentmux_companion.core.paths import AppPaths
 from agentmux_companion.core.sandbox import DemoSandbox
 from agentmux_companion.ui import autostart
 from agentmux_companion.ui.controller import ControllerOptions
+from agentmux_companion.ui.dialogs import HOMEPAGE
 from agentmux_companion.ui.icons import TrayState, icon_path
 from agentmux_companion.ui.single_instance import SingleInstance, server_name
-from tests.ui.conftest import MakeController, UrlRecorder, bundles, start_and_scan
+from tests.ui.conftest import MakeController, UrlRecorder, answer, bundles, start_and_scan
 
 
 def test_tray_menu_actions(
@@ -35,7 +36,8 @@ def test_tray_menu_actions(
     assert keys == ["status", "review", "keyring", "undo", "backups", "open_log", "open_agentmux", "autostart",
                     "about", "quit"]
     status = tray.action("status")
-    assert status is not None and status.text() == controller.status_line and not status.isEnabled()
+    # The status line is readable (not the disabled grey) and opens the window.
+    assert status is not None and status.text() == controller.status_line and status.isEnabled()
     undo = tray.action("undo")
     assert undo is not None and not undo.isEnabled()  # nothing migrated yet
     copy_to_keyring = tray.action("keyring")
@@ -69,9 +71,12 @@ def test_tray_menu_actions(
     about = tray.action("about")
     assert about is not None
     about.trigger()
-    assert isinstance(controller.dialog, QMessageBox) and controller.dialog.isVisible()
-    assert "AgentMux Companion" in controller.dialog.text()
-    controller.dialog.accept()
+    about_dialog = controller.desktop.about_dialog
+    assert about_dialog is not None and about_dialog.isVisible()
+    about_text = about_dialog.label.text()
+    for fact in (__version__, HOMEPAGE, "Apache-2.0", str(paths.log_dir)):
+        assert fact in about_text
+    about_dialog.accept()
 
     # After a migration, Undo last migration… asks, then undoes.
     with qtbot.waitSignal(controller.migrate_finished, timeout=20_000):
@@ -86,10 +91,9 @@ def test_tray_menu_actions(
     undo = tray.action("undo")
     assert undo is not None and undo.isEnabled()
     undo.trigger()
-    box = controller.dialog
-    assert isinstance(box, QMessageBox) and box.isVisible() and "stable 0.33.4" in box.text()
     with qtbot.waitSignal(controller.undo_finished, timeout=20_000):
-        box.button(QMessageBox.StandardButton.Yes).click()
+        box = answer(qtbot, controller)
+    assert "stable 0.33.4" in box.changes_label.text() and box.proceed_button.accessibleName() == "Undo 1 store"
     assert ("default", "Default") not in bundles(sandbox.store)
 
     quit_action = tray.action("quit")

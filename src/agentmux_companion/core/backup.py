@@ -10,7 +10,7 @@ all take theirs through :func:`plan_backup`:
 - **Partial files carry the id and a lock.** The backup is written as ``<name>.partial`` while
   the writer holds an exclusive ``flock`` on it; only after ``PRAGMA integrity_check`` passed is
   it hard-linked to its final name (which fails if anything is there). A partial file whose lock
-  is free belongs to a dead run: :func:`sweep_partials`, run at the start of every command,
+  is free belongs to a dead run: :func:`agentmux_companion.core.backup_sweep.sweep`, run at the start of every command,
   removes it (and its catalog row); a live run's partial file is left alone.
 - **Checked.** ``PRAGMA integrity_check`` of the copy runs beside the caller's own writes, and
   its verdict is awaited before the caller commits (:meth:`PlannedBackup.wait_verified`); the
@@ -309,13 +309,6 @@ class PlannedBackup:
     def unlink(self, missing_ok: bool = False) -> None:
         """:meth:`discard`, under the name a path's removal has (callers treat this as a path)."""
         self.discard()
-
-
-def sweep_partials(paths: AppPaths) -> list[Path]:
-    """Remove what runs killed while writing a backup left (see :mod:`backup_sweep`)."""
-    from agentmux_companion.core.backup_sweep import sweep
-
-    return sweep(paths)
 
 
 #: Backups written by this process whose whole check may still be running.

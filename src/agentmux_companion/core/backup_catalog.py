@@ -6,7 +6,7 @@ and the ledger's checks (a real file of the user, never a link) cover it too.
 
 A row is written ``writing`` once the backup's partial file exists, and becomes ``ready`` after
 the file passed its integrity check and got its final name. Rows still ``writing`` belong to a
-run that died (or is at work, holding its partial file's lock); :func:`backup.sweep_partials`
+run that died (or is at work, holding its partial file's lock); :func:`backup_sweep.sweep`
 removes the dead ones with their files.
 
 Identity. ``store_path`` is the store's real path when the backup was taken; ``store_identity``

@@ -11,7 +11,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Protocol
+from typing import TYPE_CHECKING, Protocol
 
 from PySide6.QtCore import Qt, QUrl, Signal, Slot
 from PySide6.QtGui import QDesktopServices
@@ -22,7 +22,6 @@ from PySide6.QtWidgets import (
     QLabel,
     QListWidget,
     QListWidgetItem,
-    QMessageBox,
     QPushButton,
     QVBoxLayout,
     QWidget,
@@ -32,6 +31,9 @@ from agentmux_companion.core import backup_catalog as catalog
 from agentmux_companion.core.errors import CompanionError
 from agentmux_companion.core.paths import AppPaths
 from agentmux_companion.ui.workers import Job, JobFailure, JobRunner
+
+if TYPE_CHECKING:
+    from agentmux_companion.ui.dialogs import ConfirmDialog
 
 ENTRY_ROLE = Qt.ItemDataRole.UserRole
 
@@ -89,7 +91,7 @@ class BackupsWindow(QDialog):
         self.paths = paths
         self.runner = runner
         self.listed: list[ListedBackup] = []
-        self.dialog: QMessageBox | None = None
+        self.dialog: ConfirmDialog | None = None
         self.setWindowTitle(self.tr("Backups — AgentMux Companion"))
         self.setAccessibleName(self.tr("Backups"))
 
@@ -121,6 +123,8 @@ class BackupsWindow(QDialog):
         buttons.addButton(self.show_button, QDialogButtonBox.ButtonRole.ActionRole)
         close = buttons.addButton(QDialogButtonBox.StandardButton.Close)
         close.clicked.connect(self.close)
+        for button in (self.restore_button, self.show_button, close):
+            button.setAutoDefault(False)  # Enter in the list presses nothing: every write is asked for
         self.restore_button.clicked.connect(self.confirm_restore)
         self.show_button.clicked.connect(self.show_in_folder)
 
@@ -202,13 +206,12 @@ class BackupsWindow(QDialog):
         chosen = self.selected()
         if chosen is None or self.runner.busy:
             return
-        box = QMessageBox(QMessageBox.Icon.Warning, self.tr("Restore a backup"), self.restore_question(chosen),
-                          QMessageBox.StandardButton.Yes | QMessageBox.StandardButton.Cancel, self)
-        box.button(QMessageBox.StandardButton.Yes).setText(self.tr("&Restore"))
-        box.setDefaultButton(QMessageBox.StandardButton.Cancel)
-        box.accepted.connect(lambda: self.restore(chosen))
-        self.dialog = box
-        box.open()
+        from agentmux_companion.ui.dialogs import Confirmation, WriteKind, ask
+
+        # The one confirmation every write uses: verb button, Cancel the default.
+        confirmation = Confirmation(WriteKind.RESTORE, self.tr("Restore a backup?"), self.tr("&Restore the backup"),
+                                    tuple(self.restore_question(chosen).split("\n\n")))
+        self.dialog = ask(confirmation, self, lambda: self.restore(chosen))
 
     def restore(self, chosen: ListedBackup) -> None:
         """Restore ``chosen`` over its store (in a job); the catalog is read again afterwards."""

@@ -17,175 +17,29 @@ plan window's keyring option needs only :mod:`.keyring_health`.
 
 from __future__ import annotations
 
-import enum
 import logging
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 from PySide6.QtCore import QCoreApplication, QObject, Signal, Slot
 
 from agentmux_companion.core.errors import KeyringUnavailable
-from agentmux_companion.core.keyring.backend import SERVICE
-from agentmux_companion.core.keyring.copy import CopyStatus, Freshness, InKeyring, Outcome, Removal
+from agentmux_companion.core.keyring.copy import Removal
 from agentmux_companion.core.providers import ProviderRegistry
 from agentmux_companion.ui.keyring_health import CHECKING, BackendHealth, Health, health_of
+from agentmux_companion.ui.keyring_model import CopyOrigin, CopyOutcome, KeyringOverview, RemoveOutcome
 from agentmux_companion.ui.messages import Level, MessageFunnel, UserMessage
 from agentmux_companion.ui.workers import Job, JobFailure, JobRunner
 
 if TYPE_CHECKING:
-    from agentmux_companion.core.keyring.copy import AccountCopy, CopyReport, RemoveReport, SnapshotStatus
+    from agentmux_companion.core.keyring.copy import AccountCopy
     from agentmux_companion.core.paths import AppPaths
+    from agentmux_companion.ui.dialogs import ConfirmDialog
+    from agentmux_companion.ui.keyring_panel import KeyringPanel
 
 log = logging.getLogger(__name__)
 
-
-
-# --------------------------------------------------------------------------------------------
-# What the views show
-
-
-class CopyState(enum.StrEnum):
-    """One account's keyring copy, as the panel lists it."""
-
-    NOT_COPIED = "not_copied"
-    CURRENT = "current"
-    STALE = "stale"  # the CLI refreshed its token since the copy
-    INCOMPLETE = "incomplete"  # interrupted before it was verified
-    CONFLICT = "conflict"  # something the companion did not write holds the entry
-    SOURCE_GONE = "source_gone"  # the CLI's credentials file is missing now
-    TOO_LARGE = "too_large"  # the last copy attempt found the login too large for the keyring
-
-
-@dataclass(frozen=True)
-class AccountRow:
-    """One line of the keyring panel; holds no secret (the fingerprint is masked).
-
-    Attributes:
-        provider: the provider's display name.
-        keyring_entry: where the copy lives, ``agentmux/acct:<account id>``.
-        fingerprint: the masked fingerprint of the copy (or of the file when nothing is copied).
-        state: the copy's state.
-        copied_at_ms: when the copy was made, or None.
-        bound: whether a store still binds the account (False: only the copy is left).
-        in_keyring_missing: the copy was recorded, but the keyring no longer holds it.
-        note: the core's explanation for a conflict or an uncopyable login, else ''.
-    """
-
-    provider: str
-    keyring_entry: str
-    fingerprint: str
-    state: CopyState
-    copied_at_ms: int | None
-    bound: bool
-    in_keyring_missing: bool = False
-    note: str = ""
-
-
-@dataclass(frozen=True)
-class KeyringOverview:
-    """Everything the keyring panel shows, gathered by one job.
-
-    Attributes:
-        backend: the keyring in use and its health.
-        rows: bound accounts first (store order), then copies of accounts no longer bound.
-        keyring_error: why the keyring could not be asked about the copies, or None.
-    """
-
-    backend: BackendHealth
-    rows: tuple[AccountRow, ...]
-    keyring_error: str | None = None
-
-    @property
-    def bound_count(self) -> int:
-        return sum(1 for r in self.rows if r.bound)
-
-    @property
-    def recorded_count(self) -> int:
-        return sum(1 for r in self.rows if r.copied_at_ms is not None)
-
-
-@dataclass(frozen=True)
-class CopyOutcome:
-    """A copy's report and the overview read right after it (the panel shows both)."""
-
-    report: CopyReport
-    overview: KeyringOverview
-    origin: str
-
-
-@dataclass(frozen=True)
-class RemoveOutcome:
-    report: RemoveReport
-    overview: KeyringOverview
-
-
-def build_rows(
-    registry: ProviderRegistry,
-    bound: Sequence[tuple[str, str, str, str]],
-    status: SnapshotStatus,
-    last_copies: Mapping[str, AccountCopy],
-) -> tuple[AccountRow, ...]:
-    """Join the bound accounts, the recorded copies and the last copy attempt into panel rows.
-
-    Args:
-        registry: for the providers' display names.
-        bound: (provider id, account id, keyring account, current fingerprint) per bound account.
-        status: the copy ledger compared with the files and the keyring now.
-        last_copies: this session's last copy attempt per account id (conflicts and logins too
-            large for the keyring are not recorded in the ledger, only reported by the attempt).
-    """
-    def name(provider_id: str) -> str:
-        provider = registry.get(provider_id)
-        return provider.display_name if provider is not None else provider_id
-
-    by_account = {c.record.account_id: c for c in status.copies}
-    rows: list[AccountRow] = []
-    for provider_id, account_id, account, current in bound:
-        copy = by_account.pop(account_id, None)
-        entry = f"{SERVICE}/{account}"
-        attempt = last_copies.get(account_id)
-        if copy is None:
-            state, note = CopyState.NOT_COPIED, ""
-            if attempt is not None and attempt.outcome is Outcome.CONFLICT:
-                state, note = CopyState.CONFLICT, attempt.message
-            elif attempt is not None and attempt.outcome is Outcome.TOO_LARGE:
-                state, note = CopyState.TOO_LARGE, attempt.message
-            elif attempt is not None and attempt.outcome is Outcome.SKIPPED:
-                note = attempt.message
-            rows.append(AccountRow(name(provider_id), entry, current or "—", state, None, True, note=note))
-            continue
-        rows.append(_recorded_row(name(copy.record.provider), entry, copy, bound=True))
-    for copy in by_account.values():  # copies whose account no store binds any more (after an undo)
-        entry = f"{copy.record.service}/{copy.record.account}"
-        rows.append(_recorded_row(name(copy.record.provider), entry, copy, bound=False))
-    return tuple(rows)
-
-
-def _recorded_row(provider: str, entry: str, copy: CopyStatus, *, bound: bool) -> AccountRow:
-    record = copy.record
-    missing = copy.in_keyring == InKeyring.MISSING
-    note = ""
-    if copy.in_keyring == InKeyring.CHANGED:
-        state = CopyState.CONFLICT
-        note = QCoreApplication.translate(
-            "KeyringPanel", "{0} now holds a value the companion did not write; it is left alone.").format(entry)
-    elif copy.freshness == Freshness.INCOMPLETE:
-        state = CopyState.INCOMPLETE
-    elif missing:
-        state = CopyState.NOT_COPIED
-    elif copy.freshness == Freshness.STALE:
-        state = CopyState.STALE
-    elif copy.freshness == Freshness.SOURCE_GONE:
-        state = CopyState.SOURCE_GONE
-    else:
-        state = CopyState.CURRENT
-    if copy.in_keyring == InKeyring.OTHER_BACKEND:
-        note = QCoreApplication.translate(
-            "KeyringPanel", "Copied into {0}, which is not the keyring in use now.").format(record.backend_name)
-    return AccountRow(provider, entry, record.fingerprint, state, record.copied_at_ms, bound,
-                      in_keyring_missing=missing, note=note)
 
 
 # --------------------------------------------------------------------------------------------
@@ -233,6 +87,10 @@ class KeyringController(QObject):
         self.overview: KeyringOverview | None = None
         self._last_copies: dict[str, AccountCopy] = {}
         self._checks_running = 0
+        self.panel: KeyringPanel | None = None
+        self.dialog: ConfirmDialog | None = None
+        self.copy_origin: CopyOrigin | None = None
+        self._stores: list[Path] = []
 
     @property
     def busy(self) -> bool:
@@ -242,6 +100,59 @@ class KeyringController(QObject):
     def wait_for_done(self, msecs: int = -1) -> bool:
         """Block until the keyring jobs return (each keyring call is time-bounded, so they do)."""
         return self.runner.wait_for_done(msecs)
+
+    # ------------------------------------------------------------------------------------------
+    # The panel (this controller owns it) and the confirmations of its writes
+
+    def show_panel(self, store_paths: Sequence[Path]) -> KeyringPanel:
+        """Show the panel, with the state read afresh in the background."""
+        from PySide6.QtGui import QGuiApplication
+
+        self._stores = list(store_paths)
+        if self.panel is None:
+            from agentmux_companion.ui.icons import app_icon
+            from agentmux_companion.ui.keyring_panel import KeyringPanel
+
+            panel = KeyringPanel()
+            panel.setWindowIcon(app_icon())
+            panel.copy_requested.connect(self.request_copy)
+            panel.remove_requested.connect(self.request_remove)
+            panel.refresh_requested.connect(self.refresh_panel)
+            panel.show_backend(self.backend)
+            if self.overview is not None:
+                panel.show_overview(self.overview)
+            self.panel = panel
+        self.panel.show()
+        if QGuiApplication.platformName() != "offscreen":
+            self.panel.raise_()
+            self.panel.activateWindow()
+        self.refresh_panel()
+        return self.panel
+
+    @Slot()
+    def refresh_panel(self) -> None:
+        if self.panel is not None:
+            self.panel.show_working(self.tr("Checking the keyring…"))
+        self.refresh(self._stores)
+
+    @Slot()
+    def request_copy(self) -> None:
+        """The panel's Copy: confirm, then copy every bound login."""
+        from agentmux_companion.ui import confirmations
+        from agentmux_companion.ui.dialogs import ask
+
+        logins = self.overview.bound_count if self.overview is not None else 0
+        self.dialog = ask(confirmations.keyring_copy(logins), self.panel,
+                          lambda: self.copy(self._stores, origin=CopyOrigin.PANEL))
+
+    @Slot()
+    def request_remove(self) -> None:
+        """The panel's Remove copies…: confirm, then delete exactly the copies the companion made."""
+        from agentmux_companion.ui import confirmations
+        from agentmux_companion.ui.dialogs import ask
+
+        copies = self.overview.recorded_count if self.overview is not None else 0
+        self.dialog = ask(confirmations.keyring_remove(copies), self.panel, lambda: self.remove(self._stores))
 
     # ------------------------------------------------------------------------------------------
     # Jobs
@@ -269,20 +180,23 @@ class KeyringController(QObject):
         """Gather the panel's overview: backend, bound accounts, recorded copies and their state."""
         make_overview = self._overview_function(store_paths)
         job = Job("keyring-status", lambda progress: make_overview(progress), self)
-        job.progress.connect(self.progress)
+        job.progress.connect(self._on_progress)
         job.finished.connect(self._on_overview)
         job.failed.connect(self._on_job_failed)
         self.runner.start(job)
 
-    def copy(self, store_paths: Sequence[Path], origin: str = "panel") -> None:
+    def copy(self, store_paths: Sequence[Path], origin: CopyOrigin = CopyOrigin.PANEL) -> None:
         """Copy the bound OAuth logins of ``store_paths`` into the keyring, then read the overview.
 
         Args:
-            origin: who asked ("plan" after a migration, "panel" from the keyring panel); passed
+            origin: who asked (the plan window after a migration, or the keyring panel); passed
                 back in the :class:`CopyOutcome` so the right view shows the result.
         """
         if self.busy:
             return
+        self.copy_origin = origin
+        if self.panel is not None:
+            self.panel.show_working(self.tr("Copying the logins to the keyring…"))
         paths, timeout, stores = self.paths, self.timeout_s, list(store_paths)
         make_overview = self._overview_function(stores)
 
@@ -295,7 +209,7 @@ class KeyringController(QObject):
             return CopyOutcome(report, make_overview(progress, attempts), origin)
 
         job = Job("keyring-copy", copy_job, self)
-        job.progress.connect(self.progress)
+        job.progress.connect(self._on_progress)
         job.finished.connect(self._on_copy_finished)
         job.failed.connect(self._on_job_failed)
         self.runner.start(job)
@@ -304,6 +218,8 @@ class KeyringController(QObject):
         """Delete exactly the recorded copies from the keyring, then read the overview."""
         if self.busy:
             return
+        if self.panel is not None:
+            self.panel.show_working(self.tr("Removing the keyring copies…"))
         paths, timeout = self.paths, self.timeout_s
         make_overview = self._overview_function(store_paths)
 
@@ -315,7 +231,7 @@ class KeyringController(QObject):
             return RemoveOutcome(report, make_overview(progress))
 
         job = Job("keyring-remove", remove_job, self)
-        job.progress.connect(self.progress)
+        job.progress.connect(self._on_progress)
         job.finished.connect(self._on_remove_finished)
         job.failed.connect(self._on_job_failed)
         self.runner.start(job)
@@ -328,27 +244,18 @@ class KeyringController(QObject):
         last = dict(self._last_copies)
 
         def make(progress: Callable[[str], None], attempts: Mapping[str, AccountCopy] | None = None) -> KeyringOverview:
-            from agentmux_companion.core.credentials import fingerprint, read_credentials_bytes
             from agentmux_companion.core.keyring.backend import backend_report
-            from agentmux_companion.core.keyring.copy import bound_oauth_accounts, snapshot_status
+            from agentmux_companion.core.keyring.view import keyring_view
 
             progress(QCoreApplication.translate("KeyringPanel", "Checking the keyring…"))
             backend = health_of(backend_report(timeout_s=timeout))
-            found = bound_oauth_accounts(stores)
-            bound = []
-            for account in found.accounts:
-                try:
-                    current = fingerprint(read_credentials_bytes(account.credentials_path))
-                except OSError:
-                    current = ""
-                bound.append((account.provider, account.account_id, account.keyring_account, current))
             # Asking a keyring known to be unusable would only wait for the same failure again.
-            status = snapshot_status(paths, check_keyring=backend.usable, timeout_s=timeout)
-            merged = {**last, **(attempts or {})}
-            error = status.keyring_error
-            if error is None and not backend.usable and status.copies:
+            view = keyring_view(paths, registry, stores, check_keyring=backend.usable, timeout_s=timeout,
+                                last_copies={**last, **(attempts or {})})
+            error = view.keyring_error
+            if error is None and not backend.usable and view.recorded_count:
                 error = backend.reason
-            return KeyringOverview(backend, build_rows(registry, bound, status, merged), error)
+            return KeyringOverview(backend, view.rows, error)
 
         return make
 
@@ -365,13 +272,25 @@ class KeyringController(QObject):
 
     def _set_backend(self, health: BackendHealth) -> None:
         self.backend = health
+        if self.panel is not None:
+            self.panel.show_backend(health)
         log.info("keyring backend: %s %s (%s)", health.health.value, health.name or "-", health.reason)
         self.backend_checked.emit(health)
+
+    @Slot(str)
+    def _on_progress(self, text: str) -> None:
+        if self.panel is not None:
+            self.panel.show_progress(text)
+        self.progress.emit(text)
 
     @Slot(object)
     def _on_overview(self, overview: KeyringOverview) -> None:
         self.overview = overview
         self._set_backend(overview.backend)
+        if self.panel is not None:
+            self.panel.show_overview(overview)
+            if not self.busy:
+                self.panel.show_idle()
         self.overview_changed.emit(overview)
 
     @Slot(object)
@@ -390,7 +309,13 @@ class KeyringController(QObject):
             lines = [f"{_provider_name(self.registry, c.account.provider)}: {c.message}" for c in problems]
             self.funnel.post(UserMessage(Level.WARNING, QCoreApplication.translate(
                 "KeyringPanel", "Some logins were not copied to the keyring"), "\n".join(lines)))
+        if self.panel is not None:
+            from agentmux_companion.ui.keyring_words import copy_result_html
+
+            self.panel.show_idle()
+            self.panel.show_result(copy_result_html(report, self.registry))
         self.copy_finished.emit(outcome)
+        self.copy_origin = None
 
     @Slot(object)
     def _on_remove_finished(self, outcome: RemoveOutcome) -> None:
@@ -401,6 +326,11 @@ class KeyringController(QObject):
             lines = [f"{_provider_name(self.registry, c.record.provider)}: {c.message}" for c in left]
             self.funnel.post(UserMessage(Level.WARNING, QCoreApplication.translate(
                 "KeyringPanel", "Some keyring entries were left in place"), "\n".join(lines)))
+        if self.panel is not None:
+            removed = sum(c.entries_deleted for c in outcome.report.copies)
+            self.panel.show_idle()
+            self.panel.show_result(self.tr("Removed 1 keyring entry made by the companion.") if removed == 1 else
+                                   self.tr("Removed {0} keyring entries made by the companion.").format(removed))
         self.remove_finished.emit(outcome)
 
     @Slot(object)
@@ -409,6 +339,9 @@ class KeyringController(QObject):
             self._set_backend(BackendHealth(Health.UNAVAILABLE, "", failure.error.message))
         self.funnel.error(failure.error, failure.details)
         self.failed.emit(failure)
+        self.copy_origin = None
+        if self.panel is not None:
+            self.panel.show_idle()
 
 
 def _provider_name(registry: ProviderRegistry, provider_id: str) -> str:

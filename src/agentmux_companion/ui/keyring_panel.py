@@ -22,11 +22,12 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from agentmux_companion.ui.keyring_controller import AccountRow, CopyState, KeyringOverview
+from agentmux_companion.core.keyring.view import AccountRow, CopyState
 from agentmux_companion.ui.keyring_health import BackendHealth, Health, health_words, reason_words, snapshot_words
+from agentmux_companion.ui.keyring_model import KeyringOverview
 from agentmux_companion.ui.keyring_words import state_details, state_words
 from agentmux_companion.ui.messages import UserMessage, escape
-from agentmux_companion.ui.plan_window import Badge, MessageBanner, ProgressStrip, badge_cell, table_item
+from agentmux_companion.ui.widgets import Badge, MessageBanner, ProgressStrip, badge_cell, table_item
 
 COLUMNS = 6
 ENTRY_COLUMN = 1
@@ -69,9 +70,8 @@ class KeyringPanel(QDialog):
         self._busy = False
 
         self.intro_label = QLabel(self.tr(
-            "The companion can copy each CLI login that AgentMux has bound into your operating system's "
-            "keyring (service <i>agentmux</i>, account <i>acct:&lt;account id&gt;</i>), where AgentMux "
-            "looks for keychain secrets. {0}").format(escape(snapshot_words())))
+            "The companion can copy each login AgentMux uses into your system keyring, where AgentMux's "
+            "keychain option looks for it. {0}").format(escape(snapshot_words())))
         self.intro_label.setWordWrap(True)
         self.intro_label.setAccessibleName(self.tr("About the keyring copy"))
         self.backend_label = QLabel(health_words(BackendHealth(Health.CHECKING)))
@@ -113,6 +113,7 @@ class KeyringPanel(QDialog):
         self.copy_button = QPushButton(self.tr("&Copy"))
         self.copy_button.setAccessibleName(self.tr("Copy to keyring"))
         self.copy_button.setEnabled(False)
+        self.copy_button.setAutoDefault(False)  # no button is the default: Enter in the table writes nothing
         self.remove_button = QPushButton(self.tr("&Remove copies…"))
         self.remove_button.setAccessibleName(self.tr("Remove keyring copies"))
         self.remove_button.setEnabled(False)
@@ -245,8 +246,6 @@ class KeyringPanel(QDialog):
         self.copy_button.setEnabled(bound and not self._busy)
         self.remove_button.setEnabled(recorded and not self._busy)
         self.refresh_button.setEnabled(not self._busy)
-        if self.copy_button.isEnabled():
-            self.copy_button.setDefault(True)
 
 
 def _short_entry(entry: str) -> str:

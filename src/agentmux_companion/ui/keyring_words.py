@@ -9,8 +9,8 @@ from __future__ import annotations
 from PySide6.QtCore import QCoreApplication
 
 from agentmux_companion.core.keyring.copy import AccountCopy, CopyReport, Outcome
+from agentmux_companion.core.keyring.view import AccountRow, CopyState
 from agentmux_companion.core.providers import ProviderRegistry
-from agentmux_companion.ui.keyring_controller import AccountRow, CopyState
 from agentmux_companion.ui.keyring_health import snapshot_words
 from agentmux_companion.ui.messages import escape
 

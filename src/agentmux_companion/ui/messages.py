@@ -103,6 +103,8 @@ _OUTCOME_ERRORS: dict[str, type[CompanionError]] = {
 
 def message_for_result(result: StoreResult) -> UserMessage | None:
     """The message for a store the migration did not write (apply reports those as outcomes)."""
+    if result.error is not None:  # the typed error apply stopped on
+        return message_for_error(result.error)
     error_class = _OUTCOME_ERRORS.get(result.outcome)
     if error_class is None:
         return None

@@ -68,9 +68,11 @@ class TrayIcon(QObject):
 
     Signals:
         activated(): the icon was clicked (opens the plan window).
+        notified(str, str): a notification was shown (title, text).
     """
 
     activated = Signal()
+    notified = Signal(str, str)
 
     def __init__(self, entries: Callable[[], Sequence[MenuEntry]], parent: QObject | None = None) -> None:
         super().__init__(parent)
@@ -99,6 +101,7 @@ class TrayIcon(QObject):
     def notify(self, title: str, text: str, error: bool = False) -> None:
         kind = QSystemTrayIcon.MessageIcon.Critical if error else QSystemTrayIcon.MessageIcon.Information
         self.icon.showMessage(title, text, kind, 10_000)
+        self.notified.emit(title, text)
 
     @Slot()
     def rebuild_menu(self) -> None:

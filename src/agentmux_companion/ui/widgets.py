@@ -1,0 +1,290 @@
+"""Small widgets the windows share: badges, the progress strip, the message banner, paths, Details.
+
+Views only: each lays out its own children and reports what the user does through signals.
+Information is never drawn in the disabled grey (it fails contrast on light palettes): hints use
+the palette's normal text roles, which :func:`contrast_ratio` lets the tests check.
+"""
+
+from __future__ import annotations
+
+from PySide6.QtCore import QCoreApplication, Qt, Slot
+from PySide6.QtGui import QColor, QGuiApplication, QResizeEvent
+from PySide6.QtWidgets import (
+    QFrame,
+    QHBoxLayout,
+    QLabel,
+    QProgressBar,
+    QPushButton,
+    QSizePolicy,
+    QTableWidget,
+    QTableWidgetItem,
+    QToolButton,
+    QVBoxLayout,
+    QWidget,
+)
+
+from agentmux_companion.core.log import redact
+from agentmux_companion.ui.messages import Level, UserMessage, escape
+from agentmux_companion.ui.words import status_words
+
+# Badge colours: saturated mid-tones with white text read well on light and dark palettes alike.
+# These are the only fixed colours in the UI; everything else follows the system palette.
+BADGE_COLOURS = {
+    "valid": "#1e7b34",
+    "expired": "#9a5b00",
+    "needs_reauth": "#b3261e",
+    "unknown": "#5b6470",
+    "missing": "#5b6470",
+}
+
+#: An unchecked box drawn with a border in the palette's text colour. Fusion borders it with a
+#: shade of the window colour, which all but vanishes on a dark palette.
+UNCHECKED_BOX_STYLE = (
+    "{0}::indicator:unchecked {{ border: 1px solid palette(text); background: palette(base);"
+    " border-radius: 2px; }}"
+)
+
+
+def relative_luminance(colour: QColor) -> float:
+    """WCAG 2 relative luminance of an opaque colour."""
+    def channel(value: float) -> float:
+        return value / 12.92 if value <= 0.03928 else ((value + 0.055) / 1.055) ** 2.4
+
+    return 0.2126 * channel(colour.redF()) + 0.7152 * channel(colour.greenF()) + 0.0722 * channel(colour.blueF())
+
+
+def contrast_ratio(foreground: QColor, background: QColor) -> float:
+    """WCAG 2 contrast ratio (1 to 21) of two colours."""
+    lighter, darker = sorted((relative_luminance(foreground), relative_luminance(background)), reverse=True)
+    return (lighter + 0.05) / (darker + 0.05)
+
+
+class Badge(QLabel):
+    """A state as colour plus text (the text carries the meaning; colour only helps)."""
+
+    def __init__(self, text: str, colour: str, accessible_name: str, parent: QWidget | None = None) -> None:
+        super().__init__(text, parent)
+        self.setAlignment(Qt.AlignmentFlag.AlignCenter)
+        self.setStyleSheet(
+            f"QLabel {{ background-color: {colour}; color: #ffffff; border-radius: 8px;"
+            " padding: 2px 8px; font-weight: 600; margin: 3px 6px; }"
+        )
+        self.setAccessibleName(accessible_name)
+        self.setSizePolicy(QSizePolicy.Policy.Maximum, QSizePolicy.Policy.Maximum)
+
+
+class StatusBadge(Badge):
+    """A login status as a badge."""
+
+    def __init__(self, status: str, parent: QWidget | None = None) -> None:
+        words = status_words(status)
+        super().__init__(words, BADGE_COLOURS.get(status, BADGE_COLOURS["unknown"]),
+                         QCoreApplication.translate("PlanWindow", "Login status: {0}").format(words), parent)
+
+
+def table_item(table: QTableWidget, row: int, column: int) -> QTableWidgetItem:
+    """The item in a cell; the views put one in every cell of their tables."""
+    item = table.item(row, column)
+    if item is None:
+        raise LookupError(f"no item at row {row}, column {column}")
+    return item
+
+
+def badge_cell(badge: QLabel) -> QWidget:
+    """A table cell widget holding ``badge`` centred (the cell's item keeps the text for screen readers)."""
+    holder = QWidget()
+    holder_layout = QHBoxLayout(holder)
+    holder_layout.setContentsMargins(0, 0, 0, 0)
+    holder_layout.addWidget(badge, 0, Qt.AlignmentFlag.AlignCenter)
+    return holder
+
+
+def wrapped_label(text: str = "", accessible_name: str = "") -> QLabel:
+    """A word-wrapped label in the palette's normal text colour, named for screen readers."""
+    label = QLabel(text)
+    label.setWordWrap(True)
+    label.setAccessibleName(accessible_name)
+    return label
+
+
+class ProgressStrip(QWidget):
+    """A busy bar and the words of the current step, shown while a job runs."""
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.bar = QProgressBar()
+        self.bar.setRange(0, 0)
+        self.bar.setAccessibleName(self.tr("Progress"))
+        self.label = QLabel()
+        self.label.setWordWrap(True)
+        self.label.setAccessibleName(self.tr("Current step"))
+        row = QHBoxLayout(self)
+        row.addWidget(self.bar, 1)
+        row.addWidget(self.label, 2)
+        self.hide()
+
+    def start(self, text: str) -> None:
+        self.label.setText(text)
+        self.show()
+
+    def step(self, text: str) -> None:
+        self.label.setText(text)
+
+    def stop(self) -> None:
+        self.hide()
+
+
+class MessageBanner(QFrame):
+    """The place where the message funnel's messages appear inside a window, with Copy details."""
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setFrameShape(QFrame.Shape.StyledPanel)
+        self.setAccessibleName(self.tr("Message"))
+        self.message: UserMessage | None = None
+        self.icon = QLabel()
+        self.title = QLabel()
+        self.title.setWordWrap(True)
+        self.text = QLabel()
+        self.text.setWordWrap(True)
+        self.text.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        self.copy_button = QPushButton(self.tr("Copy &details"))
+        self.copy_button.setAccessibleName(self.tr("Copy details"))
+        self.copy_button.setAccessibleDescription(self.tr("Copies the message, with secrets masked, to the clipboard"))
+        self.copy_button.setAutoDefault(False)
+        self.copy_button.clicked.connect(self._on_copy_clicked)
+        self.dismiss = QPushButton(self.tr("&Dismiss"))
+        self.dismiss.setAccessibleName(self.tr("Dismiss message"))
+        self.dismiss.setAutoDefault(False)
+        self.dismiss.clicked.connect(self.clear)
+        texts = QVBoxLayout()
+        texts.addWidget(self.title)
+        texts.addWidget(self.text)
+        buttons = QVBoxLayout()
+        buttons.addWidget(self.copy_button)
+        buttons.addWidget(self.dismiss)
+        row = QHBoxLayout(self)
+        row.addWidget(self.icon, 0, Qt.AlignmentFlag.AlignTop)
+        row.addLayout(texts, 1)
+        row.addLayout(buttons)
+        self.hide()
+
+    def show_message(self, message: UserMessage) -> None:
+        from PySide6.QtWidgets import QStyle  # its ~80 enums cost more than the window's first paint
+
+        self.message = message
+        pixmap = {
+            Level.INFO: QStyle.StandardPixmap.SP_MessageBoxInformation,
+            Level.WARNING: QStyle.StandardPixmap.SP_MessageBoxWarning,
+            Level.ERROR: QStyle.StandardPixmap.SP_MessageBoxCritical,
+        }[message.level]
+        self.icon.setPixmap(self.style().standardIcon(pixmap).pixmap(32, 32))
+        self.title.setText(f"<b>{escape(message.title)}</b>")
+        self.text.setText(escape(message.text).replace("\n", "<br>"))
+        self.setAccessibleDescription(f"{message.title}. {message.text}")
+        self.copy_button.setText(self.tr("Copy &details"))
+        self.show()
+
+    @Slot()
+    def clear(self) -> None:
+        """Forget the message (a new state of the window makes an old message stale)."""
+        self.message = None
+        self.hide()
+
+    def copyable_text(self) -> str:
+        if self.message is None:
+            return ""
+        return redact(f"{self.message.title}\n{self.message.text}")
+
+    @Slot()
+    def _on_copy_clicked(self) -> None:
+        QGuiApplication.clipboard().setText(self.copyable_text())
+        self.copy_button.setText(self.tr("Copied"))
+
+
+class PathLabel(QWidget):
+    """A path that fits: elided in the middle, the full path in the tooltip and a Copy button."""
+
+    def __init__(self, accessible_name: str, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self._full = ""
+        self.label = QLabel()
+        self.label.setAccessibleName(accessible_name)
+        self.label.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Preferred)
+        self.label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        self.copy_button = QToolButton()
+        self.copy_button.setText(self.tr("Copy"))
+        self.copy_button.setAccessibleName(self.tr("Copy {0}").format(accessible_name.lower()))
+        self.copy_button.clicked.connect(self._on_copy_clicked)
+        row = QHBoxLayout(self)
+        row.setContentsMargins(0, 0, 0, 0)
+        row.addWidget(self.label, 1)
+        row.addWidget(self.copy_button)
+
+    def set_path(self, path: str, copyable: bool = True) -> None:
+        self._full = path
+        self.label.setToolTip(path)
+        self.label.setAccessibleDescription(path)
+        self.copy_button.setVisible(copyable and bool(path))
+        self._elide()
+
+    def full_text(self) -> str:
+        return self._full
+
+    def resizeEvent(self, event: QResizeEvent) -> None:
+        super().resizeEvent(event)
+        self._elide()
+
+    def _elide(self) -> None:
+        width = max(40, self.label.width())
+        self.label.setText(self.label.fontMetrics().elidedText(self._full, Qt.TextElideMode.ElideMiddle, width))
+
+    @Slot()
+    def _on_copy_clicked(self) -> None:
+        QGuiApplication.clipboard().setText(self._full)
+
+
+class Disclosure(QWidget):
+    """A "Details" toggle over selectable plain text, closed by default (for the technical facts)."""
+
+    def __init__(self, title: str, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.toggle = QToolButton()
+        self.toggle.setText(title)
+        self.toggle.setCheckable(True)
+        self.toggle.setToolButtonStyle(Qt.ToolButtonStyle.ToolButtonTextBesideIcon)
+        self.toggle.setArrowType(Qt.ArrowType.RightArrow)
+        self.toggle.setAccessibleName(title)
+        self.toggle.setAccessibleDescription(self.tr("Shows the technical details: table names, ids and files"))
+        self.toggle.toggled.connect(self._on_toggled)
+        self.body = QLabel()
+        self.body.setWordWrap(True)
+        self.body.setTextFormat(Qt.TextFormat.PlainText)
+        self.body.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        self.body.setAccessibleName(title)
+        self.body.hide()
+        column = QVBoxLayout(self)
+        column.setContentsMargins(0, 0, 0, 0)
+        column.addWidget(self.toggle, 0, Qt.AlignmentFlag.AlignLeft)
+        column.addWidget(self.body)
+
+    def set_text(self, text: str) -> None:
+        self.body.setText(text)
+
+    @Slot(bool)
+    def _on_toggled(self, shown: bool) -> None:
+        self.toggle.setArrowType(Qt.ArrowType.DownArrow if shown else Qt.ArrowType.RightArrow)
+        self.body.setVisible(shown)
+
+
+class VerbButton(QPushButton):
+    """A button that never becomes the default by itself: Enter in a list or table presses nothing."""
+
+    def __init__(self, text: str, accessible_name: str, description: str = "", parent: QWidget | None = None) -> None:
+        super().__init__(text, parent)
+        self.setAutoDefault(False)
+        self.setDefault(False)
+        self.setAccessibleName(accessible_name)
+        if description:
+            self.setAccessibleDescription(description)
+

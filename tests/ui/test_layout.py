@@ -1,0 +1,52 @@
+"""The layout holds at 1024×700, at 1× and at 2× scale, in every state: the logins table keeps its
+rows, nothing is cut off, long paths elide in the middle with the full path to hand (issue #12)."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+from pytestqt.qtbot import QtBot
+
+from agentmux_companion.core.sandbox import DemoSandbox
+from agentmux_companion.ui.controller import ControllerOptions
+from tests.ui.conftest import MakeController
+from tests.ui.layout_check import check
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def test_layout_holds_at_1024_by_700(qtbot: QtBot, make_controller: MakeController, sandbox: DemoSandbox) -> None:
+    controller = make_controller(options=ControllerOptions(use_tray=False, debounce_ms=50))
+    controller.start()
+    assert check(controller, sandbox.store) == []
+
+
+def test_layout_holds_at_2x_scale() -> None:
+    env = {**os.environ, "QT_QPA_PLATFORM": "offscreen", "QT_SCALE_FACTOR": "2"}
+    result = subprocess.run([sys.executable, "-m", "tests.ui.layout_check"], env=env, cwd=ROOT,
+                            capture_output=True, text=True, timeout=120, check=False)
+    assert result.stdout.splitlines()[:1] == ["scale 2.0"], result.stderr
+    assert result.returncode == 0, result.stdout + result.stderr
+
+
+def test_a_long_path_elides_in_the_middle_with_the_full_path_to_copy(
+    qtbot: QtBot, make_controller: MakeController
+) -> None:
+    from PySide6.QtGui import QGuiApplication
+
+    controller = make_controller(options=ControllerOptions(use_tray=False))
+    window = controller.ensure_window()
+    window.show()
+    path = "/home/someone/" + "very-long-folder-name/" * 12 + "backups"
+    label = window.plan_page.backup_value
+    label.set_path(path)
+    label.resize(300, label.height())
+    qtbot.waitUntil(lambda: "…" in label.label.text())
+    shown = label.label.text()
+    assert shown.startswith("/home/some") and shown.endswith("backups") and len(shown) < len(path)
+    assert label.label.toolTip() == path
+    label.copy_button.click()
+    assert QGuiApplication.clipboard().text() == path

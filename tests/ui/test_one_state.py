@@ -1,0 +1,114 @@
+"""One truthful state: plan, progress or the last action's result; no stale banner, the same counts
+everywhere, no notification over the open window, and Finish after a success (issue #12)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from PySide6.QtCore import Qt
+from pytestqt.qtbot import QtBot
+
+from agentmux_companion.core.sandbox import DemoSandbox
+from agentmux_companion.ui.controller import ControllerOptions
+from agentmux_companion.ui.icons import TrayState
+from agentmux_companion.ui.plan_window import WindowState
+from tests.ui.conftest import MakeController, answer, start_and_scan
+
+
+def test_the_window_shows_one_state_and_no_stale_banner(
+    qtbot: QtBot, make_controller: MakeController, sandbox: DemoSandbox
+) -> None:
+    controller = make_controller(options=ControllerOptions(use_tray=False, debounce_ms=50))
+    start_and_scan(qtbot, controller)
+    window = controller.window
+    assert window is not None
+    assert window.state is WindowState.PLAN and window.plan_page.isVisible()
+    assert not window.result_page.isVisible() and not window.progress.isVisible()
+
+    with qtbot.waitSignal(controller.migrate_finished, timeout=20_000):
+        controller.migrate([sandbox.store])
+    assert window.state is WindowState.RESULT and window.result_page.isVisible()
+    assert not window.plan_page.isVisible()  # the result replaces the plan: nothing squeezed
+    migrated = window.result_page.result_label.text()
+    assert "8 agent records (6 agents, 2 older copies) now use it" in migrated
+    qtbot.waitUntil(lambda: not controller.runner.busy, timeout=20_000)
+
+    window.result_page.undo_button.click()
+    with qtbot.waitSignal(controller.undo_finished, timeout=20_000):
+        answer(qtbot, controller)
+    assert window.state is WindowState.RESULT
+    undone = window.result_page.result_label.text()
+    # The undo's result replaces the migration's: no "migrated" left under an "undone" banner.
+    assert "undone" in undone and "migrated" not in undone
+    assert "8 agent records given back their former bundle" in undone  # counted as the migration counted
+    assert not window.banner.isVisible()
+    assert window.status_label.text() == "Last migration undone"
+
+    # Back to the plan: the undo put everything back, so the plan offers the migration again.
+    qtbot.waitUntil(lambda: controller.state is TrayState.ACTION_NEEDED and not controller.runner.busy,
+                    timeout=20_000)
+    assert window.state is WindowState.RESULT  # a rescan under the result does not replace it
+    window.result_page.back_button.click()
+    assert window.state is WindowState.PLAN and window.migrate_button.isEnabled()
+    assert window.status_label.text().startswith("2 logins can be added")
+
+
+def test_a_message_of_an_earlier_state_goes_when_the_state_changes(
+    qtbot: QtBot, make_controller: MakeController, sandbox: DemoSandbox
+) -> None:
+    controller = make_controller(options=ControllerOptions(use_tray=False, debounce_ms=50))
+    start_and_scan(qtbot, controller)
+    window = controller.window
+    assert window is not None
+    with qtbot.waitSignal(controller.funnel.message_posted, timeout=20_000):
+        controller.undo([sandbox.store])  # nothing migrated yet: undo refuses, the banner says so
+    qtbot.waitUntil(lambda: not controller.runner.busy)
+    assert window.banner.isVisible() and window.state is WindowState.PLAN
+    with qtbot.waitSignal(controller.migrate_finished, timeout=20_000):
+        controller.migrate([sandbox.store])
+    assert window.state is WindowState.RESULT and not window.banner.isVisible()
+
+
+def test_no_notification_while_the_window_is_open(
+    qtbot: QtBot, make_controller: MakeController, sandbox: DemoSandbox
+) -> None:
+    controller = make_controller(options=ControllerOptions(use_tray=True, debounce_ms=50))
+    shown: list[tuple[str, str]] = []
+    controller.start()
+    assert controller.tray is not None
+    controller.tray.notified.connect(lambda title, text: shown.append((title, text)))
+    qtbot.waitUntil(lambda: controller.plan is not None and not controller.runner.busy, timeout=20_000)
+    # The first launch opens the window itself: the "Ready to add … Open the companion" balloon
+    # would only cover it.
+    assert controller.window is not None and controller.window.isVisible()
+    with qtbot.waitSignal(controller.migrate_finished, timeout=20_000):
+        controller.migrate([sandbox.store])
+    qtbot.waitUntil(lambda: not controller.runner.busy, timeout=20_000)
+    assert shown == []
+
+    # With the window closed, the tray does tell.
+    controller.window.reject()
+    controller.undo([sandbox.store])
+    qtbot.waitUntil(lambda: bool(shown), timeout=20_000)
+    assert shown[0][0] == "Migration undone"
+
+
+def test_after_a_successful_migration_finish_quits_and_can_remove_start_at_login(
+    qtbot: QtBot, make_controller: MakeController, sandbox: DemoSandbox, private_home: Path
+) -> None:
+    controller = make_controller(options=ControllerOptions(use_tray=True, debounce_ms=50))
+    start_and_scan(qtbot, controller)
+    assert controller.desktop.set_autostart(True)
+    entry = private_home / ".config" / "autostart" / "agentmux-companion.desktop"
+    assert entry.is_file()
+    window = controller.window
+    assert window is not None
+    with qtbot.waitSignal(controller.migrate_finished, timeout=20_000):
+        controller.migrate([sandbox.store])
+    page = window.result_page
+    assert page.finish_button.isVisible()
+    assert page.stop_autostart.isVisible() and page.stop_autostart.isChecked()
+    qtbot.waitUntil(lambda: not controller.runner.busy, timeout=20_000)
+    with qtbot.waitSignal(controller.quit_requested, timeout=5_000):
+        qtbot.mouseClick(page.finish_button, Qt.MouseButton.LeftButton)
+    assert not entry.exists()
