@@ -29,7 +29,8 @@ from contextlib import closing
 from pathlib import Path
 
 from agentmux_companion.core import store as st
-from agentmux_companion.core.backup import plan_backup, sweep_partials
+from agentmux_companion.core.backup import plan_backup
+from agentmux_companion.core.backup_sweep import sweep
 from agentmux_companion.core.migration.restore import restore_store
 from agentmux_companion.core.paths import AppPaths
 from benchmarks.common import build_store, table
@@ -114,7 +115,7 @@ def main() -> int:
 
 def _timed_sweep(paths: AppPaths) -> float:
     started = time.perf_counter()
-    sweep_partials(paths)
+    sweep(paths)
     return time.perf_counter() - started
 
 
