@@ -17,8 +17,10 @@ from typing import Any
 import pytest
 
 from agentmux_companion.core.credentials import probe_provider
-from agentmux_companion.core.migration.apply import StoreResult, _Writer, apply_plan
+from agentmux_companion.core.migration.apply import apply_plan
 from agentmux_companion.core.migration.plan import Action, BundleAction, MigrationPlan, StoreState, build_plan, decide
+from agentmux_companion.core.migration.results import StoreResult
+from agentmux_companion.core.migration.writer import StoreWriter
 from agentmux_companion.core.paths import AppPaths
 from agentmux_companion.core.providers import load_registry
 from agentmux_companion.core.sandbox import StoreShape
@@ -352,7 +354,7 @@ def test_writer_updates_reused_account_keeping_created_at_and_replaces_binding(
     codex = probe_provider(REGISTRY.get("codex"), home, NOW_MS)  # type: ignore[arg-type]
     with closing(open_for_write(store)) as conn:
         conn.execute("BEGIN IMMEDIATE")
-        writer = _Writer(conn, accounts_table(shape), NOW_MS)
+        writer = StoreWriter(conn, accounts_table(shape), NOW_MS)
         assert claude.status is not None and codex.status is not None
         assert writer.seed("claude", claude.config_dir, claude.status, "acc-old")
         assert writer.seed("codex", codex.config_dir, codex.status, str(uuid.uuid4()))

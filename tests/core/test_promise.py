@@ -14,8 +14,9 @@ from pathlib import Path
 
 import pytest
 
-from agentmux_companion.core.migration.apply import StoreResult, apply_plan
+from agentmux_companion.core.migration.apply import apply_plan
 from agentmux_companion.core.migration.plan import build_plan
+from agentmux_companion.core.migration.results import StoreResult
 from agentmux_companion.core.paths import AppPaths
 from agentmux_companion.core.providers import load_registry
 from agentmux_companion.core.sandbox import StoreShape

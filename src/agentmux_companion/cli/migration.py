@@ -12,8 +12,7 @@ from agentmux_companion.core.errors import CompanionError, ExitCode, StoreRefuse
 
 if TYPE_CHECKING:
     from agentmux_companion.cli.context import Context
-    from agentmux_companion.core.migration.apply import StoreResult
-    from agentmux_companion.core.migration.undo import UndoResult
+    from agentmux_companion.core.migration.results import StoreResult, UndoResult
 
 log = logging.getLogger("agentmux_companion.cli")
 
@@ -35,7 +34,7 @@ def cmd_plan(ctx: Context) -> ExitCode:
 
 def migrate_exit_code(results: Sequence[StoreResult]) -> ExitCode:
     """Busy beats refused beats warnings beats OK (core's one mapping, shared with the GUI)."""
-    from agentmux_companion.core.migration.apply import exit_code_for
+    from agentmux_companion.core.migration.results import exit_code_for
 
     return exit_code_for(results)
 

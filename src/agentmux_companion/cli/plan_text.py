@@ -14,8 +14,8 @@ from agentmux_companion.cli.output import Column, Console, Fit
 from agentmux_companion.core.contract import Semantics
 
 if TYPE_CHECKING:
-    from agentmux_companion.core.migration.apply import StoreResult
     from agentmux_companion.core.migration.plan import MigrationPlan, StorePlan
+    from agentmux_companion.core.migration.results import StoreResult
 
 PLAN_COLUMNS = (Column("PROVIDER", min_width=8), Column("ACTION", min_width=6), Column("STATUS", min_width=7),
                 Column("FINGERPRINT", Fit.PATH, min_width=11), Column("REASON", Fit.WRAP, min_width=20))

@@ -27,7 +27,7 @@ from agentmux_companion.core.errors import (
 from agentmux_companion.core.log import redact
 
 if TYPE_CHECKING:
-    from agentmux_companion.core.migration.apply import StoreResult
+    from agentmux_companion.core.migration.results import StoreResult
 
 log = logging.getLogger(__name__)
 

@@ -19,8 +19,7 @@ from agentmux_companion.core.migration.plan import Action, BundleAction, Migrati
 from agentmux_companion.ui.messages import escape
 
 if TYPE_CHECKING:
-    from agentmux_companion.core.migration.apply import StoreResult
-    from agentmux_companion.core.migration.undo import UndoResult
+    from agentmux_companion.core.migration.results import StoreResult, UndoResult
 
 
 def tr(text: str) -> str:
@@ -172,7 +171,7 @@ def plan_status(plan: MigrationPlan) -> str:
 
 def migrate_result_html(results: Sequence[StoreResult], label: dict[str, str]) -> str:
     """A migration's outcome per store (rich text), counted as the plan counts."""
-    from agentmux_companion.core.migration.apply import Outcome  # after a migration only: off the start path
+    from agentmux_companion.core.migration.results import Outcome  # after a migration only: off the start path
 
     lines = []
     for result in results:

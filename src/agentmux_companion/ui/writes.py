@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING, Any
 
 from PySide6.QtCore import QObject, QTimer, Slot
 
-from agentmux_companion.core.migration.apply import Outcome
+from agentmux_companion.core.migration.results import Outcome
 from agentmux_companion.ui import confirmations
 from agentmux_companion.ui.dialogs import ask
 from agentmux_companion.ui.icons import TrayState
@@ -25,9 +25,8 @@ from agentmux_companion.ui.words import migrate_result_html, plural, undo_result
 from agentmux_companion.ui.workers import Job
 
 if TYPE_CHECKING:
-    from agentmux_companion.core.migration.apply import StoreResult
     from agentmux_companion.core.migration.plan import MigrationPlan
-    from agentmux_companion.core.migration.undo import UndoResult
+    from agentmux_companion.core.migration.results import StoreResult, UndoResult
     from agentmux_companion.ui.controller_port import ControllerPort
 
 log = logging.getLogger(__name__)

@@ -18,42 +18,30 @@ A kill at any instant leaves the store either untouched (no COMMIT reached) or f
 
 from __future__ import annotations
 
-import enum
 import sqlite3
 import time
 import uuid
 from collections.abc import Callable, Sequence
 from contextlib import closing
-from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
 from agentmux_companion.core import store as st
 from agentmux_companion.core.backup import PlannedBackup, backup_store, plan_backup
 from agentmux_companion.core.contract import (
-    ACCOUNT_COLUMNS,
-    BACKFILL_CONDITIONS,
-    BUNDLE_COLUMNS,
-    DEFAULT_BUNDLE_DESCRIPTION,
-    DEFAULT_BUNDLE_ID,
-    DEFAULT_BUNDLE_NAME,
-    MIGRATION_ID,
     Semantics,
-    oauth_secret_ref,
 )
 from agentmux_companion.core.credentials import Status, probe_config_dir
 from agentmux_companion.core.errors import (
     CompanionError,
-    ExitCode,
     NoRoom,
     StoreBusy,
     StoreChanged,
     StoreRefused,
-    StoreWriteRefused,
     known_error,
 )
 from agentmux_companion.core.migration import isolation, ledger, promise
-from agentmux_companion.core.migration.decide import Action, Decision, decide, read_state
+from agentmux_companion.core.migration.decide import Decision, decide
 from agentmux_companion.core.migration.plan import (
     MigrationPlan,
     StorePlan,
@@ -62,271 +50,14 @@ from agentmux_companion.core.migration.plan import (
     probe_all,
     store_semantics,
 )
+from agentmux_companion.core.migration.results import Outcome, StoreResult, outcome_of, stats_for
 from agentmux_companion.core.migration.settle import settle_interrupted_runs
+from agentmux_companion.core.migration.state import read_state
+from agentmux_companion.core.migration.writer import StoreWriter, binding_problems, verify
 from agentmux_companion.core.paths import AppPaths
 from agentmux_companion.core.providers import ProviderRegistry
 
 ProgressCallback = Callable[[str], None]
-
-
-def rfc3339_utc(at_ms: int) -> str:
-    """``applied_at`` as AgentMux's runner writes it (chrono's to_rfc3339: ``+00:00``, ms)."""
-    seconds, millis = divmod(at_ms, 1000)
-    text = time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(seconds))
-    return f"{text}.{millis:03d}+00:00" if millis else f"{text}+00:00"
-
-
-@dataclass(frozen=True)
-class MigrationStats:
-    """The seven result counts of the migration (§7 step 5, and §7b's ``providers_repointed``)."""
-
-    providers_examined: int = 0
-    providers_skipped_existing: int = 0
-    providers_skipped_no_ambient: int = 0
-    providers_seeded: int = 0
-    providers_repointed: int = 0
-    instances_backfilled: int = 0
-    default_bundle_created: bool = False
-
-    def to_json(self) -> dict[str, Any]:
-        return asdict(self)
-
-
-class Outcome(enum.StrEnum):
-    """What happened to one store."""
-
-    MIGRATED = "migrated"
-    NOTHING_TO_DO = "nothing_to_do"
-    REFUSED = "refused"
-    CHANGED = "changed"
-    BUSY = "busy"
-
-    @property
-    def written(self) -> bool:
-        return self is Outcome.MIGRATED
-
-
-@dataclass(frozen=True)
-class StoreResult:
-    """What happened to one store.
-
-    Attributes:
-        path: the store.
-        era: its era.
-        outcome: migrated / nothing_to_do / refused / changed / busy.
-        stats: the seven counts (zero unless migrated).
-        backup: the backup file ('' when nothing was written).
-        run_id: the ledger run ('' when nothing was written).
-        agents_backfilled: db_agents instance rows back-filled.
-        migration_recorded: whether a db_migrations row was added.
-        warnings: per-provider failures and odd credential files.
-        message: the refusal or busy message, else ''.
-        semantics: which build's migration the store got (§7b).
-        error: the known failure that stopped this store (refused, changed, busy), else None.
-    """
-
-    path: Path
-    era: st.Era
-    outcome: Outcome
-    stats: MigrationStats = field(default_factory=MigrationStats)
-    backup: str = ""
-    run_id: str = ""
-    agents_backfilled: int = 0
-    migration_recorded: bool = False
-    warnings: tuple[str, ...] = ()
-    message: str = ""
-    semantics: Semantics | None = None
-    error: CompanionError | None = None
-
-    @property
-    def exit_code(self) -> ExitCode:
-        """This store's exit code: its error's, else warnings (5) or done (0)."""
-        if self.error is not None:
-            return self.error.exit_code
-        return ExitCode.WARNINGS if self.warnings else ExitCode.OK
-
-    def to_json(self) -> dict[str, Any]:
-        return {
-            "path": str(self.path),
-            "era": self.era.value,
-            "semantics": self.semantics.value if self.semantics else None,
-            "outcome": self.outcome,
-            "stats": self.stats.to_json(),
-            "backup": self.backup or None,
-            "run_id": self.run_id or None,
-            "agents_backfilled": self.agents_backfilled,
-            "migration_recorded": self.migration_recorded,
-            "warnings": list(self.warnings),
-            "message": self.message or None,
-        }
-
-
-
-def _stats_for(
-    plan_lines: Sequence[Any], seeded: int, instances: int, bundle_created: bool, repointed: int = 0
-) -> MigrationStats:
-    return MigrationStats(
-        providers_examined=len(plan_lines),
-        providers_skipped_existing=sum(1 for p in plan_lines if p.action is Action.SKIP_EXISTING),
-        providers_skipped_no_ambient=sum(1 for p in plan_lines if p.action is Action.SKIP_NO_AMBIENT),
-        providers_seeded=seeded,
-        providers_repointed=repointed,
-        instances_backfilled=instances,
-        default_bundle_created=bundle_created,
-    )
-
-
-class _Writer:
-    """The writes of one store's migration, inside the caller's transaction."""
-
-    def __init__(self, conn: sqlite3.Connection, accounts_table: str, at_ms: int) -> None:
-        self.conn = conn
-        self.accounts = accounts_table
-        self.at_ms = at_ms
-        self.changes: dict[str, Any] = {
-            "bundle_inserted": None, "accounts": [], "bindings": [], "migration_record": None,
-            "backfilled": {},
-        }
-        self.warnings: list[str] = []
-
-    def ensure_default_bundle(self) -> bool:
-        """Contract §7 3c. Returns True when it inserted the bundle."""
-        if st.fetch_row(self.conn, st.BUNDLES, ("id",), "id", DEFAULT_BUNDLE_ID):
-            return False
-        row = {
-            "id": DEFAULT_BUNDLE_ID, "name": DEFAULT_BUNDLE_NAME,
-            "description": DEFAULT_BUNDLE_DESCRIPTION, "is_blank": 0,
-            "created_at": self.at_ms, "updated_at": self.at_ms,
-        }
-        self.conn.execute(
-            f"INSERT INTO {st.BUNDLES} ({', '.join(BUNDLE_COLUMNS)}) VALUES (?, ?, ?, ?, ?, ?)",
-            tuple(row[c] for c in BUNDLE_COLUMNS),
-        )
-        self.changes["bundle_inserted"] = row
-        return True
-
-    def seed(self, provider: str, account_dir: Path, status: Status, account_id: str) -> bool:
-        """§7 3e-3g for one provider: upsert its account and bind it. True when it got bound."""
-        if not self.upsert_account(provider, account_id, account_dir, status):
-            return False
-        return self.bind(provider, account_id)
-
-    def upsert_account(self, provider: str, account_id: str, account_dir: Path, status: Status) -> bool:
-        """§7 3f (and §7b's sweep): write the account; an update keeps its created_at."""
-        after = {
-            "id": account_id, "name": f"{provider}-oauth", "provider": provider, "kind": "oauth",
-            "display_name": "", "secret_ref": oauth_secret_ref(account_dir),
-            "context": "{}", "status": status.value, "created_at": self.at_ms, "updated_at": self.at_ms,
-        }
-        self.conn.execute("SAVEPOINT seed_account")
-        try:
-            before = st.fetch_row(self.conn, self.accounts, ACCOUNT_COLUMNS, "id", account_id)
-            if before is None:
-                self.conn.execute(
-                    f"INSERT INTO {self.accounts} ({', '.join(ACCOUNT_COLUMNS)}) "
-                    "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                    tuple(after[c] for c in ACCOUNT_COLUMNS),
-                )
-            else:
-                after["created_at"] = before["created_at"]  # an update keeps created_at
-                self.conn.execute(
-                    f"UPDATE {self.accounts} SET name = ?, provider = ?, kind = ?, display_name = ?, "
-                    "secret_ref = ?, context = ?, status = ?, updated_at = ? WHERE id = ?",
-                    (after["name"], provider, "oauth", "", after["secret_ref"], "{}", status.value,
-                     self.at_ms, account_id),
-                )
-            self.conn.execute("RELEASE seed_account")
-        except sqlite3.Error as exc:
-            self.conn.execute("ROLLBACK TO seed_account")
-            self.conn.execute("RELEASE seed_account")
-            self.warnings.append(f"{provider}: the account could not be written ({exc}); skipped")
-            return False
-        self.changes["accounts"].append({"id": account_id, "before": before, "after": after})
-        return True
-
-    def bind(self, provider: str, account_id: str) -> bool:
-        """§7 3g: bind the account in the Default bundle, replacing an existing binding's account."""
-        self.conn.execute("SAVEPOINT seed_binding")
-        try:
-            previous = self.conn.execute(
-                f"SELECT account_id FROM {st.BINDINGS} WHERE identity_id = ? AND provider = ?",
-                (DEFAULT_BUNDLE_ID, provider),
-            ).fetchone()
-            self.conn.execute(
-                f"INSERT INTO {st.BINDINGS} (identity_id, provider, account_id) VALUES (?, ?, ?) "
-                "ON CONFLICT (identity_id, provider) DO UPDATE SET account_id = excluded.account_id",
-                (DEFAULT_BUNDLE_ID, provider, account_id),
-            )
-            self.conn.execute("RELEASE seed_binding")
-        except sqlite3.Error as exc:
-            self.conn.execute("ROLLBACK TO seed_binding")
-            self.conn.execute("RELEASE seed_binding")
-            self.warnings.append(f"{provider}: the binding could not be written ({exc}); skipped")
-            return False
-        self.changes["bindings"].append(
-            {"provider": provider, "before": previous[0] if previous else None, "after": account_id}
-        )
-        return True
-
-    def backfill(self, table: str) -> int:
-        """Contract §7 step 4 on one table: one ``UPDATE``, as AgentMux's own migration does.
-
-        Which rows it rewrote is not copied into the ledger: the run's backup, taken inside this
-        same transaction, holds exactly those rows with their former identity_id, and undo reads
-        them from there (and checks the count recorded here). Journaling a million row ids a
-        second time would hold AgentMux's store locked half as long again (benchmarks/).
-        """
-        count = self.conn.execute(
-            f"UPDATE main.{table} SET identity_id = ? WHERE {BACKFILL_CONDITIONS[table]}",
-            (DEFAULT_BUNDLE_ID,),
-        ).rowcount
-        self.changes["backfilled"][table] = count
-        return int(count)
-
-    def record_migration(self, scope: str, duration_ms: int) -> None:
-        row = {"id": MIGRATION_ID, "applied_at": rfc3339_utc(self.at_ms), "duration_ms": duration_ms, "scope": scope}
-        self.conn.execute(
-            f"INSERT INTO {st.MIGRATIONS} (id, applied_at, duration_ms, scope) VALUES (?, ?, ?, ?)",
-            (row["id"], row["applied_at"], row["duration_ms"], row["scope"]),
-        )
-        self.changes["migration_record"] = row
-
-
-def _binding_problems(conn: sqlite3.Connection) -> set[tuple[Any, ...]]:
-    """Bindings whose bundle or account is missing (``foreign_key_check`` of the bindings)."""
-    return {tuple(row) for row in conn.execute(f"PRAGMA main.foreign_key_check({st.BINDINGS})")}
-
-
-def _verify(conn: sqlite3.Connection, accounts_table: str, has_migrations: bool,
-            problems_before: set[tuple[Any, ...]]) -> list[str]:
-    """Foreign-key and integrity checks of what the run wrote, before COMMIT; returns warnings.
-
-    A problem the run made raises, and the caller rolls the run back. Broken references that were
-    in the store before the run are not the run's doing (AgentMux's own migration would not refuse
-    them): they are reported, and left as they are. The checks cover the tables the run inserted
-    rows into (bundles, accounts, bindings, the migrations record). The back-fill is one
-    ``UPDATE`` of a column without index or foreign key, so a whole-database ``quick_check`` would
-    only re-read every page of the store — half again the cost of the back-fill on a big store,
-    measured in benchmarks/bench_migrate.py — to find damage that predates the run.
-    """
-    problems = _binding_problems(conn)
-    new = problems - problems_before
-    if new:
-        raise StoreWriteRefused(
-            f"the foreign-key check failed after writing ({len(new)} broken reference(s) the run would have "
-            "made); nothing was written"
-        )
-    tables = [st.BUNDLES, accounts_table, st.BINDINGS] + ([st.MIGRATIONS] if has_migrations else [])
-    for table in tables:
-        result = conn.execute(f"PRAGMA main.quick_check({table})").fetchone()[0]
-        if result != "ok":
-            raise StoreWriteRefused(
-                f"integrity check of {table} failed after writing ({result}); nothing was written")
-    if problems_before & problems:
-        count = len({row[1] for row in problems_before & problems})  # one row per broken reference
-        return [f"the store already had {count} binding(s) pointing at a missing bundle or account before this "
-                "run; they were left as they are (AgentMux's own migration does not check them either)"]
-    return []
 
 
 def apply_store(
@@ -345,7 +76,7 @@ def apply_store(
     if not store_plan.will_write:
         # A no-op run still examined every provider: report what it found, as AgentMux's would.
         return StoreResult(path, store_plan.era, Outcome.NOTHING_TO_DO,
-                           stats=_stats_for(store_plan.providers, 0, 0, False), semantics=store_plan.semantics,
+                           stats=stats_for(store_plan.providers, 0, 0, False), semantics=store_plan.semantics,
                            warnings=store_plan.warnings)
 
     inspection = st.inspect_store(path)
@@ -459,8 +190,8 @@ class _Run:
                 raise
             raise known from exc
 
-        problems_before = _binding_problems(conn)
-        writer = _Writer(conn, self.inspection.accounts_table, self.at_ms)
+        problems_before = binding_problems(conn)
+        writer = StoreWriter(conn, self.inspection.accounts_table, self.at_ms)
         seeded, bundle_created, bundle_ready = self._provider_loop(decision, writer, default_exists, say)
         repointed = self._sweep(decision, writer, say)
         instances = agents = 0
@@ -482,13 +213,13 @@ class _Run:
             recorded = True
 
         say("Verifying")
-        writer.warnings += _verify(conn, self.inspection.accounts_table, self.inspection.has_migrations,
+        writer.warnings += verify(conn, self.inspection.accounts_table, self.inspection.has_migrations,
                                    problems_before)
         result = StoreResult(
             path=self.store_plan.path,
             era=self.inspection.era,
             outcome=Outcome.MIGRATED,
-            stats=_stats_for(decision.providers, seeded, instances, bundle_created, repointed),
+            stats=stats_for(decision.providers, seeded, instances, bundle_created, repointed),
             backup=str(backup),
             run_id=self.run_id,
             agents_backfilled=agents,
@@ -506,7 +237,7 @@ class _Run:
             )
 
     def _provider_loop(
-        self, decision: Decision, writer: _Writer, default_exists: bool, say: ProgressCallback
+        self, decision: Decision, writer: StoreWriter, default_exists: bool, say: ProgressCallback
     ) -> tuple[int, bool, bool]:
         """§7 step 3 for the seedable providers; returns (seeded, bundle created, bundle ready)."""
         seeded = 0
@@ -540,7 +271,7 @@ class _Run:
                 seeded += 1
         return seeded, bundle_created, bundle_ready
 
-    def _sweep(self, decision: Decision, writer: _Writer, say: ProgressCallback) -> int:
+    def _sweep(self, decision: Decision, writer: StoreWriter, say: ProgressCallback) -> int:
         """§7b's sweep: Default accounts on a CLI's own folder move to AgentMux's copy."""
         repointed = 0
         for repoint in decision.repoints:
@@ -557,7 +288,7 @@ class _Run:
                 repointed += 1
         return repointed
 
-    def _import(self, provider_id: str, writer: _Writer) -> Path | None:
+    def _import(self, provider_id: str, writer: StoreWriter) -> Path | None:
         provider = self.registry.get(provider_id)
         assert provider is not None
         try:
@@ -590,23 +321,6 @@ def apply_plan(
             known = known_error(exc, f"the companion's files for {store_plan.path}")
             if known is None:
                 raise  # a bug: it reaches the traceback / crash dialog
-            results.append(StoreResult(store_plan.path, store_plan.era, _outcome_of(known), message=known.message,
+            results.append(StoreResult(store_plan.path, store_plan.era, outcome_of(known), message=known.message,
                                        semantics=store_plan.semantics, error=known))
     return results
-
-
-def _outcome_of(error: CompanionError) -> Outcome:
-    if isinstance(error, StoreBusy):
-        return Outcome.BUSY
-    if isinstance(error, StoreChanged):
-        return Outcome.CHANGED
-    return Outcome.REFUSED
-
-
-def exit_code_for(results: Sequence[StoreResult]) -> ExitCode:
-    """The run's exit code: busy over refused over warnings over done (one mapping for CLI and GUI)."""
-    codes = {r.exit_code for r in results}
-    for code in (ExitCode.BUSY, ExitCode.REFUSED, ExitCode.WARNINGS):
-        if code in codes:
-            return code
-    return ExitCode.OK

@@ -19,17 +19,9 @@ from typing import Any
 from agentmux_companion.core import store as st
 from agentmux_companion.core.contract import Semantics, semantics_for
 from agentmux_companion.core.credentials import AmbientCredential, probe_provider
-from agentmux_companion.core.migration.decide import (
-    Action,
-    BundleAction,
-    Decision,
-    ProviderPlan,
-    Repoint,
-    StoreState,
-    decide,
-    read_state,
-)
+from agentmux_companion.core.migration.decide import Action, BundleAction, Decision, ProviderPlan, Repoint, decide
 from agentmux_companion.core.migration.isolation import IsolationTarget, isolation_target, leftover_paths
+from agentmux_companion.core.migration.state import StoreState, read_state
 from agentmux_companion.core.paths import AppPaths
 from agentmux_companion.core.providers import ProviderRegistry
 

@@ -12,73 +12,16 @@ import dataclasses
 import sqlite3
 from collections.abc import Callable
 from contextlib import closing
-from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
 
 from agentmux_companion.core import store as st
 from agentmux_companion.core.backup import PlannedBackup, backup_store, plan_backup
 from agentmux_companion.core.contract import ACCOUNT_COLUMNS, BACKFILL_CONDITIONS, BUNDLE_COLUMNS, DEFAULT_BUNDLE_ID
 from agentmux_companion.core.errors import StoreBusy, StoreRefused, UndoRefused, known_error
 from agentmux_companion.core.migration import isolation, ledger
+from agentmux_companion.core.migration.results import UndoResult
 from agentmux_companion.core.migration.settle import evidence_of_commit, settle_interrupted_runs
 from agentmux_companion.core.paths import AppPaths
-
-
-@dataclass(frozen=True)
-class UndoResult:
-    """What an undo did.
-
-    Attributes:
-        path: the store.
-        run_id: the run reversed ('' for a restore from backup).
-        method: ``precise`` or ``backup``.
-        reverted: counts of what was put back.
-        safety_backup: the backup taken of the store just before undoing.
-        restored_from: for ``backup``: the file restored.
-        warnings: e.g. back-filled rows that AgentMux has deleted since.
-    """
-
-    path: Path
-    run_id: str
-    method: str
-    reverted: dict[str, int]
-    safety_backup: str
-    restored_from: str = ""
-    warnings: tuple[str, ...] = ()
-
-    def describe(self) -> str:
-        """What was put back, in words (the CLI and the GUI show this)."""
-        if self.method == "backup":
-            return f"restored the whole store from {self.restored_from}"
-        counts = self.reverted
-        parts = []
-        if counts.get("bindings"):
-            parts.append(f"{_plural(counts['bindings'], 'binding')} of the Default bundle undone")
-        if counts.get("accounts"):
-            parts.append(f"{_plural(counts['accounts'], 'account')} removed or restored")
-        if counts.get("bundle"):
-            parts.append("the Default bundle removed")
-        if counts.get("rows"):
-            parts.append(f"{_plural(counts['rows'], 'agent row')} given back their former bundle")
-        if counts.get("migration_record"):
-            parts.append("the 0008_default_bundle record removed")
-        return "; ".join(parts) if parts else "nothing was left to revert"
-
-    def to_json(self) -> dict[str, Any]:
-        return {
-            "path": str(self.path),
-            "run_id": self.run_id or None,
-            "method": self.method,
-            "reverted": self.reverted,
-            "safety_backup": self.safety_backup,
-            "restored_from": self.restored_from or None,
-            "warnings": list(self.warnings),
-        }
-
-
-def _plural(count: int, noun: str) -> str:
-    return f"{count} {noun}" + ("" if count == 1 else "s")
 
 
 def _interrupted(run: ledger.RunRecord) -> bool:
