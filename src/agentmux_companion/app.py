@@ -211,9 +211,15 @@ def _run_gui(launch: Launch) -> int:
         sys.stderr.write(f"agentmux-companion: {exc.message}\n")
         return int(exc.exit_code)
     from agentmux_companion.core.backup_sweep import sweep
+    from agentmux_companion.core.crashlog import enable_crash_log
 
     sweep(paths)  # what a killed run left while writing a backup
+    # A hard crash (a fault in Qt, say) leaves a report; the next start says so once.
+    previous_crash = enable_crash_log(paths)
     log.info("gui %s starting (demo: %s, smoke: %s)", __version__, launch.demo_root, args.smoke)
+    if previous_crash is not None:
+        log.warning("%s", previous_crash.message)
+        sys.stderr.write(previous_crash.message + "\n")
 
     from PySide6.QtWidgets import QApplication
 
@@ -231,6 +237,11 @@ def _run_gui(launch: Launch) -> int:
     app.setQuitOnLastWindowClosed(False)  # the controller decides: with a tray, closing never quits
 
     funnel = MessageFunnel()
+    if previous_crash is not None:
+        from agentmux_companion.ui.messages import Level, UserMessage
+
+        funnel.post(UserMessage(Level.WARNING, "AgentMux Companion stopped unexpectedly last time",
+                                previous_crash.message))
     previous_hook = sys.excepthook
 
     def excepthook(kind: type[BaseException], error: BaseException, tb: TracebackType | None) -> None:

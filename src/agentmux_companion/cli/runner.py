@@ -66,6 +66,7 @@ def run(args: argparse.Namespace, env: Mapping[str, str] | None = None) -> int:
         ctx = Context(args, env)
         console = ctx.console
         _setup_logging(ctx)
+        _report_previous_crash(ctx)
         log.info("command %s", args.command)
         from agentmux_companion.cli.backups import after_backup_checks, sweep_partial_backups
 
@@ -109,6 +110,17 @@ def _unexpected(console: Console | None) -> int:
     sys.stderr.write("agentmux-companion: unexpected error (a bug); details follow and are in the log\n")
     sys.stderr.write(redact(traceback.format_exc()))
     return ExitCode.UNEXPECTED
+
+
+def _report_previous_crash(ctx: Context) -> None:
+    # A hard crash (a fault in native code) leaves a report; the next start says so once, on
+    # stderr (never stdout: --json output stays one document).
+    from agentmux_companion.core.crashlog import enable_crash_log
+
+    previous = enable_crash_log(ctx.paths)
+    if previous is not None:
+        log.warning("%s", previous.message)
+        ctx.console.err.write(f"agentmux-companion: {previous.message}\n")
 
 
 def _setup_logging(ctx: Context) -> None:
