@@ -13,7 +13,6 @@ import stat
 from contextlib import suppress
 from pathlib import Path
 
-from agentmux_companion.core import backup_catalog as catalog
 from agentmux_companion.core.paths import O_CLOEXEC, O_NOFOLLOW, AppPaths
 
 try:
@@ -52,6 +51,9 @@ def sweep(paths: AppPaths) -> list[Path]:
                     with suppress(OSError):
                         os.unlink(str(entry) + suffix)
                 final = entry.with_name(entry.name[: -len(PARTIAL_SUFFIX)])
+                # Loaded only when there is something to sweep: this runs at every command's start.
+                from agentmux_companion.core import backup_catalog as catalog
+
                 row = catalog.by_path(paths.ledger_path, final.resolve())
                 if row is not None and row.state == "writing":
                     with suppress(FileNotFoundError):
