@@ -112,3 +112,22 @@ def test_after_a_successful_migration_finish_quits_and_can_remove_start_at_login
     with qtbot.waitSignal(controller.quit_requested, timeout=5_000):
         qtbot.mouseClick(page.finish_button, Qt.MouseButton.LeftButton)
     assert not entry.exists()
+
+
+def test_the_result_names_its_backup_as_the_backups_window_does(
+    qtbot: QtBot, make_controller: MakeController, sandbox: DemoSandbox
+) -> None:
+    """Issue #10: the result view after a migrate names its backup in the Backups window's words."""
+    from agentmux_companion.core import backup_catalog
+
+    controller = make_controller(options=ControllerOptions(use_tray=False, debounce_ms=50))
+    start_and_scan(qtbot, controller)
+    window = controller.window
+    assert window is not None
+    with qtbot.waitSignal(controller.migrate_finished, timeout=20_000):
+        controller.migrate([sandbox.store])
+    text = window.result_page.result_label.text()
+    [entry] = backup_catalog.entries(controller.paths.ledger_path)
+    assert entry.verified
+    assert f"Backup: {entry.describe()}" in text
+    assert entry.describe().startswith("Before migrating — ") and entry.describe().endswith("— verified")

@@ -9,7 +9,7 @@ glossary).
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING
 
 from PySide6.QtCore import QCoreApplication
@@ -169,8 +169,20 @@ def plan_status(plan: MigrationPlan) -> str:
     return tr("Nothing to do: AgentMux already uses these logins.")
 
 
-def migrate_result_html(results: Sequence[StoreResult], label: dict[str, str]) -> str:
-    """A migration's outcome per store (rich text), counted as the plan counts."""
+def migrate_result_html(
+    results: Sequence[StoreResult],
+    label: dict[str, str],
+    backups: Mapping[str, str] | None = None,
+    backup_warnings: Sequence[str] = (),
+) -> str:
+    """A migration's outcome per store (rich text), counted as the plan counts.
+
+    Args:
+        results: the stores' results.
+        label: each store's name for people, by path.
+        backups: each migrated store's backup in words (as the Backups window names it).
+        backup_warnings: backups that failed their integrity check after they were written.
+    """
     from agentmux_companion.core.migration.results import Outcome  # after a migration only: off the start path
 
     lines = []
@@ -185,11 +197,14 @@ def migrate_result_html(results: Sequence[StoreResult], label: dict[str, str]) -
             lines.append(escape(tr("The Default bundle was {0}; {1} now use it.").format(
                 tr("created") if s.default_bundle_created else tr("kept"),
                 agent_records(s.instances_backfilled, result.agents_backfilled))))
+            if backups and str(result.path) in backups:
+                lines.append(escape(tr("Backup: {0}").format(backups[str(result.path)])))
         elif result.outcome is Outcome.NOTHING_TO_DO:
             lines.append(tr("<b>{0}:</b> nothing to do.").format(name))
         else:
             lines.append(tr("<b>{0}: not migrated.</b> {1}").format(name, escape(result.message)))
         lines.extend(escape(tr("Note: {0}").format(w)) for w in result.warnings)
+    lines.extend(escape(tr("Warning: {0}").format(w)) for w in backup_warnings)
     if any(r.outcome is Outcome.MIGRATED for r in results):
         lines.append(escape(tr("If AgentMux is running, restart it so it picks up the Default bundle.")))
     return "<br>".join(lines)

@@ -9,8 +9,8 @@ AgentMux has closed. The store is never written while AgentMux runs unless the u
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -27,6 +27,7 @@ from agentmux_companion.ui.workers import Job
 if TYPE_CHECKING:
     from agentmux_companion.core.migration.plan import MigrationPlan
     from agentmux_companion.core.migration.results import StoreResult, UndoResult
+    from agentmux_companion.core.paths import AppPaths
     from agentmux_companion.ui.controller_port import ControllerPort
 
 log = logging.getLogger(__name__)
@@ -36,6 +37,32 @@ log = logging.getLogger(__name__)
 class MigrateOutcome:
     results: tuple[StoreResult, ...]
     undoable: frozenset[Path]
+    backups: Mapping[str, str] = field(default_factory=dict)
+    """Each migrated store's backup in words, by store path: "Before migrating — 2 Dec 10:14 — …"."""
+    backup_warnings: tuple[str, ...] = ()
+
+
+def describe_backups(
+    paths: AppPaths, results: Sequence[StoreResult], progress: Callable[[str], None]
+) -> tuple[dict[str, str], tuple[str, ...]]:
+    """Each result's backup in the words of the Backups window, once its integrity check is done.
+
+    Runs in the migrate job (off the GUI thread): the check of a big store's backup takes seconds
+    and ends after the COMMIT, outside AgentMux's lock, so the words say "verified" truthfully.
+    """
+    written = [r for r in results if r.backup]
+    if not written:
+        return {}, ()
+    from agentmux_companion.core import backup, backup_catalog
+
+    progress("Checking the backup")
+    warnings = tuple(backup.finish_checks())
+    words = {}
+    for result in written:
+        entry = backup_catalog.by_path(paths.ledger_path, Path(result.backup).resolve())
+        if entry is not None:
+            words[str(result.path)] = entry.describe()
+    return words, warnings
 
 
 @dataclass(frozen=True)
@@ -162,7 +189,8 @@ class Writes(QObject):
 
             results = apply_plan(plan, paths, registry, timeout, progress=progress, only=only)
             undoable = frozenset(r.path for r in results if last_undoable_run(paths, r.path) is not None)
-            return MigrateOutcome(tuple(results), undoable)
+            backups, warnings = describe_backups(paths, results, progress)
+            return MigrateOutcome(tuple(results), undoable, backups, warnings)
 
         self.start_work(Job("migrate", migrate_job, self), self.tr("Migrating…"), self._on_migrate_finished)
 
@@ -188,7 +216,8 @@ class Writes(QObject):
             self.migrated_counts[r.path] = (r.stats.providers_seeded, records)
         self.last_backup = next((Path(r.backup) for r in results if r.backup), None)
         if c.window is not None:
-            c.window.show_result(line, migrate_result_html(results, self.labels()), backup=self.last_backup is not None,
+            html = migrate_result_html(results, self.labels(), outcome.backups, outcome.backup_warnings)
+            c.window.show_result(line, html, backup=self.last_backup is not None,
                                  undo=bool(self.last_migrated), finish=bool(migrated) and not failed,
                                  autostart_on=c.desktop.autostart_enabled())
         for result in failed:  # after the result is shown: a message of this state, not a stale one
