@@ -51,7 +51,6 @@ MAX_MODULE_LINES = 400
 #: Modules over the limit today, each with its size now as a ceiling: growing fails, and so does
 #: an entry that is gone or back under the limit (then delete it). Empty it as the splits land.
 OVERSIZE_CEILINGS = {
-    "agentmux_companion.ui.controller": 451,
     "agentmux_companion.core.migration.apply": 611,
     "agentmux_companion.core.migration.decide": 409,
     "agentmux_companion.core.migration.undo": 404,
