@@ -46,7 +46,12 @@ def build_plan_window(c: ControllerPort) -> tuple[PlanWindow, QMenu]:
     window.open_backup_requested.connect(lambda: c.writes.open_backup())
     window.finish_requested.connect(c.finish)
     window.rescan_requested.connect(c.scan)
-    window.closed.connect(lambda: c.quit_requested.emit() if c.tray is None else None)
+
+    def on_closed() -> None:
+        if c.tray is None:  # without a tray the window is the companion: closing it quits
+            c.quit_requested.emit()
+
+    window.closed.connect(on_closed)
     if not c.demo:
         window.show_keyring_backend(c.keyring_health)
     more_menu = QMenu(window)
