@@ -42,34 +42,16 @@ def test_version_matches_pyproject() -> None:
 # --------------------------------------------------------------------------------------------
 # No import cycles, no module over the size limit (CONTRIBUTING.md "Layers")
 
-#: Cycles that exist today, each to be broken (issue #9: the GUI launcher and the CLI share a
-#: parser instead of importing each other). A new cycle fails; so does an entry here that is gone.
-KNOWN_CYCLES: set[tuple[str, ...]] = set()
-
 MAX_MODULE_LINES = 400
 
-#: Modules over the limit today, each with its size now as a ceiling: growing fails, and so does
-#: an entry that is gone or back under the limit (then delete it). Empty it as the splits land.
-OVERSIZE_CEILINGS = {
-    "agentmux_companion.ui.controller": 451,
-    "agentmux_companion.core.keyring.copy": 658,
-    "agentmux_companion.core.keyring.backend": 484,
-}
+
+def test_no_import_cycles() -> None:
+    assert set(import_cycles(import_graph(PACKAGE))) == set(), "import cycle(s): break them"
 
 
-def test_no_import_cycles_beyond_the_known_ones() -> None:
-    cycles = set(import_cycles(import_graph(PACKAGE)))
-    assert cycles - KNOWN_CYCLES == set(), "new import cycle(s)"
-    assert KNOWN_CYCLES - cycles == set(), "a known cycle is gone: delete it from KNOWN_CYCLES"
-
-
-def test_no_module_over_the_size_limit_beyond_the_known_ones() -> None:
-    sizes = module_sizes(PACKAGE)
-    over = {name: lines for name, lines in sizes.items() if lines > MAX_MODULE_LINES}
-    assert {name: lines for name, lines in over.items() if lines > OVERSIZE_CEILINGS.get(name, MAX_MODULE_LINES)} \
-        == {}, "modules over the limit (or past their ceiling in OVERSIZE_CEILINGS)"
-    stale = {name: sizes.get(name) for name in OVERSIZE_CEILINGS if name not in over}
-    assert stale == {}, "gone or back under the limit: delete from OVERSIZE_CEILINGS"
+def test_no_module_over_the_size_limit() -> None:
+    over = {name: lines for name, lines in module_sizes(PACKAGE).items() if lines > MAX_MODULE_LINES}
+    assert over == {}, f"modules over {MAX_MODULE_LINES} lines: split them along their seams"
 
 
 def write_package(root: Path, files: dict[str, str]) -> Path:

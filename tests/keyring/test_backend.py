@@ -9,17 +9,10 @@ import pytest
 from keyring.backends import SecretService, fail, null
 
 from agentmux_companion.core.errors import KeyringUnavailable
-from agentmux_companion.core.keyring.backend import (
-    PROBE_SERVICE,
-    InsecureBackend,
-    KeyringAdapter,
-    KeyringTimeout,
-    NoSessionBus,
-    backend_report,
-    call_with_timeout,
-    classify,
-    probe,
-)
+from agentmux_companion.core.keyring.backend import KeyringAdapter, backend_report, classify
+from agentmux_companion.core.keyring.calls import call_with_timeout
+from agentmux_companion.core.keyring.failures import InsecureBackend, KeyringTimeout, NoSessionBus
+from agentmux_companion.core.keyring.probe import PROBE_SERVICE, probe
 from tests.keyring.conftest import using_keyring
 from tests.keyring.memory_backends import BlockingKeyring, ForgetfulKeyring, MemoryKeyring
 

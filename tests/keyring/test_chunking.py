@@ -14,8 +14,6 @@ from agentmux_companion.core.keyring.backend import (
     SERVICE,
     WINDOWS_CREDENTIAL_LIMIT,
     KeyringAdapter,
-    KeyringFailure,
-    SecretTooLarge,
     SizeLimit,
     classify,
 )
@@ -27,16 +25,11 @@ from agentmux_companion.core.keyring.chunks import (
     split_text,
     text_sha256,
 )
-from agentmux_companion.core.keyring.copy import (
-    Freshness,
-    InKeyring,
-    Outcome,
-    Removal,
-    copy_bound_accounts,
-    remove_copies,
-    snapshot_status,
-)
+from agentmux_companion.core.keyring.copy import Outcome, copy_bound_accounts
+from agentmux_companion.core.keyring.failures import KeyringFailure, SecretTooLarge
 from agentmux_companion.core.keyring.ledger import all_copies
+from agentmux_companion.core.keyring.removal import Removal, remove_copies
+from agentmux_companion.core.keyring.status import Freshness, InKeyring, snapshot_status
 from tests.keyring.conftest import NOW_MS, Scenario, planted, using_keyring
 from tests.keyring.memory_backends import WINDOWS_BLOB_LIMIT, CredWriteError, WindowsLikeKeyring
 

@@ -13,24 +13,13 @@ import keyring
 import pytest
 
 from agentmux_companion.core import sandbox as sb
-from agentmux_companion.core.keyring.backend import (
-    SERVICE,
-    KeyringAdapter,
-    KeyringLockedError,
-    KeyringTimeout,
-    NoSessionBus,
-)
-from agentmux_companion.core.keyring.copy import (
-    Freshness,
-    InKeyring,
-    Outcome,
-    Removal,
-    bound_oauth_accounts,
-    copy_bound_accounts,
-    remove_copies,
-    snapshot_status,
-)
+from agentmux_companion.core.keyring.accounts import bound_oauth_accounts
+from agentmux_companion.core.keyring.backend import SERVICE, KeyringAdapter
+from agentmux_companion.core.keyring.copy import Outcome, copy_bound_accounts
+from agentmux_companion.core.keyring.failures import KeyringLockedError, KeyringTimeout, NoSessionBus
 from agentmux_companion.core.keyring.ledger import all_copies
+from agentmux_companion.core.keyring.removal import Removal, remove_copies
+from agentmux_companion.core.keyring.status import Freshness, InKeyring, snapshot_status
 from tests.helpers import schema
 from tests.helpers.schema import Era, create_store
 from tests.helpers.secret_service import SecretService

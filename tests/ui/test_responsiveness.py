@@ -58,7 +58,7 @@ def test_a_slow_scan_keeps_the_window_responsive(
     assert controller.runner.busy and controller.state is TrayState.WORKING and not release.is_set()
     # Input is handled too: Rescan during a scan is accepted (and queued), Migrate is not offered.
     qtbot.mouseClick(window.rescan_button, Qt.MouseButton.LeftButton)
-    assert controller._rescan_pending and not window.migrate_button.isEnabled()
+    assert controller.scanning.rescan_pending and not window.migrate_button.isEnabled()
     with qtbot.waitSignal(controller.scan_finished, timeout=20_000):
         release.set()
     ticker.timer.stop()
@@ -87,7 +87,7 @@ def test_a_locked_store_during_migrate_keeps_the_window_responsive(
         assert window.progress.isVisible() and not window.migrate_button.isEnabled()
         # The window still reacts to clicks while the worker waits for the lock.
         qtbot.mouseClick(window.rescan_button, Qt.MouseButton.LeftButton)
-        assert controller._rescan_pending
+        assert controller.scanning.rescan_pending
         with qtbot.waitSignal(controller.migrate_finished, timeout=30_000) as finished:
             blocker.execute("ROLLBACK")  # AgentMux is done: the migration goes ahead
         ticker.timer.stop()

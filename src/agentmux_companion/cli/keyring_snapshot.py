@@ -78,7 +78,7 @@ def _keyring_copy(ctx: Context, timeout: float) -> ExitCode:
 
 
 def _keyring_status(ctx: Context, timeout: float) -> ExitCode:
-    from agentmux_companion.core.keyring.copy import snapshot_status
+    from agentmux_companion.core.keyring.status import snapshot_status
 
     status = snapshot_status(ctx.paths, timeout_s=timeout)
     console = ctx.console
@@ -104,8 +104,8 @@ def _keyring_status(ctx: Context, timeout: float) -> ExitCode:
 
 
 def _keyring_remove(ctx: Context, timeout: float) -> ExitCode:
-    from agentmux_companion.core.keyring.copy import remove_copies
     from agentmux_companion.core.keyring.ledger import all_copies, ledger_path
+    from agentmux_companion.core.keyring.removal import remove_copies
 
     recorded = all_copies(ledger_path(ctx.paths))
     console = ctx.console
@@ -130,7 +130,8 @@ def _keyring_remove(ctx: Context, timeout: float) -> ExitCode:
 def doctor_keyring(timeout: float) -> dict[str, Any]:
     """doctor's keyring section: the backend, and a write/read/delete probe of a secure one."""
     from agentmux_companion.core.errors import KeyringUnavailable
-    from agentmux_companion.core.keyring.backend import KeyringAdapter, backend_report, probe
+    from agentmux_companion.core.keyring.backend import KeyringAdapter, backend_report
+    from agentmux_companion.core.keyring.probe import probe
 
     report = backend_report(timeout)
     section: dict[str, Any] = report.to_json()

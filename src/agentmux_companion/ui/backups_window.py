@@ -54,6 +54,8 @@ class BackupsOwner(Protocol):
     @property
     def funnel(self) -> _Funnel: ...
 
+    def request_rescan_after_work(self) -> None: ...
+
 
 @dataclass(frozen=True)
 class ListedBackup:
@@ -259,7 +261,7 @@ def show_backups_window(window: BackupsWindow | None, controller: BackupsOwner) 
     """
     if window is None:
         window = BackupsWindow(controller.paths, controller.runner)
-        window.restored.connect(lambda _result: setattr(controller, "_rescan_pending", True))
+        window.restored.connect(lambda _result: controller.request_rescan_after_work())
         window.failed_unexpectedly.connect(lambda f: controller.funnel.error(f.error, f.details))
     window.refresh()
     window.show()

@@ -5,39 +5,37 @@ them and decides. Every core call that touches the disk runs in a :class:`~.work
 come back as signal arguments on the GUI thread. Errors go through the
 :class:`~.messages.MessageFunnel`. Every write is confirmed first (:func:`.dialogs.ask`). The
 keyring snapshot has its own controller (:mod:`.keyring_controller`), the desktop actions theirs
-(:mod:`.desktop_actions`); watching files is :mod:`.change_watcher`, the tray's words
-:mod:`.tray_state`.
+(:mod:`.desktop_actions`), migrate and undo :mod:`.writes`; when to scan (and what a scan tells
+once) is :mod:`.scanning`, the tray's words :mod:`.tray_state`. What is left here is what a new
+plan means for the tray and the window, and the parts' lifetimes.
 """
 
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from PySide6.QtCore import QObject, QSettings, Qt, QTimer, Signal, Slot
-from PySide6.QtGui import QGuiApplication
+from PySide6.QtCore import QObject, QSettings, QTimer, Signal, Slot
 from PySide6.QtWidgets import QMenu, QSystemTrayIcon, QWidget
 
-from agentmux_companion.core import store as st
-from agentmux_companion.core.errors import StoreRefused
-from agentmux_companion.core.migration.plan import MigrationPlan, build_plan
+from agentmux_companion.core.migration.plan import MigrationPlan
 from agentmux_companion.core.paths import AppPaths
 from agentmux_companion.core.providers import ProviderRegistry
-from agentmux_companion.ui.change_watcher import ChangeWatcher, watch_paths
-from agentmux_companion.ui.icons import TrayState, app_icon
-from agentmux_companion.ui.keyring_health import CHECKING
+from agentmux_companion.ui.change_watcher import ChangeWatcher
+from agentmux_companion.ui.icons import TrayState
+from agentmux_companion.ui.keyring_health import CHECKING, BackendHealth
 from agentmux_companion.ui.message_routing import MessageRouting
-from agentmux_companion.ui.messages import MessageFunnel, message_for_error
+from agentmux_companion.ui.messages import MessageFunnel
 from agentmux_companion.ui.options import (
     KEYRING_CHECK_DELAY_MS,
     MENU_FACTS_DELAY_MS,
     ControllerOptions,
     PlanBuilder,
 )
+from agentmux_companion.ui.scanning import Scanning
 from agentmux_companion.ui.tray_state import MenuFacts, MenuFactsReader, keyring_stores, state_for
-from agentmux_companion.ui.workers import Job, JobFailure, JobRunner
+from agentmux_companion.ui.workers import JobFailure, JobRunner
 
 if TYPE_CHECKING:
     # Imported where first needed: none of them is on the way to the first window with its plan.
@@ -87,7 +85,6 @@ class Controller(QObject):
         self.registry = registry
         self.options = options or ControllerOptions()
         self.funnel = funnel or MessageFunnel(self)
-        self.plan_builder = plan_builder or self._build_plan
         self.runner = JobRunner(self)
         self.plan: MigrationPlan | None = None
         self.undoable: frozenset[Path] = frozenset()
@@ -98,11 +95,7 @@ class Controller(QObject):
         self.tray: TrayIcon | None = None
         self.crash_dialog: CrashDialog | None = None
         self.dialog: ConfirmDialog | None = None
-        self.scans_started = 0
         self.outcome: tuple[TrayState, str] | None = None  # the last write's, kept until there is work again
-        self._scan_job: Job | None = None
-        self._rescan_pending = False
-        self._reported_refusals: set[tuple[Path, str]] = set()
         self.writes_started = 0
         self.settings = QSettings(str(paths.config_dir / "gui.ini"), QSettings.Format.IniFormat)
         self._desktop: DesktopActions | None = None
@@ -119,9 +112,7 @@ class Controller(QObject):
         self.facts = MenuFactsReader(paths, MENU_FACTS_DELAY_MS, self)
         self.facts.read.connect(self._on_menu_facts_read)
         self.facts.failed.connect(lambda failure: self.funnel.error(failure.error, failure.details))
-        self.watcher = ChangeWatcher(self.options.debounce_ms, self)
-        self.watcher.changed.connect(self.scan)
-        self.runner.busy_changed.connect(self._on_busy_changed)
+        self.scanning = Scanning(self, plan_builder, self)
         self.routing = MessageRouting(self, self)
 
     # ------------------------------------------------------------------------------------------
@@ -175,8 +166,25 @@ class Controller(QObject):
         return self._keyring.panel if self._keyring is not None else None
 
     @property
+    def keyring_health(self) -> BackendHealth:
+        """The keyring's health as last checked, without starting the keyring's controller."""
+        return self._keyring.backend if self._keyring is not None else CHECKING
+
+    @property
     def has_tray(self) -> bool:
         return self.tray is not None
+
+    @property
+    def scans_started(self) -> int:
+        return self.scanning.started
+
+    @property
+    def scan_running(self) -> bool:
+        return self.scanning.job is not None
+
+    @property
+    def watcher(self) -> ChangeWatcher:
+        return self.scanning.watcher
 
     # ------------------------------------------------------------------------------------------
     # Start-up and windows
@@ -202,44 +210,19 @@ class Controller(QObject):
             self.publish_state(TrayState.WORKING, self.status_line)
 
     def ensure_window(self) -> PlanWindow:
+        """The plan window, built and wired on first need (:mod:`.window_wiring`)."""
         if self.window is None:
-            from agentmux_companion.ui.plan_window import PlanWindow
+            from agentmux_companion.ui.window_wiring import build_plan_window
 
-            window = PlanWindow()
-            window.setWindowIcon(app_icon())
-            if self.options.demo_dir is not None:
-                window.set_demo(str(self.options.demo_dir), self.tr("Start at login and the keyring copy"))
-            window.migrate_requested.connect(lambda paths: self.writes.request_migrate(paths))
-            window.undo_requested.connect(lambda: self.writes.request_undo(self.writes.last_migrated))
-            window.open_backup_requested.connect(lambda: self.writes.open_backup())
-            window.finish_requested.connect(self.finish)
-            window.rescan_requested.connect(self.scan)
-            window.closed.connect(self._on_window_closed)
-            if not self.demo:
-                window.show_keyring_backend(self._keyring.backend if self._keyring is not None else CHECKING)
-            self.more_menu = QMenu(window)
-            self.more_menu.aboutToShow.connect(self._on_more_menu_about_to_show)
-            window.set_more_menu(self.more_menu if self.tray is None else None)
-            if self.plan is not None:
-                window.show_plan(self.plan)
-            elif self.scans_started:
-                window.show_scanning()
-            if self.runner.busy and self._scan_job is None:
-                window.show_working(self.status_line)
-            self.window = window
+            self.window, self.more_menu = build_plan_window(self)
         return self.window
 
     @Slot()
     def show_window(self) -> None:
         """Open the window, or bring it forward: restored if minimized, shown if hidden, raised."""
-        window = self.ensure_window()
-        if window.isMinimized():
-            window.setWindowState((window.windowState() & ~Qt.WindowState.WindowMinimized)
-                                  | Qt.WindowState.WindowActive)
-        window.show()
-        if QGuiApplication.platformName() != "offscreen":  # offscreen has no window stacking
-            window.raise_()
-            window.activateWindow()
+        from agentmux_companion.ui.window_wiring import bring_forward
+
+        bring_forward(self.ensure_window())
         if self.plan is not None and not self.demo:
             # Each time the window comes up: the keyring may have been unlocked or started since.
             self.keyring_check_timer.start()
@@ -252,11 +235,6 @@ class Controller(QObject):
     def _on_keyring_check_timeout(self) -> None:
         self.keyring.check_backend()
 
-    @Slot()
-    def _on_window_closed(self) -> None:
-        if self.tray is None:
-            self.quit_requested.emit()
-
     @Slot(bool)
     def finish(self, remove_autostart: bool) -> None:
         """The result's Finish: quit, and remove Start at login when the user asked to."""
@@ -266,7 +244,7 @@ class Controller(QObject):
 
     def shutdown(self) -> None:
         """Stop watching and let running jobs finish (a write is never cut in half)."""
-        self.watcher.stop()
+        self.scanning.stop()
         self.keyring_check_timer.stop()
         if self._writes is not None:
             self._writes.stop_waiting()
@@ -285,13 +263,6 @@ class Controller(QObject):
         from agentmux_companion.ui.tray_menu import menu_entries
 
         return menu_entries(self)
-
-    @Slot()
-    def _on_more_menu_about_to_show(self) -> None:
-        from agentmux_companion.ui.tray_menu import fill_more_menu
-
-        if self.more_menu is not None:
-            fill_more_menu(self.more_menu, self.menu_entries())
 
     def migrate(self, store_paths: list[Path]) -> None:
         """Migrate without asking (the confirmation's answer; tests and scripts call it directly)."""
@@ -327,31 +298,14 @@ class Controller(QObject):
     # ------------------------------------------------------------------------------------------
     # Scanning
 
-    def _build_plan(self, progress: Callable[[str], None]) -> MigrationPlan:
-        progress(self.tr("Looking for AgentMux stores and logins…"))
-        locations = st.explicit_locations(self.options.stores) if self.options.stores else None
-        # Every store found is shown (older versions unchecked), so the user can choose.
-        return build_plan(self.paths, self.registry, locations, None, include_all=True)
-
     @Slot()
     def scan(self) -> None:
         """Rescan in the background; a request during other work runs once that work is done."""
-        if self.runner.busy:
-            self._rescan_pending = True
-            return
-        self._rescan_pending = False
-        self.scans_started += 1
-        job = Job("scan", self.plan_builder, self)
-        job.finished.connect(self._on_scan_finished)
-        job.failed.connect(self.on_job_failed)
-        job.done.connect(self.on_job_done)
-        self._scan_job = job
-        if self.window is not None:
-            self.window.show_scanning()
-        self.runner.start(job)
+        self.scanning.scan()
 
     @Slot(object)
-    def _on_scan_finished(self, plan: MigrationPlan) -> None:
+    def on_plan(self, plan: MigrationPlan) -> None:
+        """A scan produced ``plan``: the window, the tray's state and the watch list follow it."""
         first = self.plan is None
         previous_state = self.state
         self.plan = plan
@@ -363,10 +317,10 @@ class Controller(QObject):
         if state is TrayState.ACTION_NEEDED:
             self.outcome = None
         self.publish_state(state, line)
-        self._report_refusals(plan)
+        self.scanning.report_refusals(plan)
         if state is TrayState.ACTION_NEEDED and previous_state is not TrayState.ACTION_NEEDED:
-            self._on_something_to_migrate(first)
-        self.watcher.watch(self.watch_paths(plan))
+            self.scanning.announce_work(first)
+        self.scanning.watch(plan)
         # The first read waits for the first paint: its job loads undo's and the keyring's core.
         self.facts.schedule(plan, self.writes_started, after_first_paint=first)
         if self._writes is not None:
@@ -380,35 +334,14 @@ class Controller(QObject):
             self.undoable = facts.undoable
             self.keyring_accounts = facts.keyring_accounts
 
-    def _report_refusals(self, plan: MigrationPlan) -> None:
-        current = {(s.path, s.refused) for s in plan.stores if s.location.default_target and s.refused}
-        for path, reason in sorted(current - self._reported_refusals):
-            log.info("store %s refused: %s", path, reason)
-            self.funnel.post(message_for_error(StoreRefused(reason)))
-        self._reported_refusals = current
-
-    def _on_something_to_migrate(self, first_scan: bool) -> None:
-        shown_before = self.settings.value("plan_window_shown", False, type=bool)
-        if first_scan and self.options.first_launch_window and not shown_before:
-            self.settings.setValue("plan_window_shown", True)
-            self.settings.sync()
-            self.show_window()
-        if self.tray is not None and not self.window_open():
-            # Only when the window is not there to say it already.
-            self.tray.notify(self.tr("AgentMux Companion"),
-                             self.tr("{0}. Open the companion to review the migration.").format(self.status_line))
-
     def window_open(self) -> bool:
         return self.window is not None and self.window.isVisible() and not self.window.isMinimized()
-
-    def watch_paths(self, plan: MigrationPlan) -> list[Path]:
-        return watch_paths(self.paths, plan, self.options.extra_watch_paths, discovery=self.options.stores is None)
 
     # ------------------------------------------------------------------------------------------
     # Jobs (the writes themselves run in .writes)
 
     def request_rescan_after_work(self) -> None:
-        self._rescan_pending = True
+        self.scanning.rescan_pending = True
 
     @Slot(object)
     def on_job_failed(self, failure: JobFailure) -> None:
@@ -417,15 +350,8 @@ class Controller(QObject):
 
     @Slot()
     def on_job_done(self) -> None:
-        if self.sender() is self._scan_job:
-            self._scan_job = None
         if self.window is not None and not self.runner.busy:
             self.window.show_idle()
-
-    @Slot(bool)
-    def _on_busy_changed(self, busy: bool) -> None:
-        if not busy and self._rescan_pending:
-            self.scan()  # after our own writes, and after changes noticed meanwhile, look again once
 
     # ------------------------------------------------------------------------------------------
     # State and messages

@@ -1,4 +1,5 @@
-"""What the controller's helpers (writes, the tray menu, message routing) may use of it.
+"""What the controller's helpers (writes, scanning, the window's wiring, the tray menu,
+message routing) may use of it.
 
 A :class:`typing.Protocol`, so the helpers name the controller's surface without importing the
 controller, which imports them: no import cycle, and each helper's reach is written down here.
@@ -6,11 +7,12 @@ controller, which imports them: no import cycle, and each helper's reach is writ
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Protocol
 
 if TYPE_CHECKING:
-    from PySide6.QtCore import SignalInstance
+    from PySide6.QtCore import QSettings, SignalInstance
     from PySide6.QtWidgets import QWidget
 
     from agentmux_companion.core.migration.plan import MigrationPlan
@@ -21,12 +23,26 @@ if TYPE_CHECKING:
     from agentmux_companion.ui.dialogs import ConfirmDialog
     from agentmux_companion.ui.icons import TrayState
     from agentmux_companion.ui.keyring_controller import KeyringController
+    from agentmux_companion.ui.keyring_health import BackendHealth
     from agentmux_companion.ui.keyring_panel import KeyringPanel
     from agentmux_companion.ui.messages import MessageFunnel
     from agentmux_companion.ui.options import ControllerOptions
     from agentmux_companion.ui.plan_window import PlanWindow
-    from agentmux_companion.ui.tray import TrayIcon
+    from agentmux_companion.ui.tray import MenuEntry, TrayIcon
     from agentmux_companion.ui.workers import JobFailure, JobRunner
+
+
+class WritesPort(Protocol):
+    """The controller's :class:`~.writes.Writes` as the window's wiring sees them (writes imports
+    this module, so it is named here by its shape, not imported)."""
+
+    last_migrated: list[Path]
+
+    def request_migrate(self, store_paths: Sequence[Path]) -> None: ...
+
+    def request_undo(self, store_paths: Sequence[Path]) -> None: ...
+
+    def open_backup(self) -> None: ...
 
 
 class ControllerPort(Protocol):
@@ -46,6 +62,7 @@ class ControllerPort(Protocol):
     keyring_accounts: int
     status_line: str
     writes_started: int
+    settings: QSettings
     migrate_finished: SignalInstance
     undo_finished: SignalInstance
     keyring_copy_finished: SignalInstance
@@ -66,13 +83,33 @@ class ControllerPort(Protocol):
     @property
     def keyring_panel(self) -> KeyringPanel | None: ...
 
+    @property
+    def keyring_health(self) -> BackendHealth: ...
+
+    @property
+    def writes(self) -> WritesPort: ...
+
+    @property
+    def scans_started(self) -> int: ...
+
+    @property
+    def scan_running(self) -> bool: ...
+
     def ensure_window(self) -> PlanWindow: ...
 
     def show_window(self) -> None: ...
 
+    def finish(self, remove_autostart: bool) -> None: ...
+
+    def menu_entries(self) -> list[MenuEntry]: ...
+
     def parent_widget(self) -> QWidget | None: ...
 
     def scan(self) -> None: ...
+
+    def on_plan(self, plan: MigrationPlan) -> None: ...
+
+    def window_open(self) -> bool: ...
 
     def show_about(self) -> None: ...
 

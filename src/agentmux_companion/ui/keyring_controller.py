@@ -25,7 +25,7 @@ from typing import TYPE_CHECKING
 from PySide6.QtCore import QCoreApplication, QObject, Signal, Slot
 
 from agentmux_companion.core.errors import KeyringUnavailable
-from agentmux_companion.core.keyring.copy import Removal
+from agentmux_companion.core.keyring.removal import Removal
 from agentmux_companion.core.providers import ProviderRegistry
 from agentmux_companion.ui.keyring_health import CHECKING, BackendHealth, Health, health_of
 from agentmux_companion.ui.keyring_model import CopyOrigin, CopyOutcome, KeyringOverview, RemoveOutcome
@@ -224,7 +224,7 @@ class KeyringController(QObject):
         make_overview = self._overview_function(store_paths)
 
         def remove_job(progress: Callable[[str], None]) -> RemoveOutcome:
-            from agentmux_companion.core.keyring.copy import remove_copies
+            from agentmux_companion.core.keyring.removal import remove_copies
 
             progress(QCoreApplication.translate("KeyringPanel", "Opening the keyring…"))
             report = remove_copies(paths, timeout_s=timeout, progress=progress)

@@ -14,7 +14,8 @@ from agentmux_companion.core.keyring.view import AccountRow
 from agentmux_companion.ui.keyring_health import BackendHealth
 
 if TYPE_CHECKING:
-    from agentmux_companion.core.keyring.copy import CopyReport, RemoveReport
+    from agentmux_companion.core.keyring.copy import CopyReport
+    from agentmux_companion.core.keyring.removal import RemoveReport
 
 
 @dataclass(frozen=True)

@@ -66,7 +66,7 @@ class MenuFacts:
 def menu_facts_reader(paths: AppPaths, stores: Sequence[StorePlan], writes: int) -> Callable[..., MenuFacts]:
     """A function for a worker thread that reads the :class:`MenuFacts` (read-only SQLite, no keyring)."""
     def read(_progress: Callable[[str], None]) -> MenuFacts:
-        from agentmux_companion.core.keyring.copy import bound_oauth_accounts
+        from agentmux_companion.core.keyring.accounts import bound_oauth_accounts
         from agentmux_companion.core.keyring.ledger import all_copies, ledger_path
         from agentmux_companion.core.migration.undo import last_undoable_run
 

@@ -1,4 +1,4 @@
-"""One small adapter over the ``keyring`` library: which backend, is it secure, time-bounded calls.
+"""Which keyring backend is in use, whether the companion will write to it, and the adapter over it.
 
 Everything the keyring snapshot does to the OS keyring goes through :class:`KeyringAdapter`, so
 three rules hold everywhere:
@@ -8,26 +8,30 @@ three rules hold everywhere:
 * A backend that is not a secure OS store (``fail``, ``null``, a plaintext file, an empty
   chainer, anything the companion does not know) is refused with an explanation; a copy never
   "succeeds" into nothing or into a file.
-* Every call runs in a daemon thread joined with a time bound. A locked Linux keyring waiting
-  for a password prompt that cannot be shown can block forever; the caller gets
-  :class:`KeyringTimeout` instead and the stuck thread is abandoned (it dies with the process).
+* Every call is time-bounded and its failures typed (:mod:`.calls`, :mod:`.failures`): a locked
+  keyring waiting for a prompt nobody can see becomes a :class:`~.failures.KeyringTimeout`.
 
-Known failures become subclasses of :class:`~agentmux_companion.core.errors.KeyringUnavailable`
-(exit code 3) with a message written for the user; nothing here ever puts a secret in one.
+This module is the backend's choice and health (:func:`classify`, :func:`detect_backend`,
+:func:`backend_report`) and the adapter built on them; the doctor's round trip is :mod:`.probe`.
 """
 
 from __future__ import annotations
 
-import contextlib
 import os
-import secrets
-import sys
-import threading
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, TypeVar
 
 from agentmux_companion.core.errors import KeyringUnavailable
+from agentmux_companion.core.keyring.calls import call_with_timeout, translate_error
+from agentmux_companion.core.keyring.failures import (
+    InsecureBackend,
+    KeyringFailure,
+    KeyringTimeout,
+    SecretTooLarge,
+    diagnose_missing_backend,
+    no_backend_reason,
+)
 from agentmux_companion.core.log import redact
 
 if TYPE_CHECKING:
@@ -35,46 +39,11 @@ if TYPE_CHECKING:
 
 #: AgentMux's own service name for secrets it keeps in the OS keyring (docs/agentmux-store.md §8).
 SERVICE = "agentmux"
-#: The throwaway entry ``doctor`` writes, reads and deletes to prove the keyring works.
-PROBE_SERVICE = "agentmux-companion-probe"
 #: Seconds a single keyring call may take. Generous for a healthy keyring (calls take
 #: milliseconds), short enough that a hung one is reported while the user still waits.
 DEFAULT_TIMEOUT_S = 10.0
 
 _T = TypeVar("_T")
-
-
-# --------------------------------------------------------------------------------------------
-# Typed errors
-
-
-class NoSessionBus(KeyringUnavailable):
-    """Linux: there is no D-Bus session to reach a Secret Service through (SSH, headless, cron)."""
-
-
-class NoKeyringService(KeyringUnavailable):
-    """There is a session, but no keyring service answers on it (nothing to store secrets in)."""
-
-
-class KeyringLockedError(KeyringUnavailable):
-    """The keyring is locked and stayed locked: the unlock prompt was dismissed or the password
-    was wrong (the Secret Service does not tell the two apart)."""
-
-
-class InsecureBackend(KeyringUnavailable):
-    """The backend in use is not a secure OS store (null, fail, a plaintext file, unknown)."""
-
-
-class SecretTooLarge(KeyringUnavailable):
-    """The secret exceeds what the backend stores, and cannot be (or may not be) chunked."""
-
-
-class KeyringTimeout(KeyringUnavailable):
-    """A keyring call did not return within the time bound (typically a prompt nobody can see)."""
-
-
-class KeyringFailure(KeyringUnavailable):
-    """The backend failed in a way the companion has no better words for; its message is kept."""
 
 
 # --------------------------------------------------------------------------------------------
@@ -190,111 +159,11 @@ def classify(backend: KeyringBackend, size_limit: SizeLimit | None = None, trust
         return BackendReport(name, path, False, "the null keyring silently stores nothing (it is chosen by a "
                              "keyringrc.cfg or PYTHON_KEYRING_BACKEND setting)")
     if path == "keyring.backends.fail.Keyring":
-        return BackendReport(name, path, False, _no_backend_reason())
+        return BackendReport(name, path, False, no_backend_reason())
     if path.startswith("keyrings.alt."):
         return BackendReport(name, path, False, "keyrings.alt keeps secrets in a file (plaintext or weakly "
                              "encrypted), not in a secure OS store")
     return BackendReport(name, path, False, f"{path} is not a backend the companion knows to be a secure OS store")
-
-
-# --------------------------------------------------------------------------------------------
-# Why there is no backend (Linux: the usual reasons are about D-Bus)
-
-
-def _is_freedesktop() -> bool:
-    return sys.platform not in ("darwin", "win32", "cygwin")
-
-
-def _no_backend_reason() -> str:
-    return _diagnose_missing_backend().message
-
-
-def _diagnose_missing_backend() -> KeyringUnavailable:
-    """The typed error for "keyring found no backend", with the most likely cause in words."""
-    if not _is_freedesktop():
-        return NoKeyringService("keyring found no secure keyring backend on this system")
-    address = os.environ.get("DBUS_SESSION_BUS_ADDRESS", "")
-    if not address:
-        return NoSessionBus(
-            "no D-Bus session: DBUS_SESSION_BUS_ADDRESS is not set, so the Secret Service (GNOME "
-            "Keyring, KWallet, KeePassXC) cannot be reached. Run this from a desktop session, or start "
-            "one (for example with dbus-run-session) with a keyring daemon in it"
-        )
-    try:
-        from keyring.backends import SecretService
-
-        SecretService.Keyring.priority  # noqa: B018 - raises with the reason when not viable
-    except Exception as exc:  # the library reports every cause as some exception; classify it
-        detail = str(exc) or type(exc).__name__
-        if "neither running nor activatable" in detail:
-            return NoKeyringService(
-                "no keyring service is running on the D-Bus session (nothing owns "
-                "org.freedesktop.secrets): start GNOME Keyring, KWallet or KeePassXC's Secret Service"
-            )
-        return NoSessionBus(
-            f"cannot reach the D-Bus session bus at {address} ({detail}): is the desktop session "
-            "still running?"
-        )
-    return NoKeyringService("keyring found no secure keyring backend (the Secret Service answers, but "
-                            "keyring is configured not to use it: check keyringrc.cfg and PYTHON_KEYRING_BACKEND)")
-
-
-# --------------------------------------------------------------------------------------------
-# Time-bounded calls
-
-
-def call_with_timeout(function: Callable[[], _T], timeout_s: float, what: str) -> _T:
-    """Run ``function`` in a daemon thread and wait at most ``timeout_s`` seconds for it.
-
-    Raises:
-        KeyringTimeout: it did not return in time; the thread is abandoned, not killed (Python
-            cannot kill a thread), and being a daemon it never keeps the process alive.
-        BaseException: whatever ``function`` raised, unchanged.
-    """
-    outcome: dict[str, Any] = {}
-
-    def run() -> None:
-        try:
-            outcome["value"] = function()
-        except BaseException as exc:  # handed to the waiting thread, which re-raises it
-            outcome["error"] = exc
-
-    worker = threading.Thread(target=run, name=f"keyring: {what}", daemon=True)
-    worker.start()
-    worker.join(timeout_s)
-    if worker.is_alive():
-        raise KeyringTimeout(
-            f"the keyring did not answer within {timeout_s:g} s while {what}. It may be locked and "
-            "waiting for a password prompt that cannot be shown here; unlock it (for example by "
-            "opening your keyring app) and try again"
-        )
-    if "error" in outcome:
-        raise outcome["error"]
-    return outcome["value"]  # type: ignore[no-any-return]
-
-
-def _translate(exc: BaseException, what: str, backend_name: str) -> KeyringUnavailable:
-    """A library or D-Bus exception as the companion's typed error (never with a secret in it)."""
-    if isinstance(exc, KeyringUnavailable):
-        return exc
-    kind = type(exc).__name__
-    detail = redact(str(exc)) or kind
-    if kind in ("KeyringLocked", "LockedException", "PromptDismissedException") or "Prompt dismissed" in detail:
-        if "create the collection" in detail:
-            return KeyringLockedError(
-                f"the keyring has no default collection and creating one needs a prompt that was dismissed "
-                f"(while {what}); open your keyring app once to set it up"
-            )
-        return KeyringLockedError(
-            f"the keyring is locked (while {what}): the unlock prompt was dismissed or the password was "
-            "wrong. Unlock it (log in to the desktop, or open your keyring app) and try again"
-        )
-    if kind == "NoKeyringError":
-        return _diagnose_missing_backend()
-    if kind == "SecretServiceNotAvailableException" or isinstance(exc, (ConnectionError, FileNotFoundError)):
-        # The bus or the service went away after the backend was chosen: say which.
-        return _diagnose_missing_backend()
-    return KeyringFailure(f"the keyring ({backend_name}) failed while {what}: {kind}: {detail}")
 
 
 # --------------------------------------------------------------------------------------------
@@ -343,7 +212,7 @@ class KeyringAdapter:
             if report.class_path in ("keyring.backends.fail.Keyring",) or (
                 report.class_path == "keyring.backends.chainer.ChainerBackend" and not report.chained
             ):
-                raise _diagnose_missing_backend()
+                raise diagnose_missing_backend()
             raise InsecureBackend(
                 f"the keyring backend in use ({report.name}) is not a secure OS store: {report.reason}. "
                 "Nothing was copied: the companion does not put tokens where they are not protected"
@@ -363,7 +232,7 @@ class KeyringAdapter:
             self._stuck = exc
             raise
         except Exception as exc:  # translated into the typed error with words for the user
-            raise _translate(exc, what, self.report.name) from None
+            raise translate_error(exc, what, self.report.name) from None
 
     def get(self, service: str, account: str) -> str | None:
         """The value stored under (service, account), or None."""
@@ -429,56 +298,3 @@ def backend_report(
     except KeyringUnavailable as exc:
         return BackendReport("", "", False, exc.message)
     return classify(found, size_limit, trusted)
-
-
-# --------------------------------------------------------------------------------------------
-# The write / read / delete probe of ``doctor``
-
-
-@dataclass(frozen=True)
-class ProbeResult:
-    """One write/read/delete round trip with a throwaway entry (service ``agentmux-companion-probe``).
-
-    Attributes:
-        write, read, delete: ``ok``, ``mismatch`` (read returned something else), ``skipped``
-            (an earlier step failed) or ``failed``.
-        error: the failure in words, or None.
-    """
-
-    write: str
-    read: str
-    delete: str
-    error: str | None = None
-
-    @property
-    def ok(self) -> bool:
-        return self.write == self.read == self.delete == "ok"
-
-    def to_json(self) -> dict[str, Any]:
-        return {"write": self.write, "read": self.read, "delete": self.delete, "error": self.error}
-
-
-def probe(adapter: KeyringAdapter) -> ProbeResult:
-    """Write, read back and delete a random throwaway value, each step within the time bound."""
-    account = f"probe-{secrets.token_hex(6)}"
-    value = secrets.token_urlsafe(18)
-    steps = {"write": "skipped", "read": "skipped", "delete": "skipped"}
-    error: str | None = None
-    try:
-        adapter.set(PROBE_SERVICE, account, value)
-        steps["write"] = "ok"
-        steps["read"] = "ok" if adapter.get(PROBE_SERVICE, account) == value else "mismatch"
-        steps["delete"] = "ok" if adapter.delete(PROBE_SERVICE, account) else "failed"
-        if steps["delete"] != "ok":
-            error = "the probe entry could not be deleted after writing it"
-        elif steps["read"] != "ok":
-            error = "the keyring returned a different value than the one written"
-    except KeyringUnavailable as exc:
-        failed = next(name for name, state in steps.items() if state == "skipped")
-        steps[failed] = "failed"
-        error = exc.message
-        if steps["write"] == "ok" and not isinstance(exc, KeyringTimeout):
-            # Best effort: leave no probe entry behind when only the read failed.
-            with contextlib.suppress(KeyringUnavailable):
-                adapter.delete(PROBE_SERVICE, account)
-    return ProbeResult(steps["write"], steps["read"], steps["delete"], error)

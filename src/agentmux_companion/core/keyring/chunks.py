@@ -6,7 +6,7 @@ an OAuth credentials file is often larger. Such a secret is stored as chunks und
 manifest is there, nothing claims the chunks form a secret, and the manifest names the chunk
 count and the SHA-256 of the whole text, so a reader can tell a complete set from a torn one.
 
-Pure functions only; the keyring calls live in :mod:`keyring_copy`.
+Pure functions only; the keyring calls live in :mod:`.copy`, :mod:`.entries` and :mod:`.removal`.
 """
 
 from __future__ import annotations

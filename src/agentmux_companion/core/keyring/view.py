@@ -1,7 +1,7 @@
 """One view of the keyring snapshot per bound login, for every front end (CLI and GUI alike).
 
 Joins three sources into one row per account: the OAuth accounts the stores bind, the copy
-ledger compared with the files and the keyring now (:func:`~.keyring_copy.snapshot_status`), and
+ledger compared with the files and the keyring now (:func:`~.status.snapshot_status`), and
 the last copy attempt of this session (conflicts and logins too large for the keyring are only
 reported by the attempt, never recorded). Fingerprints of the CLIs' files are read here, so a
 front end never hashes a credentials file itself, and both show the same states.
@@ -19,16 +19,14 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from agentmux_companion.core.credentials import fingerprint, read_credentials_bytes
+from agentmux_companion.core.keyring.accounts import BoundAccount, bound_oauth_accounts
 from agentmux_companion.core.keyring.backend import DEFAULT_TIMEOUT_S, SERVICE
-from agentmux_companion.core.keyring.copy import (
-    AccountCopy,
-    BoundAccount,
+from agentmux_companion.core.keyring.copy import AccountCopy, Outcome
+from agentmux_companion.core.keyring.status import (
     CopyStatus,
     Freshness,
     InKeyring,
-    Outcome,
     SnapshotStatus,
-    bound_oauth_accounts,
     snapshot_status,
 )
 
