@@ -16,8 +16,9 @@ from agentmux_companion.core.paths import AppPaths
 from agentmux_companion.core.providers import ProviderRegistry
 from agentmux_companion.core.sandbox import DemoSandbox
 from agentmux_companion.core.store import explicit_locations
+from agentmux_companion.ui.controller import ControllerOptions
 from tests.helpers.stores import dump_store
-from tests.ui.conftest import MakeController, UrlRecorder
+from tests.ui.conftest import MakeController, UrlRecorder, start_and_scan
 
 
 def test_backups_window_lists_restores_and_shows_in_folder(
@@ -90,3 +91,21 @@ def test_a_refused_restore_is_said_in_the_window(
     assert "downgrade" in window.outcome.text()
     assert dump_store(sandbox.store) == upgraded
     qtbot.waitUntil(lambda: not controller.runner.busy, timeout=20_000)
+
+
+def test_the_result_view_opens_the_backups_window(
+    qtbot: QtBot, make_controller: MakeController, sandbox: DemoSandbox
+) -> None:
+    """Issue #10: the Backups window is reached from the result of a migration too."""
+    controller = make_controller(options=ControllerOptions(use_tray=False, debounce_ms=50))
+    start_and_scan(qtbot, controller)
+    window = controller.window
+    assert window is not None
+    with qtbot.waitSignal(controller.migrate_finished, timeout=20_000):
+        controller.migrate([sandbox.store])
+    button = window.result_page.backups_button
+    assert button.isVisible() and button.accessibleName() == "Backups"
+    button.click()
+    backups = controller.backups_window
+    assert backups is not None
+    qtbot.waitUntil(backups.isVisible, timeout=10_000)

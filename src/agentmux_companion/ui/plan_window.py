@@ -64,6 +64,8 @@ class ResultPage(QWidget):
         scroll.setWidget(texts)
         scroll.setFrameShape(QScrollArea.Shape.NoFrame)
         self.open_backup_button = VerbButton(self.tr("Open &backup folder"), self.tr("Open backup folder"))
+        self.backups_button = VerbButton(self.tr("Bac&kups…"), self.tr("Backups"),
+                                         self.tr("Every backup the companion took, with Restore"))
         self.undo_button = VerbButton(self.tr("&Undo this migration…"), self.tr("Undo this migration"),
                                       self.tr("Asks first, then puts the store back as it was"))
         self.back_button = VerbButton(self.tr("Back to the &plan"), self.tr("Back to the plan"))
@@ -73,7 +75,7 @@ class ResultPage(QWidget):
         self.stop_autostart.setAccessibleName(self.tr("Also stop starting the companion at login"))
         self.stop_autostart.hide()
         buttons = QHBoxLayout()
-        for button in (self.open_backup_button, self.undo_button, self.back_button):
+        for button in (self.open_backup_button, self.backups_button, self.undo_button, self.back_button):
             buttons.addWidget(button)
         buttons.addStretch(1)
         buttons.addWidget(self.stop_autostart)
@@ -91,6 +93,7 @@ class PlanWindow(QDialog):
         migrate_requested(list): the store paths the user chose (the controller confirms first).
         undo_requested(): undo the migration just shown (the controller confirms first).
         open_backup_requested(): show the backup's folder.
+        backups_requested(): open the Backups window.
         rescan_requested(): look again.
         finish_requested(bool): quit; True: also remove the start-at-login entry.
         closed(): the window was closed (Esc, Close, or the title bar).
@@ -99,6 +102,7 @@ class PlanWindow(QDialog):
     migrate_requested = Signal(list)
     undo_requested = Signal()
     open_backup_requested = Signal()
+    backups_requested = Signal()
     rescan_requested = Signal()
     finish_requested = Signal(bool)
     closed = Signal()
@@ -150,6 +154,7 @@ class PlanWindow(QDialog):
         self.close_button.clicked.connect(self.reject)
         result.undo_button.clicked.connect(self.undo_requested)
         result.open_backup_button.clicked.connect(self.open_backup_requested)
+        result.backups_button.clicked.connect(self.backups_requested)
         result.back_button.clicked.connect(lambda: self.set_state(WindowState.PLAN))
         result.finish_button.clicked.connect(
             lambda: self.finish_requested.emit(result.stop_autostart.isVisible() and result.stop_autostart.isChecked()))
@@ -160,7 +165,8 @@ class PlanWindow(QDialog):
         layout.addWidget(self.banner)
         layout.addWidget(self.pages, 1)
         layout.addWidget(self.buttons)
-        chain: list[QWidget] = [*self.plan_page.focus_chain(), result.open_backup_button, result.undo_button,
+        chain: list[QWidget] = [*self.plan_page.focus_chain(), result.open_backup_button, result.backups_button,
+                                result.undo_button,
                                 result.back_button, result.stop_autostart, result.finish_button, self.more_button,
                                 self.migrate_button, self.rescan_button, self.close_button, self.banner.copy_button,
                                 self.banner.dismiss]
@@ -238,6 +244,7 @@ class PlanWindow(QDialog):
         page.result_label.setText(html)
         page.keyring_label.hide()
         page.open_backup_button.setVisible(backup)
+        page.backups_button.setVisible(backup)
         page.undo_button.setVisible(undo)
         page.finish_button.setVisible(finish)
         page.stop_autostart.setVisible(finish and autostart_on)

@@ -44,6 +44,7 @@ def build_plan_window(c: ControllerPort) -> tuple[PlanWindow, QMenu]:
     window.migrate_requested.connect(lambda paths: c.writes.request_migrate(paths))
     window.undo_requested.connect(lambda: c.writes.request_undo(c.writes.last_migrated))
     window.open_backup_requested.connect(lambda: c.writes.open_backup())
+    window.backups_requested.connect(c.show_backups_window)
     window.finish_requested.connect(c.finish)
     window.rescan_requested.connect(c.scan)
 
