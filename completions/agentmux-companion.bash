@@ -9,7 +9,7 @@ _shtab_agentmux_companion_backups_subparsers=(list prune)
 _shtab_agentmux_companion_keyring_subparsers=(copy status remove)
 _shtab_agentmux_companion_subparsers=(gui stores scan plan migrate undo backups doctor keyring demo)
 
-_shtab_agentmux_companion_gui_option_strings=(-h --help --home --agentmux-root --store --demo --demo-if-no-store --smoke)
+_shtab_agentmux_companion_gui_option_strings=(-h --help --home --agentmux-root --store --demo --demo-if-no-store --demo-era --smoke)
 _shtab_agentmux_companion_stores_option_strings=(-h --help --home --agentmux-root --store --json --now-ms --wide -v --verbose -q --quiet)
 _shtab_agentmux_companion_scan_option_strings=(-h --help --home --agentmux-root --store --json --now-ms --wide -v --verbose -q --quiet)
 _shtab_agentmux_companion_plan_option_strings=(-h --help --home --agentmux-root --store --json --now-ms --wide -v --verbose -q --quiet --all)
@@ -76,6 +76,7 @@ _shtab_agentmux_companion___home_COMPGEN=_shtab_compgen_dirs
 _shtab_agentmux_companion___agentmux_root_COMPGEN=_shtab_compgen_dirs
 _shtab_agentmux_companion___store_COMPGEN=_shtab_compgen_files
 
+_shtab_agentmux_companion_gui___demo_era_choices=(ambient isolated)
 _shtab_agentmux_companion_backups_pos_0_choices=(list prune)
 _shtab_agentmux_companion_keyring_pos_0_choices=(copy status remove)
 _shtab_agentmux_companion_demo___era_choices=(ambient isolated)

@@ -51,7 +51,7 @@ function _shtab_agentmux_companion_using
 end
 
 set -g _shtab_agentmux_companion_commands gui stores scan plan migrate undo backups 'backups list' 'backups prune' doctor keyring 'keyring copy' 'keyring status' 'keyring remove' demo
-set -g _shtab_agentmux_companion_opts_with_value --agentmux-root --dir --era --from-backup --home --keep --now-ms --store --timeout
+set -g _shtab_agentmux_companion_opts_with_value --agentmux-root --demo-era --dir --era --from-backup --home --keep --now-ms --store --timeout
 
 complete -c agentmux-companion -e
 complete -c agentmux-companion -f
@@ -73,6 +73,7 @@ complete -c agentmux-companion -n '_shtab_agentmux_companion_using gui' -l agent
 complete -c agentmux-companion -n '_shtab_agentmux_companion_using gui' -l store -xka "(__fish_complete_path (commandline -ct))" -d 'a store to use instead of discovery (repeatable)'
 complete -c agentmux-companion -n '_shtab_agentmux_companion_using gui' -l demo -d 'run against a throwaway demo sandbox (made-up logins, a sample store)'
 complete -c agentmux-companion -n '_shtab_agentmux_companion_using gui' -l demo-if-no-store -d 'run the demo when no AgentMux store is found on this machine'
+complete -c agentmux-companion -n '_shtab_agentmux_companion_using gui' -l demo-era -xka "ambient isolated" -d 'the demo'"'"'s store: ambient (default, a May store whose accounts point at the CLIs'"'"' folders) or isolated (a July store and the shared store: each login copied once)'
 complete -c agentmux-companion -n '_shtab_agentmux_companion_using gui' -l smoke -d 'start, show the tray or window, scan, print '"'"'window shown'"'"' (or '"'"'tray shown'"'"') then '"'"'ready <state>'"'"', and exit'
 complete -c agentmux-companion -n '_shtab_agentmux_companion_using; and test $_shtab_agentmux_companion_npos -eq 0' -a stores -d 'List the AgentMux stores found, each with its era and whether it can be migrated.'
 complete -c agentmux-companion -n '_shtab_agentmux_companion_using stores' -s h -l help -d 'show this help message and exit'

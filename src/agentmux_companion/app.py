@@ -78,7 +78,7 @@ def _prepare_demo(args: argparse.Namespace, env: dict[str, str]) -> Launch:
     from agentmux_companion.core.sandbox import build_demo_sandbox
 
     root = Path(tempfile.mkdtemp(prefix="agentmux-companion-demo-"))
-    sandbox = build_demo_sandbox(root, now_ms())
+    sandbox = build_demo_sandbox(root, now_ms(), args.demo_era)
     demo_env = {k: v for k, v in env.items() if k not in _AGENTMUX_ENV}
     demo_env[COMPANION_DIR_ENV] = str(sandbox.companion_dir)
     paths = AppPaths.resolve(home=sandbox.home, agentmux_root=sandbox.agentmux_root, env=demo_env)

@@ -145,6 +145,9 @@ def add_gui_options(group: Any) -> None:
                        help="run against a throwaway demo sandbox (made-up logins, a sample store)")
     group.add_argument("--demo-if-no-store", action="store_true",
                        help="run the demo when no AgentMux store is found on this machine")
+    group.add_argument("--demo-era", choices=("ambient", "isolated"), default="ambient",
+                       help="the demo's store: ambient (default, a May store whose accounts point at the CLIs' "
+                            "folders) or isolated (a July store and the shared store: each login copied once)")
     group.add_argument("--smoke", action="store_true",
                        help="start, show the tray or window, scan, print 'window shown' (or 'tray shown') "
                             "then 'ready <state>', and exit")
