@@ -105,9 +105,6 @@ class JobRunner(QObject):
         """Whether a job's work is still under way (its outcome not yet delivered)."""
         return any(job.running for job in self._active)
 
-    def active_names(self) -> list[str]:
-        return [job.name for job in self._active]
-
     def is_running(self, *names: str) -> bool:
         """Whether a job with one of ``names`` is still at work (its outcome not yet delivered)."""
         return any(job.running and job.name in names for job in self._active)

@@ -38,7 +38,7 @@ SCHEMA = """
 CREATE TABLE IF NOT EXISTS companion_runs (
     id            TEXT PRIMARY KEY,
     store_path    TEXT NOT NULL,
-    kind          TEXT NOT NULL,          -- migrate | undo
+    kind          TEXT NOT NULL,          -- 'migrate' (kept for ledgers written by 0.1.0)
     state         TEXT NOT NULL,          -- started | committed | undoing | undone | abandoned
     started_at_ms INTEGER NOT NULL,
     backup_path   TEXT NOT NULL DEFAULT '',
