@@ -18,14 +18,12 @@ from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING
 
 from agentmux_companion.cli.options import build_parser, parse
-from agentmux_companion.cli.output import Console
-from agentmux_companion.cli.runner import run
 from agentmux_companion.core.errors import CompanionError, ExitCode
 
 if TYPE_CHECKING:
     import argparse
 
-__all__ = ["build_parser", "main", "run"]
+__all__ = ["build_parser", "main"]
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -34,6 +32,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         args = parse(argv)
     except CompanionError as exc:
+        from agentmux_companion.cli.output import Console
+
         Console().error(exc.message)
         return int(exc.exit_code)
     if not args.command:
@@ -41,6 +41,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         return ExitCode.USAGE
     if args.command == "gui":
         return _gui(args)
+    # Loaded here, not with the package: the GUI launcher imports cli.options through this
+    # package and needs neither the runner nor the console on its way to the first window.
+    from agentmux_companion.cli.runner import run
+
     return run(args)
 
 
