@@ -1,5 +1,6 @@
 """docs/cli.md, README's exit-code table and the shell completions are generated from the parser
-and stay in sync with it; the completions load in bash, zsh and fish (issue 13)."""
+and stay in sync with it; the completions load in bash, zsh and fish (issue 13).
+"""
 
 from __future__ import annotations
 

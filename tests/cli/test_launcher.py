@@ -1,6 +1,7 @@
 """One launcher path (issue 9): ``gui`` and ``agentmux-companion-gui`` share the parser, exit codes
 flow through, no ``os.environ`` swapping, no import cycle between ``app`` and ``cli``; the CLI
-package's modules stay small."""
+package's modules stay small.
+"""
 
 from __future__ import annotations
 
@@ -120,7 +121,8 @@ def test_importing_the_cli_never_loads_app_or_qt() -> None:
 
 def test_app_does_not_swap_os_environ() -> None:
     source = (PACKAGE / "app.py").read_text(encoding="utf-8")
-    assert "os.environ.clear" not in source and "os.environ.update" not in source
+    assert "os.environ.clear" not in source
+    assert "os.environ.update" not in source
 
 
 @pytest.mark.parametrize("module", CLI_MODULES, ids=lambda p: p.name)

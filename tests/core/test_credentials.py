@@ -1,5 +1,6 @@
 """Contract §6, the status probe, and §7 3b, what counts as "present": every rule and every odd
-file a home folder can hold. Each case ends in a status and a reason, never a hang or a crash."""
+file a home folder can hold. Each case ends in a status and a reason, never a hang or a crash.
+"""
 
 from __future__ import annotations
 
@@ -361,12 +362,14 @@ def test_unreadable_file_needs_reauth(private_home: Path) -> None:
     )
     found = json.loads(completed.stdout)
     assert (found["present"], found["status"], found["fingerprint"]) == (True, "needs_reauth", None)
-    assert "unreadable" in found["reason"] and "ermission denied" in found["reason"]
+    assert "unreadable" in found["reason"]
+    assert "ermission denied" in found["reason"]
 
 
 def test_root_reads_a_mode_000_file(private_home: Path) -> None:
     """The other half of the previous test, honestly stated: to root (as to AgentMux running as
-    root) a mode-000 file is readable, so the probe reports its real status, not needs_reauth."""
+    root) a mode-000 file is readable, so the probe reports its real status, not needs_reauth.
+    """
     path = write_creds(private_home, "claude", claude_creds(NOW_MS - HOUR, PLANTED_TOKENS[1]))
     path.chmod(0o000)
     found = probe(private_home)
@@ -388,7 +391,8 @@ def test_fingerprint_identifies_content_never_the_token(private_home: Path) -> N
     # A token that is itself short hex must not be echoed either.
     write_creds(private_home, "claude", '{"access_token": "abcdef123456"}')
     found = probe(private_home)
-    assert found.fingerprint is not None and "abcdef123456" not in found.fingerprint
+    assert found.fingerprint is not None
+    assert "abcdef123456" not in found.fingerprint
 
 
 def test_probe_only_reads(private_home: Path) -> None:

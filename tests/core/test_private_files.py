@@ -93,7 +93,8 @@ def test_a_link_planted_where_a_companion_file_goes_is_refused(
 
     result = run_cli("migrate", "--yes", "--home", private_home, "--store", store, "--now-ms", NOW_MS)
     assert result.code == 3, (result.code, result.err)
-    assert "link" in result.err and str(link) in result.err
+    assert "link" in result.err
+    assert str(link) in result.err
     assert snapshot(victim) == before
     assert link.is_symlink()  # left for the user to look at, not silently replaced
     assert dump_store(store) == original
@@ -104,7 +105,8 @@ def test_links_at_the_clock_derived_backup_names_are_not_followed(
     tmp_path: Path, private_home: Path, name: str
 ) -> None:
     """Backup names used to be derived from the clock (predictable with --now-ms); a link planted
-    there got its target truncated, overwritten and chmodded."""
+    there got its target truncated, overwritten and chmodded.
+    """
     write_all_creds(private_home)
     store = build_store(tmp_path / "objects.db", StoreShape.WITH_AGENTS, LEGACY_SPEC)
     paths = AppPaths.resolve(private_home)
@@ -183,6 +185,7 @@ def test_a_folder_of_another_user_is_refused(tmp_path: Path) -> None:
     wanted = foreign / f"agentmux-companion-test-{os.getpid()}"
     with pytest.raises(UnsafePath, match="belongs to another user"):
         ensure_private_dir(wanted, top=foreign)
-    assert not wanted.exists() and foreign.stat().st_uid == owner
+    assert not wanted.exists()
+    assert foreign.stat().st_uid == owner
     if before is not None:
         assert snapshot(foreign) == before

@@ -176,7 +176,8 @@ def test_the_new_account_id_of_the_preview_is_the_one_written(tmp_path: Path, ho
     paths = AppPaths.resolve(home)
     plan = build_plan(paths, REGISTRY, explicit_locations([store]))
     promised = plan.stores[0].providers[0].account_id
-    assert promised and not plan.stores[0].providers[0].reuse_account_id
+    assert promised
+    assert not plan.stores[0].providers[0].reuse_account_id
     apply_plan(plan, paths, REGISTRY)
     with closing(sqlite3.connect(str(store))) as conn:
         assert conn.execute("SELECT account_id FROM db_identity_bindings").fetchall() == [(promised,)]

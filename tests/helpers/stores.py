@@ -275,7 +275,8 @@ def write_all_creds(home: Path, providers: Iterable[str] = OAUTH_PROVIDERS) -> N
 
 def isolated(shape: StoreShape | Era) -> bool:
     """Whether a store of ``shape`` gets copy-once semantics (docs/agentmux-store.md §7b): a shared
-    store, or an objects.db with a migrations table or at version 10 or more."""
+    store, or an objects.db with a migrations table or at version 10 or more.
+    """
     return as_era(shape).semantics == "isolated"
 
 

@@ -66,7 +66,8 @@ def frozen_build(tmp_path_factory: pytest.TempPathFactory) -> FrozenBuild:
 @pytest.fixture
 def frozen_env(private_home: Path, tmp_path: Path) -> dict[str, str]:
     """The environment a frozen executable runs in: this test's private home, its own TMPDIR
-    (so what the app leaves in the temp folder can be checked) and Qt offscreen, no display."""
+    (so what the app leaves in the temp folder can be checked) and Qt offscreen, no display.
+    """
     tmpdir = tmp_path / "tmp"
     tmpdir.mkdir()
     env = dict(os.environ)  # already points HOME and the XDG dirs at private_home

@@ -44,5 +44,7 @@ def test_without_the_keyring_the_rows_come_from_the_ledger_and_say_why(
     copy_bound_accounts(scenario.paths, [scenario.store], at_ms=NOW_MS)
     monkeypatch.setenv("DBUS_SESSION_BUS_ADDRESS", f"unix:path={scenario.home / 'no-bus'}")
     view = keyring_view(scenario.paths, load_registry(), [scenario.store])
-    assert view.keyring_error is not None and "D-Bus" in view.keyring_error
-    assert {r.state for r in view.rows} == {CopyState.CURRENT} and view.recorded_count == 2
+    assert view.keyring_error is not None
+    assert "D-Bus" in view.keyring_error
+    assert {r.state for r in view.rows} == {CopyState.CURRENT}
+    assert view.recorded_count == 2

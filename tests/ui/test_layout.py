@@ -1,5 +1,6 @@
 """The layout holds at 1024×700, at 1× and at 2× scale, in every state: the logins table keeps its
-rows, nothing is cut off, long paths elide in the middle with the full path to hand (issue #12)."""
+rows, nothing is cut off, long paths elide in the middle with the full path to hand (issue #12).
+"""
 
 from __future__ import annotations
 
@@ -46,7 +47,9 @@ def test_a_long_path_elides_in_the_middle_with_the_full_path_to_copy(
     label.resize(300, label.height())
     qtbot.waitUntil(lambda: "…" in label.label.text())
     shown = label.label.text()
-    assert shown.startswith("/home/some") and shown.endswith("backups") and len(shown) < len(path)
+    assert shown.startswith("/home/some")
+    assert shown.endswith("backups")
+    assert len(shown) < len(path)
     assert label.label.toolTip() == path
     label.copy_button.click()
     assert QGuiApplication.clipboard().text() == path

@@ -1,5 +1,6 @@
 """Screenshots of the tray (with its menu), the plan window and the keyring panel, light and dark,
-under Xvfb + trayer."""
+under Xvfb + trayer.
+"""
 
 from __future__ import annotations
 

@@ -67,7 +67,7 @@ class PreviousCrash:
 
     @property
     def headline(self) -> str:
-        """faulthandler's first line, e.g. ``Fatal Python error: Segmentation fault``."""
+        """Faulthandler's first line, e.g. ``Fatal Python error: Segmentation fault``."""
         for line in self.text.splitlines():
             if line.strip():
                 return line.strip()

@@ -131,7 +131,8 @@ class FileJournal:
 
     def note(self, entries: list[tuple[str, Path, str]]) -> None:
         """Commit intents ``(kind, path, sha256)`` to the ledger, in one transaction, before the
-        caller creates any of them (an intent whose file never appeared is simply settled)."""
+        caller creates any of them (an intent whose file never appeared is simply settled).
+        """
         with closing(open_files_ledger(self.ledger_path)) as conn:
             conn.execute("BEGIN")
             conn.executemany(

@@ -240,7 +240,8 @@ def _runs_taken_back(
     evidence: Evidence,
 ) -> tuple[list[str], list[str]]:
     """Runs the restore takes back (committed now, not in the backup) and brings back (undone
-    now, in the backup), read inside the restore's transaction."""
+    now, in the backup), read inside the restore's transaction.
+    """
     undone: list[str] = []
     recommitted: list[str] = []
     for run in ledger.runs_for_store(paths.ledger_path, store_path):
