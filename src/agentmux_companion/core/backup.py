@@ -307,7 +307,13 @@ class PlannedBackup:
         catalog.drop(self.paths.ledger_path, self.backup_id)
 
     def unlink(self, missing_ok: bool = False) -> None:
-        """:meth:`discard`, under the name a path's removal has (callers treat this as a path)."""
+        """:meth:`discard`, under the name a path's removal has (callers treat this as a path).
+
+        Args:
+            missing_ok: Accepted for ``Path.unlink``'s signature; a backup that is already gone is
+                always fine here.
+        """
+        del missing_ok  # the signature is Path.unlink's, so callers can treat the backup as a path
         self.discard()
 
 
