@@ -42,8 +42,7 @@ def test_headless_gui_on_a_refused_store_exits_with_the_refusal(tmp_path: Path, 
 
 
 @pytest.mark.parametrize("launcher", sorted(LAUNCHERS))
-def test_headless_gui_plan_uses_the_launch_options_without_touching_os_environ(tmp_path: Path,
-                                                                               launcher: str) -> None:
+def test_headless_gui_plan_uses_the_launch_options_without_touching_os_environ(launcher: str) -> None:
     # The demo's paths reach the plan as arguments: the printed plan is the demo sandbox's.
     result = subprocess.run([*LAUNCHERS[launcher], "--demo"], env=headless_env(),
                             capture_output=True, text=True, timeout=60, check=False)
@@ -61,7 +60,7 @@ def test_both_launchers_take_the_same_options() -> None:
     assert options(build_gui_parser()) == options(gui_command) | {"--version"}
 
 
-def test_gui_usage_errors_exit_2_once(tmp_path: Path) -> None:
+def test_gui_usage_errors_exit_2_once() -> None:
     for launcher in LAUNCHERS.values():
         result = subprocess.run([*launcher, "--demo-if-no-stor"], env=headless_env(),
                                 capture_output=True, text=True, timeout=60, check=False)

@@ -73,7 +73,7 @@ def test_the_codex_note_only_with_a_codex_login(private_home: Path) -> None:
     assert with_codex.out.count(CODEX_NOTE) == 1
 
 
-def test_quiet_prints_only_errors(tmp_path: Path, private_home: Path) -> None:
+def test_quiet_prints_only_errors(tmp_path: Path) -> None:
     sandbox = demo_sandbox(tmp_path / "demo")
     for argv in (["plan"], ["scan"], ["stores"], ["migrate", "--yes"], ["undo", "--yes"]):
         result = run_cli(*argv, "-q", "--home", sandbox.home, "--now-ms", NOW_MS)

@@ -251,7 +251,7 @@ def test_oversize_file_is_not_read(private_home: Path) -> None:
     found = probe(private_home)
     assert (found.present, found.status, found.fingerprint) == (True, Status.NEEDS_REAUTH, None)
     assert "larger than" in found.reason
-    with pytest.raises(OSError) as raised:
+    with pytest.raises(OSError, match="larger than") as raised:
         read_credentials_bytes(path)
     assert raised.value.errno == errno.EFBIG
 
@@ -280,7 +280,7 @@ def test_fifo_counts_as_present_and_never_blocks(private_home: Path) -> None:
     assert (found.present, found.kind, found.status) == (True, FileKind.FIFO, Status.NEEDS_REAUTH)
     assert found.warnings
     # The safe reader refuses it on the open descriptor rather than blocking on a read.
-    with pytest.raises(OSError) as raised:
+    with pytest.raises(OSError, match="not a regular file") as raised:
         read_credentials_bytes(path)
     assert raised.value.errno == errno.EINVAL
 

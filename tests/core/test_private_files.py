@@ -62,15 +62,15 @@ def plant(link: Path, target: Path) -> None:
 
 
 POSITIONS: dict[str, Callable[[AppPaths, Path], Path]] = {
-    "data folder": lambda paths, store: paths.data_dir,
-    "backups folder": lambda paths, store: paths.backups_dir,
+    "data folder": lambda paths, _store: paths.data_dir,
+    "backups folder": lambda paths, _store: paths.backups_dir,
     "store's backup folder": lambda paths, store: paths.backups_dir / bk.store_slug(store),
-    "ledger": lambda paths, store: paths.ledger_path,
-    "ledger journal": lambda paths, store: paths.ledger_path.with_name("ledger.db-journal"),
-    "log folder": lambda paths, store: paths.log_dir,
-    "ledger WAL": lambda paths, store: paths.ledger_path.with_name("ledger.db-wal"),
-    "log file": lambda paths, store: paths.log_file,
-    "rotated log file": lambda paths, store: paths.log_file.with_name(paths.log_file.name + ".1"),
+    "ledger": lambda paths, _store: paths.ledger_path,
+    "ledger journal": lambda paths, _store: paths.ledger_path.with_name("ledger.db-journal"),
+    "log folder": lambda paths, _store: paths.log_dir,
+    "ledger WAL": lambda paths, _store: paths.ledger_path.with_name("ledger.db-wal"),
+    "log file": lambda paths, _store: paths.log_file,
+    "rotated log file": lambda paths, _store: paths.log_file.with_name(paths.log_file.name + ".1"),
 }
 
 

@@ -339,7 +339,8 @@ def test_install_script_adds_the_menu_entry_and_command_and_removes_them(
     assert (folder / "agentmux-companion").is_file()  # the program itself is left alone
 
 
-def test_windows_and_macos_icons_are_rendered_at_every_size(frozen_build: FrozenBuild, qapp: Any) -> None:
+@pytest.mark.usefixtures("qapp")
+def test_windows_and_macos_icons_are_rendered_at_every_size(frozen_build: FrozenBuild) -> None:
     # Built on every OS, so the Linux CI proves the .ico and .icns writers: Qt reads them back.
     from PySide6.QtGui import QImageReader
 

@@ -211,8 +211,9 @@ def test_a_secret_beyond_the_chunk_cap_is_refused(windows: WindowsLikeKeyring, s
     assert chunks_in(windows, f"acct:{scenario.account_id('claude')}") == []
 
 
+@pytest.mark.usefixtures("windows")
 def test_without_knowing_the_limit_the_write_fails_and_remove_cleans_up(
-    windows: WindowsLikeKeyring, scenario: Scenario
+    scenario: Scenario
 ) -> None:
     # What keyring alone does on Windows with a large login: CredWrite fails. The copy stops with
     # the backend's error; the interrupted copy is recorded as such, and remove tidies it.

@@ -49,8 +49,9 @@ def assert_no_token_in(path: Path, tokens: list[str]) -> None:
         assert token.encode() not in data, f"a planted token is in {path}"
 
 
+@pytest.mark.usefixtures("real_keyring")
 def test_copy_stores_the_exact_text_reads_it_back_and_records_no_secret(
-    real_keyring: SecretService, scenario: Scenario
+    scenario: Scenario
 ) -> None:
     report = copy_bound_accounts(scenario.paths, [scenario.store], at_ms=NOW_MS)
 
@@ -70,7 +71,8 @@ def test_copy_stores_the_exact_text_reads_it_back_and_records_no_secret(
     assert_no_token_in(scenario.ledger, scenario.tokens)
 
 
-def test_the_binding_keeps_pointing_at_the_cli_folder(real_keyring: SecretService, scenario: Scenario) -> None:
+@pytest.mark.usefixtures("real_keyring")
+def test_the_binding_keeps_pointing_at_the_cli_folder(scenario: Scenario) -> None:
     with closing(sqlite3.connect(scenario.store)) as conn:
         before = conn.execute("SELECT id, secret_ref FROM db_identity_accounts ORDER BY id").fetchall()
     copy_bound_accounts(scenario.paths, [scenario.store], at_ms=NOW_MS)
@@ -80,7 +82,8 @@ def test_the_binding_keeps_pointing_at_the_cli_folder(real_keyring: SecretServic
     assert all(json.loads(ref)["backend"] == "o_auth_config_dir" for _, ref in after)
 
 
-def test_status_is_current_then_stale_after_the_cli_refreshes(real_keyring: SecretService, scenario: Scenario) -> None:
+@pytest.mark.usefixtures("real_keyring")
+def test_status_is_current_then_stale_after_the_cli_refreshes(scenario: Scenario) -> None:
     copy_bound_accounts(scenario.paths, [scenario.store], at_ms=NOW_MS)
     fresh = snapshot_status(scenario.paths)
     assert fresh.keyring_error is None
@@ -102,8 +105,9 @@ def test_status_is_current_then_stale_after_the_cli_refreshes(real_keyring: Secr
     assert {c.freshness for c in snapshot_status(scenario.paths).copies} == {Freshness.CURRENT}
 
 
+@pytest.mark.usefixtures("real_keyring")
 def test_status_without_keyring_access_still_reports_from_the_ledger(
-    real_keyring: SecretService, scenario: Scenario, monkeypatch: pytest.MonkeyPatch
+    scenario: Scenario, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     copy_bound_accounts(scenario.paths, [scenario.store], at_ms=NOW_MS)
     monkeypatch.setenv("DBUS_SESSION_BUS_ADDRESS", f"unix:path={scenario.home / 'no-bus'}")
@@ -114,7 +118,8 @@ def test_status_without_keyring_access_still_reports_from_the_ledger(
     assert {c.freshness for c in status.copies} == {Freshness.CURRENT}
 
 
-def test_remove_deletes_exactly_what_was_added(real_keyring: SecretService, scenario: Scenario) -> None:
+@pytest.mark.usefixtures("real_keyring")
+def test_remove_deletes_exactly_what_was_added(scenario: Scenario) -> None:
     neighbour = f"acct:{planted('Neighbour')}"
     keyring.set_password(SERVICE, neighbour, "AgentMux's own secret")
     keyring.set_password("some-other-app", f"acct:{scenario.account_id('claude')}", "not ours either")
@@ -132,8 +137,9 @@ def test_remove_deletes_exactly_what_was_added(real_keyring: SecretService, scen
     assert remove_copies(scenario.paths).copies == ()  # nothing left to remove
 
 
+@pytest.mark.usefixtures("real_keyring")
 def test_a_value_someone_else_wrote_is_never_overwritten_or_deleted(
-    real_keyring: SecretService, scenario: Scenario
+    scenario: Scenario
 ) -> None:
     claude = f"acct:{scenario.account_id('claude')}"
     keyring.set_password(SERVICE, claude, "written by AgentMux itself")
@@ -157,7 +163,8 @@ def test_a_value_someone_else_wrote_is_never_overwritten_or_deleted(
     assert status.in_keyring is InKeyring.CHANGED
 
 
-def test_a_ten_kilobyte_secret_round_trips_exactly(real_keyring: SecretService, tmp_path: Path) -> None:
+@pytest.mark.usefixtures("real_keyring")
+def test_a_ten_kilobyte_secret_round_trips_exactly(tmp_path: Path) -> None:
     token = planted("Large")
     text = json.dumps({"claudeAiOauth": {"accessToken": token, "refreshToken": planted("R"),
                                          "expiresAt": NOW_MS + 3_600_000, "padding": "é€𝄞" * 700 + "x" * 5000}},
@@ -173,7 +180,8 @@ def test_a_ten_kilobyte_secret_round_trips_exactly(real_keyring: SecretService, 
     assert_no_token_in(scenario.ledger, [token])
 
 
-def test_accounts_bound_with_the_legacy_spelling_are_copied(real_keyring: SecretService, tmp_path: Path) -> None:
+@pytest.mark.usefixtures("real_keyring")
+def test_accounts_bound_with_the_legacy_spelling_are_copied(tmp_path: Path) -> None:
     home = tmp_path / "home"
     text = sb.claude_credentials(planted("A"), planted("R"), NOW_MS + 3_600_000)
     sb.write_credentials(home, "claude", text)
@@ -243,8 +251,9 @@ def test_a_keyring_that_never_answers_times_out_and_nothing_is_recorded(
     assert all_copies(scenario.ledger) == []
 
 
+@pytest.mark.usefixtures("real_keyring")
 def test_no_session_bus_is_a_clear_error_and_nothing_is_recorded(
-    real_keyring: SecretService, scenario: Scenario, monkeypatch: pytest.MonkeyPatch
+    scenario: Scenario, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.setenv("DBUS_SESSION_BUS_ADDRESS", f"unix:path={scenario.home / 'nothing-here'}")
     with pytest.raises(NoSessionBus) as caught:

@@ -114,7 +114,7 @@ def read_only(sandbox: DemoSandbox) -> Iterator[Callable[[], None]]:
 
 
 def test_read_only_store(
-    qtbot: QtBot, make_controller: MakeController, sandbox: DemoSandbox, read_only: Callable[[], None]
+    qtbot: QtBot, make_controller: MakeController, read_only: Callable[[], None]
 ) -> None:
     read_only()
     controller = make_controller(options=ControllerOptions(use_tray=False))
@@ -140,7 +140,8 @@ def test_read_only_store(
         (CompanionError("x"), "Something needs your attention"),
     ],
 )
-def test_each_known_error_has_its_own_title(qtbot: QtBot, error: CompanionError, title: str) -> None:
+@pytest.mark.usefixtures("qtbot")
+def test_each_known_error_has_its_own_title(error: CompanionError, title: str) -> None:
     message = message_for_error(error)
     assert message.title == title
     assert message.text.startswith("x")

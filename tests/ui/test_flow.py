@@ -195,9 +195,7 @@ def test_no_tray_opens_the_window_and_closing_quits(qtbot: QtBot, make_controlle
         qtbot.mouseClick(window.close_button, Qt.MouseButton.LeftButton)
 
 
-def test_tray_mode_first_launch_opens_the_window_once(
-    qtbot: QtBot, make_controller: MakeController, paths: AppPaths
-) -> None:
+def test_tray_mode_first_launch_opens_the_window_once(qtbot: QtBot, make_controller: MakeController) -> None:
     first = make_controller(options=ControllerOptions(use_tray=True))
     start_and_scan(qtbot, first)
     assert first.tray is not None

@@ -119,9 +119,10 @@ def open_panel_from_the_tray(qtbot: QtBot, controller: Controller) -> None:
 
 
 @pytest.mark.keyring_real
+@pytest.mark.usefixtures("session_bus")
 def test_migrate_with_the_option_copies_then_the_panel_shows_current_stale_and_removes(
     qtbot: QtBot, make_controller: MakeController, sandbox: DemoSandbox, paths: AppPaths,
-    session_bus: SecretService, tokens: list[str],
+    tokens: list[str],
 ) -> None:
     controller = make_controller(options=ControllerOptions(use_tray=True, debounce_ms=50, keyring_timeout_s=10))
     start_and_scan(qtbot, controller)
@@ -281,7 +282,7 @@ def test_a_keyring_that_does_not_answer_gives_a_clear_message_and_the_ui_stays_r
 
 
 def test_without_a_session_bus_the_option_says_unavailable_and_copy_gives_a_clear_message(
-    qtbot: QtBot, make_controller: MakeController, sandbox: DemoSandbox, paths: AppPaths, tokens: list[str],
+    qtbot: QtBot, make_controller: MakeController, paths: AppPaths, tokens: list[str],
     no_session_bus: str,
 ) -> None:
     controller = make_controller(options=ControllerOptions(use_tray=True, debounce_ms=50))

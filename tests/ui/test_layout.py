@@ -19,7 +19,7 @@ from tests.ui.layout_check import check
 ROOT = Path(__file__).resolve().parents[2]
 
 
-def test_layout_holds_at_1024_by_700(qtbot: QtBot, make_controller: MakeController, sandbox: DemoSandbox) -> None:
+def test_layout_holds_at_1024_by_700(make_controller: MakeController, sandbox: DemoSandbox) -> None:
     controller = make_controller(options=ControllerOptions(use_tray=False, debounce_ms=50))
     controller.start()
     assert check(controller, sandbox.store) == []

@@ -165,7 +165,7 @@ def test_platform_dispatch(tmp_path: Path) -> None:
     assert windows.location.endswith("CurrentVersion\\Run\\AgentMux Companion")
 
 
-def test_second_launch_brings_the_first_forward_and_exits_0(qtbot: QtBot, private_home: Path) -> None:
+def test_second_launch_brings_the_first_forward_and_exits_0(qtbot: QtBot) -> None:
     # The primary: listening under the name this user's companion uses.
     name = server_name(AppPaths.resolve().data_dir)
     primary = SingleInstance(name)
