@@ -26,8 +26,9 @@ SHARED_ERAS = [era for era in Era if era.value in {shape.value for shape in sand
 
 
 def shape_of(path: Path) -> dict[str, Any]:
-    """Everything about a store's schema that matters to AgentMux and the migration, name-free
-    where SQLite lets names vary (index names, whitespace of the DDL).
+    """Everything about a store's schema that matters to AgentMux and the migration.
+
+    Name-free where SQLite lets names vary (index names, whitespace of the DDL).
     """
     with closing(sqlite3.connect(str(path))) as conn:
         tables = sorted(row[0] for row in conn.execute(

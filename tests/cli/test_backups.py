@@ -1,6 +1,7 @@
-"""Backups as real processes see them: unique per run, never removed by another run, no partial
-file outliving a kill, a clear refusal when the disk is full, and a catalog ``backups list``
-reports as it is.
+"""Backups as real processes see them.
+
+Unique per run, never removed by another run, no partial file outliving a kill, a clear refusal
+when the disk is full, and a catalog ``backups list`` reports as it is.
 """
 
 from __future__ import annotations
@@ -152,8 +153,10 @@ def test_a_full_disk_during_the_backup_exits_3_and_leaves_the_store_untouched(
 
 @pytest.mark.linux_only
 def test_no_room_for_the_backup_is_refused_before_writing(tmp_path: Path, private_home: Path) -> None:
-    """The companion's folder on a small file system (a 3 MB tmpfs, mounted in a private mount
-    namespace with ``unshare`` so nothing outside the test sees it) and a bigger store.
+    """The companion's folder on a small file system, and a bigger store.
+
+    A 3 MB tmpfs, mounted in a private mount namespace with ``unshare`` so nothing outside the test
+    sees it.
     """
     write_all_creds(private_home)
     store = big_store(tmp_path / "objects.db", 40_000)
@@ -240,8 +243,9 @@ def test_prune_keeps_the_backup_of_a_live_run_and_asks_first(tmp_path: Path, pri
 
 
 def test_a_store_whose_backup_fails_its_integrity_check_is_not_migrated(tmp_path: Path, private_home: Path) -> None:
-    """Damage the migration itself would not notice (a freelist pointing past the end of the file)
-    shows in the backup's integrity check: the run rolls back and keeps no backup.
+    """Damage the migration itself would not notice shows in the backup's integrity check.
+
+    A freelist pointing past the end of the file: the run rolls back and keeps no backup.
     """
     write_all_creds(private_home)
     store = build_store(tmp_path / "objects.db", StoreShape.WITH_AGENTS, LEGACY_SPEC, wal=False)
@@ -263,8 +267,10 @@ def test_a_store_whose_backup_fails_its_integrity_check_is_not_migrated(tmp_path
 
 
 def index_out_of_step(store: Path) -> None:
-    """Damage only the full integrity_check sees: an index whose entries no longer match its table
-    (quick_check, and the migration's own checks, do not compare the two).
+    """Damage only the full integrity_check sees.
+
+    An index whose entries no longer match its table (quick_check, and the migration's own checks,
+    do not compare the two).
     """
     with closing(sqlite3.connect(str(store))) as conn:
         conn.execute("UPDATE db_agent_instances SET working_directory = 'elsewhere-' || id")

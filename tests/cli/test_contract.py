@@ -1,5 +1,7 @@
-"""The command line's contract (README.md "Command line"): one JSON document with ``--json``, its shape and
-types, exit codes 0/2/3/4/5, ``--yes`` without a terminal, ``--now-ms``, and ``demo``.
+"""The command line's contract (README.md "Command line").
+
+One JSON document with ``--json``, its shape and types, exit codes 0/2/3/4/5, ``--yes`` without a
+terminal, ``--now-ms``, and ``demo``.
 """
 
 from __future__ import annotations

@@ -1,5 +1,7 @@
-"""Known failures end as known errors (issue #11): a reason, a next step, exit 3, 4 or 5 — never
-"unexpected error" (exit 1) — and, where something was refused, nothing written.
+"""Known failures end as known errors (issue #11).
+
+A reason, a next step, exit 3, 4 or 5 — never "unexpected error" (exit 1) — and, where something
+was refused, nothing written.
 
 Each case was seen ending as a traceback and exit 1, or with the wrong answer, before the fix.
 """

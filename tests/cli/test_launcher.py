@@ -1,6 +1,8 @@
-"""One launcher path (issue 9): ``gui`` and ``agentmux-companion-gui`` share the parser, exit codes
-flow through, no ``os.environ`` swapping, no import cycle between ``app`` and ``cli``; the CLI
-package's modules stay small.
+"""One launcher path (issue 9).
+
+``gui`` and ``agentmux-companion-gui`` share the parser, exit codes flow through, no
+``os.environ`` swapping, no import cycle between ``app`` and ``cli``; the CLI package's modules
+stay small.
 """
 
 from __future__ import annotations

@@ -1,5 +1,7 @@
-"""A parser that forgives: options before or after the command, one "did you mean", one timeout
-name, help that teaches, ``--version`` (issue 13).
+"""A parser that forgives (issue 13).
+
+Options before or after the command, one "did you mean", one timeout name, help that teaches,
+``--version``.
 """
 
 from __future__ import annotations

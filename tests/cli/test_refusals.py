@@ -216,8 +216,10 @@ def test_read_only_store_exits_3_and_writes_nothing(tmp_path: Path, private_home
 
 @pytest.mark.linux_only
 def test_store_on_a_read_only_mount_exits_3(tmp_path: Path, private_home: Path) -> None:
-    """A real read-only filesystem (EROFS), which binds root too: the store's folder is bind-mounted
-    read-only in a private mount namespace (``unshare``), so nothing outside the test sees it.
+    """A real read-only filesystem (EROFS), which binds root too.
+
+    The store's folder is bind-mounted read-only in a private mount namespace (``unshare``), so
+    nothing outside the test sees it.
     """
     import shlex
     import subprocess

@@ -1,6 +1,7 @@
-"""Say it once: a refusal appears once and instead of a provider table; notes only when relevant;
-``-q`` prints only errors; a declined prompt writes nothing and exits 6; progress on a terminal
-only (issue 13).
+"""Say it once (issue 13).
+
+A refusal appears once and instead of a provider table; notes only when relevant; ``-q`` prints
+only errors; a declined prompt writes nothing and exits 6; progress on a terminal only.
 """
 
 from __future__ import annotations

@@ -1,6 +1,8 @@
-"""Planted tokens never leave their credentials files: not on stdout or stderr, not in the log,
-the ledger, the backups or any other file the companion writes, for every command, including
-the error paths (a broken credentials file holding a token, a refused store, a usage error).
+"""Planted tokens never leave their credentials files.
+
+Not on stdout or stderr, not in the log, the ledger, the backups or any other file the companion
+writes, for every command, including the error paths (a broken credentials file holding a token,
+a refused store, a usage error).
 """
 
 from __future__ import annotations

@@ -1,5 +1,7 @@
-"""Contract §6, the status probe, and §7 3b, what counts as "present": every rule and every odd
-file a home folder can hold. Each case ends in a status and a reason, never a hang or a crash.
+"""Contract §6, the status probe, and §7 3b, what counts as "present".
+
+Every rule and every odd file a home folder can hold. Each case ends in a status and a reason,
+never a hang or a crash.
 """
 
 from __future__ import annotations
@@ -367,8 +369,9 @@ def test_unreadable_file_needs_reauth(private_home: Path) -> None:
 
 
 def test_root_reads_a_mode_000_file(private_home: Path) -> None:
-    """The other half of the previous test, honestly stated: to root (as to AgentMux running as
-    root) a mode-000 file is readable, so the probe reports its real status, not needs_reauth.
+    """The other half of the previous test: to root, a mode-000 file is readable.
+
+    As to AgentMux running as root, so the probe reports its real status, not needs_reauth.
     """
     path = write_creds(private_home, "claude", claude_creds(NOW_MS - HOUR, PLANTED_TOKENS[1]))
     path.chmod(0o000)

@@ -1,5 +1,7 @@
-"""Copy-once (isolation) semantics, docs/agentmux-store.md §7b: which stores get them, the files
-the import makes, the sweep, and undo taking exactly those files away again.
+"""Copy-once (isolation) semantics, docs/agentmux-store.md §7b.
+
+Which stores get them, the files the import makes, the sweep, and undo taking exactly those files
+away again.
 
 Expected bytes and files are written out by hand from the contract, not computed by the code
 under test.

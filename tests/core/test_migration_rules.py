@@ -340,9 +340,11 @@ def test_default_name_taken_does_not_matter_when_nothing_is_seedable(tmp_path: P
 
 
 def test_decide_reuses_the_account_bound_in_default() -> None:
-    """Step 3e. In a consistent store a provider bound in ``default`` is also *covered* (step 2
-    reads every binding of every bundle), so 3a skips it before 3e is reached; the reuse can
-    only be seen by deciding on such a state directly, which is what this does.
+    """Step 3e: reuse of an account already bound in ``default``, decided directly.
+
+    In a consistent store a provider bound in ``default`` is also *covered* (step 2 reads every
+    binding of every bundle), so 3a skips it before 3e is reached; the reuse can only be seen by
+    deciding on such a state directly, which is what this does.
     """
     credentials = [probe_provider(p, Path("/nonexistent-home"), NOW_MS) for p in REGISTRY.providers]
     present = [c if c.provider != "claude" else

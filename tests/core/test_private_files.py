@@ -104,8 +104,10 @@ def test_a_link_planted_where_a_companion_file_goes_is_refused(
 def test_links_at_the_clock_derived_backup_names_are_not_followed(
     tmp_path: Path, private_home: Path, name: str
 ) -> None:
-    """Backup names used to be derived from the clock (predictable with --now-ms); a link planted
-    there got its target truncated, overwritten and chmodded.
+    """Backup names no longer come from the clock, so a planted link cannot be aimed at.
+
+    They used to be derived from the clock (predictable with --now-ms); a link planted there got its
+    target truncated, overwritten and chmodded.
     """
     write_all_creds(private_home)
     store = build_store(tmp_path / "objects.db", StoreShape.WITH_AGENTS, LEGACY_SPEC)

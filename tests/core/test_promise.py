@@ -1,5 +1,7 @@
-"""The preview is a promise (issue #11): anything that changes between the plan the user saw and
-the write stops the store with nothing written, and says what changed in plain words.
+"""The preview is a promise (issue #11).
+
+Anything that changes between the plan the user saw and the write stops the store with nothing
+written, and says what changed in plain words.
 
 Each test makes one field of the decision change between ``build_plan`` and ``apply_plan``.
 """

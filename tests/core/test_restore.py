@@ -1,6 +1,8 @@
-"""Restoring a backup (``undo --from-backup``): only a sound backup of this very store, never one
-that would downgrade it, never the safety copy when the pre-migration backup is meant, and the
-ledger afterwards says exactly which runs the restore took back.
+"""Restoring a backup (``undo --from-backup``).
+
+Only a sound backup of this very store, never one that would downgrade it, never the safety copy
+when the pre-migration backup is meant, and the ledger afterwards says exactly which runs the
+restore took back.
 """
 
 from __future__ import annotations
@@ -45,8 +47,9 @@ def change(store: Path, sql: str) -> None:
 
 
 def corrupt_copy(backup: Path, target: Path) -> Path:
-    """A copy of ``backup`` that opens and reads fine but fails ``quick_check``: its header
-    names a freelist page beyond the end of the file.
+    """A copy of ``backup`` that opens and reads fine but fails ``quick_check``.
+
+    Its header names a freelist page beyond the end of the file.
     """
     shutil.copyfile(backup, target)
     with closing(sqlite3.connect(str(target))) as conn:

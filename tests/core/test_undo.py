@@ -1,5 +1,6 @@
-"""Undo: precise reversal of one run, refusal when AgentMux changed those rows since, and the
-backup as the last resort; backups are private files.
+"""Undo: precise reversal of one run, refusals, and the backup as the last resort.
+
+Refusal when AgentMux changed those rows since; backups are private files.
 """
 
 from __future__ import annotations
@@ -161,8 +162,10 @@ def test_cli_undo_says_what_it_put_back_in_words(tmp_path: Path, private_home: P
 
 
 def test_undo_after_agentmux_had_deleted_its_default_bundle(tmp_path: Path, private_home: Path) -> None:
-    """Rows that still name 'default' from a Default bundle deleted in AgentMux (identity_id has no
-    foreign key) predate the run: they do not block its undo, and stay as they were.
+    """Rows that still name 'default' from before the run do not block its undo.
+
+    They come from a Default bundle deleted in AgentMux (identity_id has no foreign key); they stay
+    as they were.
     """
     write_all_creds(private_home, ["claude"])
     spec = StoreSpec(instances=["default", ""], agents=[("a-old", 0, "", "default"), ("a-new", 0, "def-1", "")])

@@ -148,8 +148,10 @@ def test_cli_doctor_finds_the_secret_service_and_its_probe_passes(frozen_build: 
 
 
 def normalized(value: Any, root: Path) -> Any:
-    """A demo document without what legitimately differs between two runs: the sandbox folder,
-    run ids and backup file names (made from the store path's digest and the wall clock).
+    """A demo document without what legitimately differs between two runs.
+
+    That is the sandbox folder, run ids and backup file names (made from the store path's digest and
+    the wall clock).
     """
     if isinstance(value, dict):
         return {key: ("<run id>" if key == "run_id" and item else normalized(item, root))

@@ -1,5 +1,7 @@
-"""Chunking for backends with a per-entry limit, against an in-memory backend that enforces
-Windows Credential Manager's 2,560-byte limit the way Windows does (the write fails).
+"""Chunking for backends with a per-entry limit.
+
+Against an in-memory backend that enforces Windows Credential Manager's 2,560-byte limit the way
+Windows does (the write fails).
 """
 
 from __future__ import annotations

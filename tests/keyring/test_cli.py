@@ -1,5 +1,7 @@
-"""``keyring copy|status|remove`` and ``doctor`` end to end: the real CLI in child processes,
-talking to the private gnome-keyring through the bus address in their environment.
+"""``keyring copy|status|remove`` and ``doctor`` end to end.
+
+The real CLI in child processes, talking to the private gnome-keyring through the bus address in
+their environment.
 """
 
 from __future__ import annotations

@@ -1,5 +1,7 @@
-"""The "Backups…" window: the catalog in plain words, a restore that asks first and names what
-will change, and Show in folder; reading and restoring run in jobs, never on the GUI thread.
+"""The "Backups…" window.
+
+The catalog in plain words, a restore that asks first and names what will change, and Show in
+folder; reading and restoring run in jobs, never on the GUI thread.
 """
 
 from __future__ import annotations

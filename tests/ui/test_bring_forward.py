@@ -1,6 +1,7 @@
-"""Bring forward: a second launch, the tray's "Review…" and a click on the icon restore a minimized or
-hidden window and raise it (issue #12). Offscreen here; under Xvfb with a real window manager in
-``test_bring_forward_xvfb.py``.
+"""Bring forward a minimized or hidden window (issue #12).
+
+A second launch, the tray's "Review…" and a click on the icon restore it and raise it. Offscreen
+here; under Xvfb with a real window manager in ``test_bring_forward_xvfb.py``.
 """
 
 from __future__ import annotations

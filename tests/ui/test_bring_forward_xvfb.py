@@ -1,5 +1,7 @@
-"""Bring forward under Xvfb with a real window manager (openbox) and tray host (trayer): the tray's
-Review…, a click on the icon and a second launch restore a minimized window and make it active.
+"""Bring forward under Xvfb with a real window manager (openbox) and tray host (trayer).
+
+The tray's Review…, a click on the icon and a second launch restore a minimized window and make
+it active.
 """
 
 from __future__ import annotations

@@ -1,5 +1,6 @@
-"""Every write is confirmed the same way, no key in a list or table writes, and a running AgentMux
-is said first with an offer to wait (issue #12, "Writes without asking").
+"""Every write is confirmed the same way (issue #12, "Writes without asking").
+
+No key in a list or table writes, and a running AgentMux is said first with an offer to wait.
 """
 
 from __future__ import annotations

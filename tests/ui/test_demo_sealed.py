@@ -1,5 +1,7 @@
-"""The demo is a sandbox: nothing outside it is written — Start at login, the keyring, the real
-profile's logs and settings — and the window says which actions the demo disables (issue #12).
+"""The demo is a sandbox: nothing outside it is written (issue #12).
+
+Not Start at login, the keyring, the real profile's logs and settings; and the window says which
+actions the demo disables.
 """
 
 from __future__ import annotations

@@ -1,5 +1,6 @@
-"""The tray's desktop actions say when they fail, About says what and where, and every message in
-the window offers "Copy details", redacted (issue #12).
+"""The tray's desktop actions say when they fail, and About says what and where (issue #12).
+
+Every message in the window offers "Copy details", redacted.
 """
 
 from __future__ import annotations

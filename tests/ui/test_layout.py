@@ -1,5 +1,7 @@
-"""The layout holds at 1024×700, at 1× and at 2× scale, in every state: the logins table keeps its
-rows, nothing is cut off, long paths elide in the middle with the full path to hand (issue #12).
+"""The layout holds at 1024×700, at 1× and at 2× scale, in every state (issue #12).
+
+The logins table keeps its rows, nothing is cut off, long paths elide in the middle with the full
+path to hand.
 """
 
 from __future__ import annotations

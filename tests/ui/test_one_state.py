@@ -1,5 +1,7 @@
-"""One truthful state: plan, progress or the last action's result; no stale banner, the same counts
-everywhere, no notification over the open window, and Finish after a success (issue #12).
+"""One truthful state: plan, progress or the last action's result (issue #12).
+
+No stale banner, the same counts everywhere, no notification over the open window, and Finish
+after a success.
 """
 
 from __future__ import annotations

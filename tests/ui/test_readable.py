@@ -1,5 +1,7 @@
-"""Readable and accessible: contrast from the palette roles in use, no disabled grey for information,
-a Tab order through every control, names and descriptions, and plain words (issue #12).
+"""Readable and accessible (issue #12).
+
+Contrast from the palette roles in use, no disabled grey for information, a Tab order through
+every control, names and descriptions, and plain words.
 """
 
 from __future__ import annotations

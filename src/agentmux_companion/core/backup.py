@@ -345,6 +345,8 @@ def plan_backup(paths: AppPaths, store_path: Path, reason: str, run_id: str = ""
     """Name the backup a write to ``store_path`` will take (nothing is written yet).
 
     Args:
+        paths: Where the companion keeps its backups and their catalog.
+        store_path: The store the backup will be a copy of.
         reason: ``migrate``, ``undo`` or ``restore``: what the backup is taken before.
         run_id: the migration run it belongs to (a migration's backup is named by it).
     """

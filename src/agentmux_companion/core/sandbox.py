@@ -280,8 +280,10 @@ class DemoSandbox:
 
 
 def build_demo_sandbox(root: Path, now_ms: int, era: str = "ambient") -> DemoSandbox:
-    """Build the demo: claude (valid) and codex (expired, refreshable) logins; openclaw absent;
-    a store with a user bundle binding gemini, legacy agent rows, and db_agents mirrors.
+    """Build the demo sandbox: a home with CLI logins and an AgentMux store to migrate.
+
+    Logins: claude (valid) and codex (expired, refreshable); openclaw absent. The store has a user
+    bundle binding gemini, legacy agent rows, and db_agents mirrors.
 
     ``era="ambient"`` (the default) is a store of late May (version 4, before provider isolation):
     accounts will point at the CLIs' own folders. ``era="isolated"`` is a store of July (version 10,

@@ -1,8 +1,8 @@
-"""Start at login: the real OS entry, read and written where each OS looks for it.
+r"""Start at login: the real OS entry, read and written where each OS looks for it.
 
 - Linux and other XDG desktops: ``$XDG_CONFIG_HOME/autostart/agentmux-companion.desktop``.
 - macOS: a LaunchAgent, ``~/Library/LaunchAgents/<label>.plist``.
-- Windows: the ``HKCU\\...\\CurrentVersion\\Run`` value, through QSettings' native format.
+- Windows: the ``HKCU\...\CurrentVersion\Run`` value, through QSettings' native format.
 
 The menu's check mark is read from that entry each time the menu opens, so turning the option off
 in the OS's own settings is reflected here. This module is the one OS dispatch point.

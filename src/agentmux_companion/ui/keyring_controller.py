@@ -189,6 +189,7 @@ class KeyringController(QObject):
         """Copy the bound OAuth logins of ``store_paths`` into the keyring, then read the overview.
 
         Args:
+            store_paths: The stores whose bound OAuth accounts are copied.
             origin: who asked (the plan window after a migration, or the keyring panel); passed
                 back in the :class:`CopyOutcome` so the right view shows the result.
         """

@@ -86,6 +86,10 @@ def isolation_target(
     """Predict the import of one provider's login (reads only; the same rule the import follows).
 
     Args:
+        provider: The provider whose login would be imported.
+        home: The user's home, under which AgentMux's own copy of the login lives.
+        ambient: The CLI's own login, the file the import copies.
+        now_ms: The clock the copy's status (valid, expired) is judged by.
         leftovers: files a companion run that never committed left behind; the write path removes
             them before it imports (:func:`settle_finished_runs`), so they count as absent here.
     """
@@ -130,8 +134,10 @@ class FileJournal:
         self.run_id = run_id
 
     def note(self, entries: list[tuple[str, Path, str]]) -> None:
-        """Commit intents ``(kind, path, sha256)`` to the ledger, in one transaction, before the
-        caller creates any of them (an intent whose file never appeared is simply settled).
+        """Commit intents ``(kind, path, sha256)`` to the ledger, in one transaction.
+
+        This happens before the caller creates any of them, so a kill leaves a record of what may exist
+        (an intent whose file never appeared is simply settled).
         """
         with closing(open_files_ledger(self.ledger_path)) as conn:
             conn.execute("BEGIN")

@@ -207,6 +207,13 @@ def plan_store(
     """Inspect one store read-only and decide what the migration would do to it.
 
     Args:
+        location: The store and how it was found.
+        credentials: Each OAuth provider's ambient login, as probed in ``home``.
+        registry: The providers the companion knows.
+        process_running: AgentMux is running (then nothing is written; the plan says why).
+        home: The user's home, to find Default accounts still pointing at a CLI's own folder (the
+            copy-once sweep); None: no sweep.
+        targets: The predicted import of each provider's login for copy-once stores, by provider id.
         fixed_clock: the ``--now-ms`` clock, when given: new account ids are then derived from it,
             so that a reproducible preview names the same ids every time.
     """
