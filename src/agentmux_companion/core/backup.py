@@ -89,6 +89,7 @@ def store_identity(db: Path) -> str:
 
 
 def file_sha256(path: Path) -> str:
+    """The SHA-256 of a file's content as hex, read in 1 MiB blocks so a large store never sits in memory."""
     digest = hashlib.sha256()
     with open(path, "rb") as handle:
         for block in iter(lambda: handle.read(1 << 20), b""):

@@ -50,7 +50,9 @@ class HasLogDir(Protocol):
     """Anything with the companion's log folder: ``AppPaths`` is one."""
 
     @property
-    def log_dir(self) -> Path: ...
+    def log_dir(self) -> Path:
+        """The folder the crash log is written to."""
+        ...
 
 
 @dataclass(frozen=True)

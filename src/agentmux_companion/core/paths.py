@@ -57,6 +57,7 @@ class AppPaths:
 
     @property
     def log_file(self) -> Path:
+        """The companion's log file (rotated beside it as .1, .2, .3)."""
         return self.log_dir / "agentmux-companion.log"
 
     @classmethod

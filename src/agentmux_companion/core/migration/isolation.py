@@ -149,6 +149,7 @@ class FileJournal:
 
 
 def open_files_ledger(ledger_path: Path) -> sqlite3.Connection:
+    """Open the ledger with its ``companion_files`` table, creating that table on first use."""
     conn = ledger.open_ledger(ledger_path)
     if conn.execute("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'companion_files'").fetchone() is None:
         conn.executescript(FILES_SCHEMA)

@@ -73,14 +73,17 @@ class StorePlan:
 
     @property
     def path(self) -> Path:
+        """Where the store is."""
         return self.location.path
 
     @property
     def era(self) -> st.Era:
+        """The store's schema generation, which decides whether it can be migrated."""
         return self.inspection.era
 
     @property
     def to_bind(self) -> tuple[ProviderPlan, ...]:
+        """The providers whose login the migration would bind into the Default bundle."""
         return tuple(p for p in self.providers if p.action is Action.BIND)
 
     @property
@@ -143,12 +146,15 @@ class MigrationPlan:
 
     @property
     def will_write(self) -> bool:
+        """Whether applying the plan would change any of its stores."""
         return any(s.will_write for s in self.stores)
 
     def store(self, path: Path) -> StorePlan | None:
+        """The plan of the store at ``path``, or None if the plan does not cover it."""
         return next((s for s in self.stores if s.path == path), None)
 
     def to_json(self) -> dict[str, Any]:
+        """The whole plan as the JSON document ``plan --json`` prints."""
         return {
             "home": str(self.home),
             "now_ms": self.now_ms,
