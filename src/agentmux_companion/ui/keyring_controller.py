@@ -131,6 +131,7 @@ class KeyringController(QObject):
 
     @Slot()
     def refresh_panel(self) -> None:
+        """Read the keyring overview again (the panel's Refresh), saying so in the panel."""
         if self.panel is not None:
             self.panel.show_working(self.tr("Checking the keyring…"))
         self.refresh(self._stores)

@@ -106,6 +106,7 @@ class JobRunner(QObject):
         return any(job.running for job in self._active)
 
     def active_names(self) -> list[str]:
+        """The names of the jobs not yet finished."""
         return [job.name for job in self._active]
 
     def is_running(self, *names: str) -> bool:
