@@ -69,7 +69,7 @@ class PreviousCrash:
 
     @property
     def headline(self) -> str:
-        """Faulthandler's first line, e.g. ``Fatal Python error: Segmentation fault``."""
+        """The first line faulthandler wrote, e.g. ``Fatal Python error: Segmentation fault``."""
         for line in self.text.splitlines():
             if line.strip():
                 return line.strip()
