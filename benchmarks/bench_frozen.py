@@ -32,7 +32,8 @@ SIZE_TARGET = 1.15
 
 def load_build_module() -> ModuleType:
     spec = importlib.util.spec_from_file_location("companion_build", PACKAGING_DIR / "build.py")
-    assert spec is not None and spec.loader is not None
+    assert spec is not None
+    assert spec.loader is not None
     module = importlib.util.module_from_spec(spec)
     sys.modules[spec.name] = module  # dataclasses look their module up there
     spec.loader.exec_module(module)

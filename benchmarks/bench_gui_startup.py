@@ -1,5 +1,6 @@
-"""GUI start-up: launch to the plan window visible, and to its plan shown, against a bare PySide6 window;
-then the idle CPU of a running companion.
+"""GUI start-up against a bare PySide6 window, and the idle CPU of a running companion.
+
+Measured: launch to the plan window visible, and to its plan shown; then the idle CPU.
 
 Each program is started as a fresh process on the offscreen platform (no tray there, so the
 companion opens its plan window directly) and timed by when its lines arrive on stdout:

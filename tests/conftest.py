@@ -8,7 +8,6 @@ abort the process); tests that need a real X display start Xvfb themselves
 from __future__ import annotations
 
 import os
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -25,7 +24,7 @@ _LEAKY = (
 
 
 @pytest.fixture(autouse=True)
-def private_home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Path]:
+def private_home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     """A fresh $HOME and XDG dirs for each test, so nothing reads or writes the real ones."""
     home = tmp_path / "home"
     home.mkdir()
@@ -40,4 +39,4 @@ def private_home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Pa
         monkeypatch.setenv(name, str(home / sub))
     for name in _LEAKY:
         monkeypatch.delenv(name, raising=False)
-    yield home
+    return home

@@ -26,8 +26,10 @@ SHARED_ERAS = [era for era in Era if era.value in {shape.value for shape in sand
 
 
 def shape_of(path: Path) -> dict[str, Any]:
-    """Everything about a store's schema that matters to AgentMux and the migration, name-free
-    where SQLite lets names vary (index names, whitespace of the DDL)."""
+    """Everything about a store's schema that matters to AgentMux and the migration.
+
+    Name-free where SQLite lets names vary (index names, whitespace of the DDL).
+    """
     with closing(sqlite3.connect(str(path))) as conn:
         tables = sorted(row[0] for row in conn.execute(
             "SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%'"))
@@ -112,10 +114,13 @@ def test_isolation_era_fixtures_have_the_contract_shape(tmp_path: Path) -> None:
     v9 = schema.create_store(tmp_path / "v9" / "objects.db", Era.WITH_AGENTS_V9)
     v10 = schema.create_store(tmp_path / "v10" / "objects.db", Era.ISOLATION_V10)
     shared = schema.create_store(tmp_path / "shared" / "store.db", Era.SHARED)
-    assert shape_of(v9)["user_version"] == 9 and "db_migrations" not in shape_of(v9)["tables"]
-    assert shape_of(v10)["user_version"] == 10 and "db_migrations" in shape_of(v10)["tables"]
+    assert shape_of(v9)["user_version"] == 9
+    assert "db_migrations" not in shape_of(v9)["tables"]
+    assert shape_of(v10)["user_version"] == 10
+    assert "db_migrations" in shape_of(v10)["tables"]
     assert {"db_agent_instances", "db_agents"} <= set(shape_of(v10)["tables"])
-    assert "db_agent_instances" not in shape_of(shared)["tables"] and "db_migrations" in shape_of(shared)["tables"]
+    assert "db_agent_instances" not in shape_of(shared)["tables"]
+    assert "db_migrations" in shape_of(shared)["tables"]
     # The blank bundle of §3, em dash included.
     blank = shape_of(v10)["tables"]["db_identity_bundles"]["rows"]
     assert blank == [("blank", "__blank__", "No credentials \u2014 use ambient", 1, 0, 0)]

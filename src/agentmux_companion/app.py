@@ -23,7 +23,7 @@ import signal
 import sys
 import tempfile
 import traceback
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from types import TracebackType
@@ -39,7 +39,9 @@ from agentmux_companion.core.paths import COMPANION_DIR_ENV, AppPaths
 if TYPE_CHECKING:
     from PySide6.QtWidgets import QApplication
 
+    from agentmux_companion.core.crashlog import PreviousCrash
     from agentmux_companion.ui.controller import Controller
+    from agentmux_companion.ui.messages import MessageFunnel
 
 log = logging.getLogger("agentmux_companion.app")
 
@@ -117,8 +119,9 @@ def _plan_without_display(launch: Launch) -> int:
 
 
 class _QuitSignals:
-    """Let Ctrl+C in the terminal (SIGINT) and a session logout (SIGTERM) quit cleanly, without a
-    polling timer, so the demo sandbox and the single-instance socket are cleaned up (Unix only).
+    """Let Ctrl+C (SIGINT) and a session logout (SIGTERM) quit cleanly, without a polling timer.
+
+    So the demo sandbox and the single-instance socket are cleaned up (Unix only).
 
     Python runs signal handlers only when the interpreter gets control; a pipe wakes the Qt event
     loop through a QSocketNotifier when a signal arrives (``signal.set_wakeup_fd`` writes to it).
@@ -187,6 +190,7 @@ def launch(args: argparse.Namespace, env: Mapping[str, str] | None = None) -> in
 
 
 def _run_gui(launch: Launch) -> int:
+    """Start the tray companion and run Qt's event loop until it quits; returns the exit code."""
     args, paths = launch.args, launch.paths
     # The Qt-free part first: PySide6 inspects the source of every module imported after it (for
     # its __feature__ switches), so the core modules the scan needs cost less imported before it.
@@ -195,47 +199,21 @@ def _run_gui(launch: Launch) -> int:
 
     registry = load_registry()
 
-    instance_name = ""
-    if not args.smoke:  # the self-test runs beside a running companion (installers, CI)
-        from agentmux_companion.ui.single_instance import ask_running_instance_to_activate, server_name
-
-        # One instance per user and (real, not demo) data folder: a demo and a real run are one app.
-        instance_name = server_name(AppPaths.resolve(env=launch.base_env).data_dir)
-        if ask_running_instance_to_activate(instance_name):
-            sys.stderr.write("AgentMux Companion is already running; it was asked to come forward.\n")
-            return ExitCode.OK
+    instance_name = _claim_single_instance(launch)
+    if instance_name is None:
+        return ExitCode.OK
 
     try:  # a link planted where the log goes is refused (exit 3), never written through
         setup_logging(paths.log_file)
     except CompanionError as exc:
         sys.stderr.write(f"agentmux-companion: {exc.message}\n")
         return int(exc.exit_code)
-    from agentmux_companion.core.backup_sweep import sweep
-    from agentmux_companion.core.crashlog import enable_crash_log
-
-    sweep(paths)  # what a killed run left while writing a backup
-    # A hard crash (a fault in Qt, say) leaves a report; the next start says so once.
-    previous_crash = enable_crash_log(paths)
-    log.info("gui %s starting (demo: %s, smoke: %s)", __version__, launch.demo_root, args.smoke)
-    if previous_crash is not None:
-        log.warning("%s", previous_crash.message)
-        sys.stderr.write(previous_crash.message + "\n")
-
-    from PySide6.QtWidgets import QApplication
+    previous_crash = _sweep_and_enable_crash_log(launch)
 
     from agentmux_companion.ui.controller import Controller, ControllerOptions
-    from agentmux_companion.ui.icons import app_icon
     from agentmux_companion.ui.messages import MessageFunnel
 
-    QApplication.setApplicationName("AgentMux Companion")
-    QApplication.setOrganizationName("AgentMux")
-    QApplication.setApplicationVersion(__version__)
-    QApplication.setDesktopFileName("agentmux-companion")
-    app = QApplication.instance() or QApplication([sys.argv[0] if sys.argv else "agentmux-companion"])
-    assert isinstance(app, QApplication)
-    app.setWindowIcon(app_icon())
-    app.setQuitOnLastWindowClosed(False)  # the controller decides: with a tray, closing never quits
-
+    app = _make_application()
     funnel = MessageFunnel()
     if previous_crash is not None:
         from agentmux_companion.ui.messages import Level, UserMessage
@@ -243,14 +221,7 @@ def _run_gui(launch: Launch) -> int:
         funnel.post(UserMessage(Level.WARNING, "AgentMux Companion stopped unexpectedly last time",
                                 previous_crash.message))
     previous_hook = sys.excepthook
-
-    def excepthook(kind: type[BaseException], error: BaseException, tb: TracebackType | None) -> None:
-        if issubclass(kind, KeyboardInterrupt):
-            previous_hook(kind, error, tb)
-            return
-        funnel.crash(f"{kind.__name__}: {error}", "".join(traceback.format_exception(kind, error, tb)))
-
-    sys.excepthook = excepthook
+    sys.excepthook = _crash_hook(funnel, previous_hook)
     quit_signals = _QuitSignals(app) if sys.platform != "win32" else None
 
     instance = None
@@ -285,6 +256,68 @@ def _run_gui(launch: Launch) -> int:
     exit_code = smoke.exit_code if smoke is not None else ExitCode.OK
     log.info("gui exiting (%d)", exit_code)
     return exit_code
+
+
+def _claim_single_instance(launch: Launch) -> str | None:
+    """The single-instance server name to listen on, or None when another companion already runs.
+
+    That other companion is asked to bring its window forward. ``--smoke`` never asks and gets
+    ``""`` (no server): the self-test runs beside a running companion (installers, CI).
+    """
+    if launch.args.smoke:
+        return ""
+    from agentmux_companion.ui.single_instance import ask_running_instance_to_activate, server_name
+
+    # One instance per user and (real, not demo) data folder: a demo and a real run are one app.
+    instance_name = server_name(AppPaths.resolve(env=launch.base_env).data_dir)
+    if ask_running_instance_to_activate(instance_name):
+        sys.stderr.write("AgentMux Companion is already running; it was asked to come forward.\n")
+        return None
+    return instance_name
+
+
+def _sweep_and_enable_crash_log(launch: Launch) -> PreviousCrash | None:
+    """Clear what a killed run left behind and start the crash log; returns a previous crash to report."""
+    from agentmux_companion.core.backup_sweep import sweep
+    from agentmux_companion.core.crashlog import enable_crash_log
+
+    sweep(launch.paths)  # what a killed run left while writing a backup
+    # A hard crash (a fault in Qt, say) leaves a report; the next start says so once.
+    previous_crash = enable_crash_log(launch.paths)
+    log.info("gui %s starting (demo: %s, smoke: %s)", __version__, launch.demo_root, launch.args.smoke)
+    if previous_crash is not None:
+        log.warning("%s", previous_crash.message)
+        sys.stderr.write(previous_crash.message + "\n")
+    return previous_crash
+
+
+def _make_application() -> QApplication:
+    """The QApplication with the companion's names and icon, which a closed last window never quits."""
+    from PySide6.QtWidgets import QApplication
+
+    from agentmux_companion.ui.icons import app_icon
+
+    QApplication.setApplicationName("AgentMux Companion")
+    QApplication.setOrganizationName("AgentMux")
+    QApplication.setApplicationVersion(__version__)
+    QApplication.setDesktopFileName("agentmux-companion")
+    app = QApplication.instance() or QApplication([sys.argv[0] if sys.argv else "agentmux-companion"])
+    assert isinstance(app, QApplication)
+    app.setWindowIcon(app_icon())
+    app.setQuitOnLastWindowClosed(False)  # the controller decides: with a tray, closing never quits
+    return app
+
+
+def _crash_hook(funnel: MessageFunnel, previous_hook: Callable[..., Any]) -> Callable[..., None]:
+    """A ``sys.excepthook`` that shows an uncaught error in the GUI; Ctrl+C goes to ``previous_hook``."""
+
+    def excepthook(kind: type[BaseException], error: BaseException, tb: TracebackType | None) -> None:
+        if issubclass(kind, KeyboardInterrupt):
+            previous_hook(kind, error, tb)
+            return
+        funnel.crash(f"{kind.__name__}: {error}", "".join(traceback.format_exception(kind, error, tb)))
+
+    return excepthook
 
 
 class _SmokeCheck:

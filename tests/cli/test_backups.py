@@ -1,6 +1,8 @@
-"""Backups as real processes see them: unique per run, never removed by another run, no partial
-file outliving a kill, a clear refusal when the disk is full, and a catalog ``backups list``
-reports as it is."""
+"""Backups as real processes see them.
+
+Unique per run, never removed by another run, no partial file outliving a kill, a clear refusal
+when the disk is full, and a catalog ``backups list`` reports as it is.
+"""
 
 from __future__ import annotations
 
@@ -142,7 +144,8 @@ def test_a_full_disk_during_the_backup_exits_3_and_leaves_the_store_untouched(
         preexec_fn=lambda: _limit_file_size(1_000_000),
     )
     assert completed.returncode == 3, completed.stderr
-    assert "backup" in completed.stderr and "Traceback" not in completed.stderr
+    assert "backup" in completed.stderr
+    assert "Traceback" not in completed.stderr
     assert dump_store(store) == original
     paths = AppPaths.resolve(private_home)
     assert files_under(paths.backups_dir) == []
@@ -150,8 +153,11 @@ def test_a_full_disk_during_the_backup_exits_3_and_leaves_the_store_untouched(
 
 @pytest.mark.linux_only
 def test_no_room_for_the_backup_is_refused_before_writing(tmp_path: Path, private_home: Path) -> None:
-    """The companion's folder on a small file system (a 3 MB tmpfs, mounted in a private mount
-    namespace with ``unshare`` so nothing outside the test sees it) and a bigger store."""
+    """The companion's folder on a small file system, and a bigger store.
+
+    A 3 MB tmpfs, mounted in a private mount namespace with ``unshare`` so nothing outside the test
+    sees it.
+    """
     write_all_creds(private_home)
     store = big_store(tmp_path / "objects.db", 40_000)
     original = dump_store(store)
@@ -166,7 +172,10 @@ def test_no_room_for_the_backup_is_refused_before_writing(tmp_path: Path, privat
                                env={**os.environ, "AGENTMUX_COMPANION_DIR": str(companion)})
     assert completed.returncode == 3, completed.stderr
     err = completed.stderr
-    assert "no room" in err and "needs about" in err and "MB" in err and str(companion) in err
+    assert "no room" in err
+    assert "needs about" in err
+    assert "MB" in err
+    assert str(companion) in err
     assert dump_store(store) == original
     assert files_under(companion) == []  # the tmpfs is gone with its namespace; nothing was left here
 
@@ -192,15 +201,19 @@ def test_backups_list_matches_the_catalog_after_migrate_undo_restore(tmp_path: P
         for r in reversed(rows)
     ]
     assert [b["reason"] for b in backups] == ["restore", "undo", "migrate"]
-    assert backups[2]["run_id"] == run_id and backups[1]["run_id"] == run_id
+    assert backups[2]["run_id"] == run_id
+    assert backups[1]["run_id"] == run_id
     import re
 
     for b in backups:
         assert re.match(RFC3339, b["created_at"]), b["created_at"]
-        assert Path(b["path"]).stat().st_size == b["bytes"] and b["verified"] is True
+        assert Path(b["path"]).stat().st_size == b["bytes"]
+        assert b["verified"] is True
         assert b["store"] == str(store.resolve())
     text = run_cli("backups", "list", *common)
-    assert text.code == 0 and "Before migrating" in text.out and "verified" in text.out
+    assert text.code == 0
+    assert "Before migrating" in text.out
+    assert "verified" in text.out
 
 
 def test_prune_keeps_the_backup_of_a_live_run_and_asks_first(tmp_path: Path, private_home: Path) -> None:
@@ -215,21 +228,25 @@ def test_prune_keeps_the_backup_of_a_live_run_and_asks_first(tmp_path: Path, pri
     before = files_under(paths.backups_dir)
     assert len(before) == 5
     refused = run_cli_process("backups", "prune", "--keep", "0", *common)
-    assert refused.code == 2 and files_under(paths.backups_dir) == before  # no terminal, no --yes
+    assert refused.code == 2
+    assert files_under(paths.backups_dir) == before  # no terminal, no --yes
     pruned = run_cli("backups", "prune", "--keep", "0", "--yes", "--json", *common)
     assert pruned.code == 0, pruned.err
     [kept] = run_cli("backups", "list", "--json", *common).json()["backups"]
     live_backup = run_cli("migrate", "--yes", "--json", *common)  # nothing to do: still migrated
     assert live_backup.json()["stores"][0]["outcome"] == "nothing_to_do"
-    assert kept["reason"] == "migrate" and Path(kept["path"]).is_file()
+    assert kept["reason"] == "migrate"
+    assert Path(kept["path"]).is_file()
     assert sorted(pruned.json()["deleted"]) == sorted(str(p) for p in before if p != Path(kept["path"]))
     assert files_under(paths.backups_dir) == [Path(kept["path"])]
     assert run_cli("undo", "--yes", *common).code == 0  # the live run is still undoable
 
 
 def test_a_store_whose_backup_fails_its_integrity_check_is_not_migrated(tmp_path: Path, private_home: Path) -> None:
-    """Damage the migration itself would not notice (a freelist pointing past the end of the file)
-    shows in the backup's integrity check: the run rolls back and keeps no backup."""
+    """Damage the migration itself would not notice shows in the backup's integrity check.
+
+    A freelist pointing past the end of the file: the run rolls back and keeps no backup.
+    """
     write_all_creds(private_home)
     store = build_store(tmp_path / "objects.db", StoreShape.WITH_AGENTS, LEGACY_SPEC, wal=False)
     with closing(sqlite3.connect(str(store))) as conn:
@@ -241,15 +258,20 @@ def test_a_store_whose_backup_fails_its_integrity_check_is_not_migrated(tmp_path
     damaged = dump_store(store)
     result = run_cli("migrate", "--yes", "--home", private_home, "--store", store)
     assert result.code == 3, (result.code, result.err)
-    assert "integrity check" in result.err and "Nothing was written" in result.err
+    assert "integrity check" in result.err
+    assert "Nothing was written" in result.err
     assert dump_store(store) == damaged
     paths = AppPaths.resolve(private_home)
-    assert files_under(paths.backups_dir) == [] and catalog_rows(paths) == []
+    assert files_under(paths.backups_dir) == []
+    assert catalog_rows(paths) == []
 
 
 def index_out_of_step(store: Path) -> None:
-    """Damage only the full integrity_check sees: an index whose entries no longer match its table
-    (quick_check, and the migration's own checks, do not compare the two)."""
+    """Damage only the full integrity_check sees.
+
+    An index whose entries no longer match its table (quick_check, and the migration's own checks,
+    do not compare the two).
+    """
     with closing(sqlite3.connect(str(store))) as conn:
         conn.execute("UPDATE db_agent_instances SET working_directory = 'elsewhere-' || id")
         conn.execute("PRAGMA writable_schema = ON")

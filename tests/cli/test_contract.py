@@ -1,5 +1,8 @@
-"""The command line's contract (README.md "Command line"): one JSON document with ``--json``, its shape and
-types, exit codes 0/2/3/4/5, ``--yes`` without a terminal, ``--now-ms``, and ``demo``."""
+"""The command line's contract (README.md "Command line").
+
+One JSON document with ``--json``, its shape and types, exit codes 0/2/3/4/5, ``--yes`` without a
+terminal, ``--now-ms``, and ``demo``.
+"""
 
 from __future__ import annotations
 
@@ -66,16 +69,19 @@ def test_plan_json_shape(private_home: Path) -> None:
     assert result.code == 0
     document = only_json(result.out)
     [entry] = document["stores"]
-    assert entry["path"] == str(store) and entry["era"] == "bundle"
+    assert entry["path"] == str(store)
+    assert entry["era"] == "bundle"
     assert entry["bundle"] == "create"
-    assert is_int(entry["instances_to_backfill"]) and entry["instances_to_backfill"] == 3
+    assert is_int(entry["instances_to_backfill"])
+    assert entry["instances_to_backfill"] == 3
     assert isinstance(entry["agentmux_running"], bool)
     assert entry["refused"] is None
     assert [p["provider"] for p in entry["providers"]] == ["claude", "codex", "openclaw"]
     for line in entry["providers"]:
         assert {"provider", "action", "reason", "status", "credentials_path", "fingerprint"} <= set(line)
         assert line["action"] in {"bind", "skip_existing", "skip_no_ambient", "blocked"}
-        assert isinstance(line["reason"], str) and line["reason"]
+        assert isinstance(line["reason"], str)
+        assert line["reason"]
     claude, codex, openclaw = entry["providers"]
     assert (claude["action"], claude["status"]) == ("bind", "valid")
     assert claude["credentials_path"] == str(private_home / ".claude" / ".credentials.json")
@@ -89,7 +95,8 @@ def test_plan_is_reproducible_with_now_ms(private_home: Path) -> None:
     legacy_store(private_home)
     first = run_cli("plan", "--json", "--home", private_home, "--now-ms", NOW_MS)
     second = run_cli("plan", "--json", "--home", private_home, "--now-ms", NOW_MS)
-    assert first.out == second.out and json.loads(first.out)["now_ms"] == NOW_MS
+    assert first.out == second.out
+    assert json.loads(first.out)["now_ms"] == NOW_MS
     later = run_cli("plan", "--json", "--home", private_home, "--now-ms", NOW_MS + 10 * 3_600_000)
     statuses = [p["status"] for p in json.loads(later.out)["stores"][0]["providers"]]
     assert statuses == ["expired", "expired", "expired"]  # the clock decides the status
@@ -102,15 +109,18 @@ def test_migrate_json_shape_and_backup(private_home: Path) -> None:
     assert result.code == 0, result.err
     document = only_json(result.out)
     [entry] = document["stores"]
-    assert entry["path"] == str(store) and entry["era"] == "bundle"
+    assert entry["path"] == str(store)
+    assert entry["era"] == "bundle"
     assert set(entry["stats"]) == set(STATS_FIELDS)
     for name, kind in STATS_FIELDS.items():
         value = entry["stats"][name]
         assert (isinstance(value, bool) if kind is bool else is_int(value)), name
-    assert entry["stats"]["instances_backfilled"] == 3 and entry["stats"]["default_bundle_created"] is True
+    assert entry["stats"]["instances_backfilled"] == 3
+    assert entry["stats"]["default_bundle_created"] is True
     assert entry["warnings"] == []
     backup = Path(entry["backup"])
-    assert backup.is_file() and backup.is_relative_to(AppPaths.resolve(private_home).backups_dir)
+    assert backup.is_file()
+    assert backup.is_relative_to(AppPaths.resolve(private_home).backups_dir)
     assert stat.S_IMODE(backup.stat().st_mode) == 0o600
     assert stat.S_IMODE(backup.parent.stat().st_mode) == 0o700
     # ...and the companion's data dir, which holds the backups and the ledger, is private too.
@@ -123,7 +133,8 @@ def test_migrate_json_shape_and_backup(private_home: Path) -> None:
     again = run_cli("migrate", "--yes", "--json", "--home", private_home, "--now-ms", NOW_MS)
     assert again.code == 0
     [entry] = only_json(again.out)["stores"]
-    assert entry["outcome"] == "nothing_to_do" and entry["backup"] is None
+    assert entry["outcome"] == "nothing_to_do"
+    assert entry["backup"] is None
     assert entry["stats"]["providers_skipped_existing"] == 3
 
 
@@ -133,13 +144,15 @@ def test_migrate_without_yes_and_without_a_terminal_refuses(private_home: Path) 
     before = file_state(store)
     result = run_cli_process("migrate", "--home", private_home, "--now-ms", NOW_MS)
     assert result.code == 2
-    assert "--yes" in result.err and "Traceback" not in result.err
+    assert "--yes" in result.err
+    assert "Traceback" not in result.err
     assert file_state(store) == before
     # undo likewise (after a real migration, so there is something to undo).
     assert run_cli("migrate", "--yes", "--home", private_home).code == 0
     migrated = dump_store(store)
     result = run_cli_process("undo", "--home", private_home)
-    assert result.code == 2 and "--yes" in result.err
+    assert result.code == 2
+    assert "--yes" in result.err
     assert dump_store(store) == migrated
 
 
@@ -150,7 +163,8 @@ def test_migrate_without_yes_and_without_a_terminal_refuses(private_home: Path) 
 def test_usage_errors_exit_2_without_traceback(argv: list[str]) -> None:
     result = run_cli(*argv)
     assert result.code == 2
-    assert "Traceback" not in result.err and result.out == ""
+    assert "Traceback" not in result.err
+    assert result.out == ""
 
 
 def test_exit_codes_for_refused_busy_and_warnings_are_distinct(private_home: Path, tmp_path: Path) -> None:
@@ -160,7 +174,8 @@ def test_exit_codes_for_refused_busy_and_warnings_are_distinct(private_home: Pat
     taken = build_store(tmp_path / "taken" / "objects.db", StoreShape.FLAT,
                         StoreSpec(bundles=[("mine", "Default")]))
     result = run_cli("migrate", "--yes", "--json", "--store", taken, "--home", private_home)
-    assert result.code == 3 and "Default" in result.err
+    assert result.code == 3
+    assert "Default" in result.err
     assert only_json(result.out)["stores"][0]["outcome"] == "refused"
     write_creds(private_home, "openclaw", "[1, 2")
     odd = build_store(tmp_path / "odd" / "objects.db", StoreShape.FLAT)
@@ -187,10 +202,12 @@ def test_demo_runs_the_whole_flow(private_home: Path, tmp_path: Path) -> None:
     result = run_cli("demo", "--json", "--now-ms", NOW_MS, "--dir", kept)
     assert result.code == 0, result.err
     document = only_json(result.out)
-    assert document["undo_restored_plan"] is True and document["kept"] is True
+    assert document["undo_restored_plan"] is True
+    assert document["kept"] is True
     assert [s["step"] for s in document["steps"]] == ["plan", "migrate", "migrate_again", "undo"]
     [migrated] = document["steps"][1]["stores"]
-    assert migrated["outcome"] == "migrated" and migrated["stats"]["providers_seeded"] == 2
+    assert migrated["outcome"] == "migrated"
+    assert migrated["stats"]["providers_seeded"] == 2
     assert all(e["outcome"] == "nothing_to_do" for e in document["steps"][2]["stores"])
     assert (kept / "home").is_dir()
     # The demo never touches the user's own folders.

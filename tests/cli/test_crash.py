@@ -1,5 +1,7 @@
-"""Crash consistency: ``migrate`` killed with SIGKILL at random instants leaves the store either
-untouched or fully migrated, never in between, and the companion recovers from it afterwards.
+"""Crash consistency: ``migrate`` killed with SIGKILL at random instants.
+
+The store is left either untouched or fully migrated, never in between, and the companion
+recovers from it afterwards.
 """
 
 from __future__ import annotations

@@ -1,6 +1,8 @@
-"""Crash consistency of ``undo --from-backup``: killed with SIGKILL at random instants, the store
-is either as it was or wholly restored, never in between; no partial file survives the next
-command; and running the restore again finishes the job."""
+"""Crash consistency of ``undo --from-backup`` killed with SIGKILL at random instants.
+
+The store is either as it was or wholly restored, never in between; no partial file survives the
+next command; and running the restore again finishes the job.
+"""
 
 from __future__ import annotations
 

@@ -1,5 +1,8 @@
-"""docs/cli.md, README's exit-code table and the shell completions are generated from the parser
-and stay in sync with it; the completions load in bash, zsh and fish (issue 13)."""
+"""Generated docs and completions stay in sync with the parser (issue 13).
+
+docs/cli.md, README's exit-code table and the shell completions are generated from the parser;
+the completions load in bash, zsh and fish.
+"""
 
 from __future__ import annotations
 

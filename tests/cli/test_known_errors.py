@@ -1,5 +1,7 @@
-"""Known failures end as known errors (issue #11): a reason, a next step, exit 3, 4 or 5 — never
-"unexpected error" (exit 1) — and, where something was refused, nothing written.
+"""Known failures end as known errors (issue #11).
+
+A reason, a next step, exit 3, 4 or 5 — never "unexpected error" (exit 1) — and, where something
+was refused, nothing written.
 
 Each case was seen ending as a traceback and exit 1, or with the wrong answer, before the fix.
 """
@@ -52,7 +54,9 @@ def test_a_trigger_that_rejects_the_backfill_is_refused(private_home: Path) -> N
     before = dump_store(store)
     code, text = migrate(private_home, "--store", store)
     assert code == 3, text
-    assert "refused the change" in text and "agent rows are frozen" in text and "Traceback" not in text
+    assert "refused the change" in text
+    assert "agent rows are frozen" in text
+    assert "Traceback" not in text
     assert dump_store(store) == before
 
 
@@ -77,9 +81,11 @@ def test_a_home_whose_path_is_not_utf8_is_blocked_in_plan_and_migrate_alike(tmp_
     before = dump_store(store)
     plan = run_cli("plan", "--json", "--home", home, "--store", store, "--now-ms", NOW_MS)
     [claude] = [p for p in plan.json()["stores"][0]["providers"] if p["provider"] == "claude"]
-    assert claude["action"] == "blocked" and "not valid UTF-8" in claude["reason"]
+    assert claude["action"] == "blocked"
+    assert "not valid UTF-8" in claude["reason"]
     code, text = migrate(home, "--store", store)
-    assert code == 5 and "not valid UTF-8" in text, text
+    assert code == 5, text
+    assert "not valid UTF-8" in text, text
     assert dump_store(store) == before
 
 
@@ -100,7 +106,8 @@ def test_no_room_for_the_backup_is_refused_with_nothing_written(private_home: Pa
         capture_output=True, text=True, stdin=subprocess.DEVNULL, preexec_fn=small_files, timeout=60, check=False,
     )
     assert completed.returncode == 3, completed.stderr
-    assert "no room" in completed.stderr and "Traceback" not in completed.stderr
+    assert "no room" in completed.stderr
+    assert "Traceback" not in completed.stderr
     assert file_state(store).data == before.data
 
 
@@ -115,7 +122,8 @@ def test_a_companion_folder_path_too_long_is_refused(private_home: Path, tmp_pat
         capture_output=True, text=True, stdin=subprocess.DEVNULL, env=env, timeout=60, check=False,
     )
     assert completed.returncode == 3, completed.stderr
-    assert "too long" in completed.stderr and "Traceback" not in completed.stderr
+    assert "too long" in completed.stderr
+    assert "Traceback" not in completed.stderr
     assert dump_store(store) == before
 
 
@@ -128,7 +136,9 @@ def test_a_ledger_that_is_not_a_database_is_refused(private_home: Path) -> None:
     ledger.write_bytes(b"this is not a database" * 100)
     code, text = migrate(private_home, "--store", store)
     assert code == 3, text
-    assert "ledger" in text and "move it aside" in text and "Traceback" not in text
+    assert "ledger" in text
+    assert "move it aside" in text
+    assert "Traceback" not in text
     assert dump_store(store) == before
 
 
@@ -141,7 +151,8 @@ def test_a_precise_undo_whose_backup_is_damaged_is_refused(private_home: Path) -
     after_migrate = dump_store(store)
     undone = run_cli("undo", "--yes", "--home", private_home, "--store", store)
     assert undone.code == 3, undone.err
-    assert "damaged" in undone.err and "--from-backup" in undone.err
+    assert "damaged" in undone.err
+    assert "--from-backup" in undone.err
     assert dump_store(store) == after_migrate
 
 
@@ -154,10 +165,12 @@ def test_a_keyring_backend_that_cannot_load_is_a_clear_refusal(private_home: Pat
     copy = subprocess.run(cli_command("keyring", "copy", "--home", private_home, "--store", store),
                           capture_output=True, text=True, stdin=subprocess.DEVNULL, env=env, timeout=60, check=False)
     assert copy.returncode == 3, copy.stderr
-    assert "PYTHON_KEYRING_BACKEND" in copy.stderr and "Traceback" not in copy.stderr
+    assert "PYTHON_KEYRING_BACKEND" in copy.stderr
+    assert "Traceback" not in copy.stderr
     doctor = subprocess.run(cli_command("doctor", "--home", private_home), capture_output=True, text=True,
                             stdin=subprocess.DEVNULL, env=env, timeout=60, check=False)
-    assert doctor.returncode != 1 and "Traceback" not in doctor.stderr
+    assert doctor.returncode != 1
+    assert "Traceback" not in doctor.stderr
     assert "cannot be used" in doctor.stdout
 
 
@@ -225,7 +238,8 @@ def test_a_leftover_rollback_journal_is_not_called_corruption(private_home: Path
     assert (crashed / "objects.db-journal").stat().st_size > 0
     code, text = migrate(private_home, "--store", victim)
     assert code == 3, text
-    assert "did not finish a write" in text and "corrupt" not in text.lower()
+    assert "did not finish a write" in text
+    assert "corrupt" not in text.lower()
 
 
 def test_one_store_failing_never_stops_the_others(private_home: Path, tmp_path: Path) -> None:
@@ -238,5 +252,6 @@ def test_one_store_failing_never_stops_the_others(private_home: Path, tmp_path: 
                      "--now-ms", NOW_MS)
     assert result.code == 3, result.err
     outcomes = {Path(s["path"]).parent.name: (s["outcome"], s["message"]) for s in result.json()["stores"]}
-    assert outcomes["a"][0] == "refused" and "agent rows are frozen" in outcomes["a"][1]
+    assert outcomes["a"][0] == "refused"
+    assert "agent rows are frozen" in outcomes["a"][1]
     assert outcomes["b"] == ("migrated", None)

@@ -1,6 +1,9 @@
-"""One launcher path (issue 9): ``gui`` and ``agentmux-companion-gui`` share the parser, exit codes
-flow through, no ``os.environ`` swapping, no import cycle between ``app`` and ``cli``; the CLI
-package's modules stay small."""
+"""One launcher path (issue 9).
+
+``gui`` and ``agentmux-companion-gui`` share the parser, exit codes flow through, no
+``os.environ`` swapping, no import cycle between ``app`` and ``cli``; the CLI package's modules
+stay small.
+"""
 
 from __future__ import annotations
 
@@ -41,8 +44,7 @@ def test_headless_gui_on_a_refused_store_exits_with_the_refusal(tmp_path: Path, 
 
 
 @pytest.mark.parametrize("launcher", sorted(LAUNCHERS))
-def test_headless_gui_plan_uses_the_launch_options_without_touching_os_environ(tmp_path: Path,
-                                                                               launcher: str) -> None:
+def test_headless_gui_plan_uses_the_launch_options_without_touching_os_environ(launcher: str) -> None:
     # The demo's paths reach the plan as arguments: the printed plan is the demo sandbox's.
     result = subprocess.run([*LAUNCHERS[launcher], "--demo"], env=headless_env(),
                             capture_output=True, text=True, timeout=60, check=False)
@@ -60,7 +62,7 @@ def test_both_launchers_take_the_same_options() -> None:
     assert options(build_gui_parser()) == options(gui_command) | {"--version"}
 
 
-def test_gui_usage_errors_exit_2_once(tmp_path: Path) -> None:
+def test_gui_usage_errors_exit_2_once() -> None:
     for launcher in LAUNCHERS.values():
         result = subprocess.run([*launcher, "--demo-if-no-stor"], env=headless_env(),
                                 capture_output=True, text=True, timeout=60, check=False)
@@ -120,7 +122,8 @@ def test_importing_the_cli_never_loads_app_or_qt() -> None:
 
 def test_app_does_not_swap_os_environ() -> None:
     source = (PACKAGE / "app.py").read_text(encoding="utf-8")
-    assert "os.environ.clear" not in source and "os.environ.update" not in source
+    assert "os.environ.clear" not in source
+    assert "os.environ.update" not in source
 
 
 @pytest.mark.parametrize("module", CLI_MODULES, ids=lambda p: p.name)

@@ -1,5 +1,8 @@
-"""A parser that forgives: options before or after the command, one "did you mean", one timeout
-name, help that teaches, ``--version`` (issue 13)."""
+"""A parser that forgives (issue 13).
+
+Options before or after the command, one "did you mean", one timeout name, help that teaches,
+``--version``.
+"""
 
 from __future__ import annotations
 
@@ -39,17 +42,20 @@ def test_a_mistyped_option_says_did_you_mean(private_home: Path) -> None:
     assert result.code == ExitCode.USAGE
     assert result.err.count("unrecognized arguments: --jsn; did you mean '--json'?") == 1
     result = run_cli("doctor", "--timout", "3")
-    assert result.code == ExitCode.USAGE and "did you mean '--timeout'?" in result.err
+    assert result.code == ExitCode.USAGE
+    assert "did you mean '--timeout'?" in result.err
 
 
 def test_a_mistyped_keyring_action_says_did_you_mean() -> None:
     result = run_cli("keyring", "stauts")
-    assert result.code == ExitCode.USAGE and result.err.count("did you mean 'status'?") == 1
+    assert result.code == ExitCode.USAGE
+    assert result.err.count("did you mean 'status'?") == 1
 
 
 def test_nonsense_gets_no_suggestion() -> None:
     result = run_cli("xyzzy")
-    assert result.code == ExitCode.USAGE and "did you mean" not in result.err
+    assert result.code == ExitCode.USAGE
+    assert "did you mean" not in result.err
 
 
 @pytest.mark.parametrize("argv", [
@@ -72,7 +78,8 @@ def test_common_options_go_before_or_after_the_command(private_home: Path, argv:
 
 def test_an_option_before_the_command_is_not_lost_after_it(private_home: Path) -> None:
     result = run_cli("--now-ms", str(NOW_MS), "scan", "--json", "--home", private_home)
-    assert result.code == ExitCode.OK and json.loads(result.out)["now_ms"] == NOW_MS
+    assert result.code == ExitCode.OK
+    assert json.loads(result.out)["now_ms"] == NOW_MS
 
 
 @pytest.mark.parametrize("name", ["--timeout", "--keyring-timeout"])
@@ -86,7 +93,8 @@ def test_one_keyring_timeout_name_and_a_hidden_alias(command: list[str], name: s
 @pytest.mark.parametrize("command", [["doctor"], ["keyring", "copy"], ["keyring", "status"], ["keyring", "remove"]])
 def test_help_names_only_timeout(command: list[str]) -> None:
     _, text = printed(*command, "--help")
-    assert "--timeout SECONDS" in text and "--keyring-timeout" not in text
+    assert "--timeout SECONDS" in text
+    assert "--keyring-timeout" not in text
 
 
 COMMAND_NAMES = ["backups", "demo", "doctor", "gui", "keyring", "migrate", "plan", "scan", "stores", "undo"]
@@ -102,8 +110,10 @@ def test_each_command_help_teaches(name: str) -> None:
     assert code == 0
     assert " ".join(description.split()) in " ".join(text.split())
     assert f"options of {name}:" in text or name in ("stores", "scan", "keyring", "backups")
-    assert "common options:" in text and "--home DIR" in text
-    assert "\nexamples:\n" in text and 2 <= len(examples) <= 3
+    assert "common options:" in text
+    assert "--home DIR" in text
+    assert "\nexamples:\n" in text
+    assert 2 <= len(examples) <= 3
     for example in examples:
         assert f"  agentmux-companion {example}\n" in text
 
@@ -111,7 +121,8 @@ def test_each_command_help_teaches(name: str) -> None:
 @pytest.mark.parametrize("action", ["copy", "remove", "status"])
 def test_each_keyring_action_help_teaches(action: str) -> None:
     _, text = printed("keyring", action, "--help")
-    assert f"options of keyring {action}:" in text and "common options:" in text
+    assert f"options of keyring {action}:" in text
+    assert "common options:" in text
     assert f"  agentmux-companion keyring {action}\n" in text
 
 
@@ -129,9 +140,11 @@ def test_main_help_lists_commands_and_the_exit_codes() -> None:
 
 def test_version() -> None:
     code, text = printed("--version")
-    assert code == 0 and text == f"agentmux-companion {__version__}\n"
+    assert code == 0
+    assert text == f"agentmux-companion {__version__}\n"
 
 
 def test_no_command_prints_help_and_exits_usage() -> None:
     result = run_cli()
-    assert result.code == ExitCode.USAGE and "COMMAND" in result.err
+    assert result.code == ExitCode.USAGE
+    assert "COMMAND" in result.err

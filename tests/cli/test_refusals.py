@@ -104,7 +104,8 @@ def test_refused_store_is_left_byte_for_byte(tmp_path: Path, private_home: Path,
     assert backups_kept(private_home) == []
     # plan says the same, with the same exit code, and writes nothing either.
     planned = run_cli("plan", "--json", "--home", private_home, "--store", store, "--now-ms", NOW_MS)
-    assert planned.code == 3 and reason in planned.json()["stores"][0]["refused"]
+    assert planned.code == 3
+    assert reason in planned.json()["stores"][0]["refused"]
     assert file_state(store) == before
 
 
@@ -112,18 +113,21 @@ def test_missing_store_and_directory(tmp_path: Path, private_home: Path) -> None
     write_all_creds(private_home)
     missing = tmp_path / "nowhere" / "objects.db"
     result = run_cli("migrate", "--yes", "--home", private_home, "--store", missing)
-    assert result.code == 3 and "no store at" in result.err
+    assert result.code == 3
+    assert "no store at" in result.err
     assert not missing.parent.exists()  # nothing created on the way
     folder = tmp_path / "a-folder.db"
     folder.mkdir()
     result = run_cli("migrate", "--yes", "--home", private_home, "--store", folder)
-    assert result.code == 3 and "is not a file" in result.err
+    assert result.code == 3
+    assert "is not a file" in result.err
     assert list(folder.iterdir()) == []
 
 
 def test_no_store_found_anywhere(private_home: Path) -> None:
     result = run_cli("migrate", "--yes", "--home", private_home)
-    assert result.code == 3 and "no AgentMux store found" in result.err
+    assert result.code == 3
+    assert "no AgentMux store found" in result.err
 
 
 # --------------------------------------------------------------------------------------------
@@ -156,9 +160,11 @@ def test_busy_store_exits_4_and_writes_nothing(tmp_path: Path, private_home: Pat
         result = run_cli_process("migrate", "--yes", "--json", "--busy-timeout-ms", "300",
                                  "--home", private_home, "--store", store, "--now-ms", NOW_MS)
     assert result.code == 4, result.err
-    assert "busy" in result.err and "Nothing was written" in result.err
+    assert "busy" in result.err
+    assert "Nothing was written" in result.err
     [entry] = result.json()["stores"]
-    assert entry["outcome"] == "busy" and entry["backup"] is None
+    assert entry["outcome"] == "busy"
+    assert entry["backup"] is None
     assert file_state(store).data == before.data
     assert dump_store(store) == original
     assert backups_kept(private_home) == []
@@ -210,8 +216,11 @@ def test_read_only_store_exits_3_and_writes_nothing(tmp_path: Path, private_home
 
 @pytest.mark.linux_only
 def test_store_on_a_read_only_mount_exits_3(tmp_path: Path, private_home: Path) -> None:
-    """A real read-only filesystem (EROFS), which binds root too: the store's folder is bind-mounted
-    read-only in a private mount namespace (``unshare``), so nothing outside the test sees it."""
+    """A real read-only filesystem (EROFS), which binds root too.
+
+    The store's folder is bind-mounted read-only in a private mount namespace (``unshare``), so
+    nothing outside the test sees it.
+    """
     import shlex
     import subprocess
 

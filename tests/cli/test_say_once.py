@@ -1,6 +1,8 @@
-"""Say it once: a refusal appears once and instead of a provider table; notes only when relevant;
-``-q`` prints only errors; a declined prompt writes nothing and exits 6; progress on a terminal
-only (issue 13)."""
+"""Say it once (issue 13).
+
+A refusal appears once and instead of a provider table; notes only when relevant; ``-q`` prints
+only errors; a declined prompt writes nothing and exits 6; progress on a terminal only.
+"""
 
 from __future__ import annotations
 
@@ -35,7 +37,8 @@ def test_a_missing_store_is_refused_once_without_a_provider_table(tmp_path: Path
     assert result.code == ExitCode.REFUSED
     both = result.out + result.err
     assert both.count(f"no store at {missing}") == 1
-    assert "PROVIDER" not in result.out and "claude" not in result.out
+    assert "PROVIDER" not in result.out
+    assert "claude" not in result.out
 
 
 @pytest.mark.parametrize("command", [["plan"], ["migrate", "--yes"]])
@@ -46,7 +49,8 @@ def test_a_refused_store_says_why_once(tmp_path: Path, private_home: Path, comma
     assert result.code == ExitCode.REFUSED
     refusal = json.loads(run_cli("plan", "--json", "--home", private_home, "--store", store).out)[
         "stores"][0]["refused"]
-    assert refusal and (result.out + result.err).count(refusal) == 1
+    assert refusal
+    assert (result.out + result.err).count(refusal) == 1
     assert "PROVIDER" not in result.out
 
 
@@ -63,21 +67,25 @@ def test_the_codex_note_only_with_a_codex_login(private_home: Path) -> None:
                         LEGACY_SPEC)
     write_creds(private_home, "claude", claude_creds())
     without = run_cli("plan", "--home", private_home, "--store", store, "--now-ms", NOW_MS)
-    assert without.code == ExitCode.OK and CODEX_NOTE not in without.out
+    assert without.code == ExitCode.OK
+    assert CODEX_NOTE not in without.out
     write_creds(private_home, "codex", generic_creds())
     with_codex = run_cli("plan", "--home", private_home, "--store", store, "--now-ms", NOW_MS)
     assert with_codex.out.count(CODEX_NOTE) == 1
 
 
-def test_quiet_prints_only_errors(tmp_path: Path, private_home: Path) -> None:
+def test_quiet_prints_only_errors(tmp_path: Path) -> None:
     sandbox = demo_sandbox(tmp_path / "demo")
     for argv in (["plan"], ["scan"], ["stores"], ["migrate", "--yes"], ["undo", "--yes"]):
         result = run_cli(*argv, "-q", "--home", sandbox.home, "--now-ms", NOW_MS)
         assert (result.code, result.out, result.err) == (0, "", ""), argv
     document = run_cli("-q", "plan", "--json", "--home", sandbox.home, "--now-ms", NOW_MS)
-    assert document.code == 0 and json.loads(document.out)["stores"] and document.err == ""
+    assert document.code == 0
+    assert json.loads(document.out)["stores"]
+    assert document.err == ""
     refused = run_cli("-q", "plan", "--home", sandbox.home, "--store", tmp_path / "nowhere")
-    assert refused.code == ExitCode.REFUSED and refused.out == ""
+    assert refused.code == ExitCode.REFUSED
+    assert refused.out == ""
     assert refused.err.count("no store at") == 1
 
 
@@ -88,7 +96,8 @@ def test_declining_the_prompt_writes_nothing_and_exits_6(tmp_path: Path, private
     backups_before = sorted(companion.rglob("*.db*")) if companion.exists() else []
     result = run_with_tty("migrate", "--home", sandbox.home, "--store", sandbox.store, tty="stdin", answer="n\n")
     assert result.code == ExitCode.DECLINED, result.err
-    assert "Migrate 1 store(s)? [y/N]" in result.err and "declined; nothing was written" in result.err
+    assert "Migrate 1 store(s)? [y/N]" in result.err
+    assert "declined; nothing was written" in result.err
     assert file_state(sandbox.store) == before
     assert (sorted(companion.rglob("*.db*")) if companion.exists() else []) == backups_before
 
@@ -97,7 +106,8 @@ def test_progress_shows_on_a_terminal_stderr(tmp_path: Path) -> None:
     sandbox = demo_sandbox(tmp_path / "demo")
     result = run_with_tty("migrate", "--yes", "--home", sandbox.home, "--store", sandbox.store, tty="stderr")
     assert result.code == ExitCode.OK, result.err
-    assert "\r\x1b[KBacking up" in result.err and "\r\x1b[KVerifying" in result.err
+    assert "\r\x1b[KBacking up" in result.err
+    assert "\r\x1b[KVerifying" in result.err
     assert "Backing up" not in result.out
 
 
@@ -106,14 +116,16 @@ def test_no_progress_with_json_even_on_a_terminal(tmp_path: Path) -> None:
     result = run_with_tty("migrate", "--yes", "--json", "--home", sandbox.home, "--store", sandbox.store,
                           tty="stderr")
     assert result.code == ExitCode.OK, result.err
-    assert "Backing up" not in result.err + result.out and "\r" not in result.err
+    assert "Backing up" not in result.err + result.out
+    assert "\r" not in result.err
     assert json.loads(result.out)["stores"][0]["outcome"] == "migrated"
 
 
 def test_no_progress_when_stderr_is_not_a_terminal(tmp_path: Path) -> None:
     sandbox = demo_sandbox(tmp_path / "demo")
     result = run_cli("migrate", "--yes", "--home", sandbox.home, "--store", sandbox.store)
-    assert result.code == ExitCode.OK and "Backing up" not in result.err + result.out
+    assert result.code == ExitCode.OK
+    assert "Backing up" not in result.err + result.out
 
 
 def test_verbose_prints_the_log_on_stderr(private_home: Path) -> None:

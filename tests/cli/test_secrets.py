@@ -1,6 +1,9 @@
-"""Planted tokens never leave their credentials files: not on stdout or stderr, not in the log,
-the ledger, the backups or any other file the companion writes, for every command, including
-the error paths (a broken credentials file holding a token, a refused store, a usage error)."""
+"""Planted tokens never leave their credentials files.
+
+Not on stdout or stderr, not in the log, the ledger, the backups or any other file the companion
+writes, for every command, including the error paths (a broken credentials file holding a token,
+a refused store, a usage error).
+"""
 
 from __future__ import annotations
 
@@ -85,7 +88,8 @@ def test_no_command_leaks_a_token(private_home: Path, tmp_path: Path) -> None:
         "scan --json (process)": run_cli_process("scan", "--json", *home),
     }
     assert runs["migrate --json"].code == 5  # the broken openclaw file: done with warnings
-    assert runs["migrate refused"].code == 3 and runs["usage error"].code == 2
+    assert runs["migrate refused"].code == 3
+    assert runs["usage error"].code == 2
     for name, result in runs.items():
         assert "Traceback" not in result.err, name
         assert_no_secret(result.out, f"stdout of {name}")
@@ -98,7 +102,8 @@ def test_no_command_leaks_a_token(private_home: Path, tmp_path: Path) -> None:
 
     paths = AppPaths.resolve(private_home)
     written = files_written(paths)
-    assert paths.log_file in written and paths.ledger_path in written
+    assert paths.log_file in written
+    assert paths.ledger_path in written
     assert any(p.is_relative_to(paths.backups_dir) for p in written)
     for path in written:
         assert_no_secret(path.read_bytes(), str(path))

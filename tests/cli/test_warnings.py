@@ -29,9 +29,11 @@ def test_odd_file_of_an_already_bound_provider_is_not_a_warning(private_home: Pa
 @pytest.mark.linux_only
 @pytest.mark.parametrize(("shape", "seeded"), [(StoreShape.WITH_AGENTS, 1), (StoreShape.WITH_MIGRATIONS, 0)])
 def test_odd_file_of_a_provider_being_bound_is_a_warning(private_home: Path, shape: StoreShape, seeded: int) -> None:
-    """A FIFO where the login should be: bound as needs_reauth under pointer semantics (AgentMux
-    only tests existence), skipped under copy-once semantics (it cannot be copied; §7b), though
-    the Default bundle is still made. Either way a warning and exit 5, and nothing blocks."""
+    """A FIFO where the login should be: a warning and exit 5, and nothing blocks.
+
+    Bound as needs_reauth under pointer semantics (AgentMux only tests existence), skipped under
+    copy-once semantics (it cannot be copied; §7b), though the Default bundle is still made.
+    """
     store = build_store(channel_store_path(private_home / ".agentmux", "1.0.0"), shape)
     fifo = private_home / ".claude" / ".credentials.json"
     fifo.parent.mkdir(parents=True)

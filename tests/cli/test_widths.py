@@ -82,9 +82,11 @@ def test_paths_lose_their_middle_not_their_ends(sandbox: Sandbox, monkeypatch: p
     monkeypatch.setenv("COLUMNS", "80")
     out = run_cli("plan", "--home", sandbox.home, "--now-ms", NOW_MS).out
     shown = out.splitlines()[3 + 1].strip()
-    assert "…" in shown and len(shown) == 80 - 2
+    assert "…" in shown
+    assert len(shown) == 80 - 2
     head, tail = shown.split("…")
-    assert str(sandbox.store).startswith(head) and str(sandbox.store).endswith(tail)
+    assert str(sandbox.store).startswith(head)
+    assert str(sandbox.store).endswith(tail)
 
 
 def test_reasons_move_under_their_row_when_narrow(sandbox: Sandbox, monkeypatch: pytest.MonkeyPatch) -> None:
@@ -93,4 +95,5 @@ def test_reasons_move_under_their_row_when_narrow(sandbox: Sandbox, monkeypatch:
     row = next(i for i, line in enumerate(lines) if line.startswith("  claude "))
     assert lines[row].split() == ["claude", "bind", "valid", lines[row].split()[3]]
     detail = " ".join(line.strip() for line in lines[row + 1:row + 4])
-    assert lines[row + 1].startswith("    bind") and "into the Default bundle (login valid)" in detail
+    assert lines[row + 1].startswith("    bind")
+    assert "into the Default bundle (login valid)" in detail

@@ -41,7 +41,8 @@ def test_a_segfault_is_reported_by_the_next_start_once(tmp_path: Path) -> None:
 
     first = start(companion, "crash")
     assert first.stdout.strip() == "no previous crash"
-    assert first.returncode == (-signal.SIGSEGV if os.name == "posix" else first.returncode) and first.returncode != 0
+    assert first.returncode == (-signal.SIGSEGV if os.name == "posix" else first.returncode)
+    assert first.returncode != 0
     report = (log_dir / CRASH_LOG_NAME).read_text(encoding="utf-8")
     assert "Fatal Python error: Segmentation fault" in report
     assert "<string>" in report  # the crashing frame, from faulthandler's stack dump
@@ -109,7 +110,8 @@ def test_a_link_where_the_crash_log_should_be_is_not_followed(tmp_path: Path,
     assert enable_crash_log(paths) is None
     assert elsewhere.read_text(encoding="utf-8") == "not the companion's\n"
     assert (paths.log_dir / CRASH_LOG_NAME).is_symlink()
-    assert "crash log not enabled" in caplog.text and "symbolic link" in caplog.text
+    assert "crash log not enabled" in caplog.text
+    assert "symbolic link" in caplog.text
 
 
 @pytest.mark.linux_only
@@ -118,4 +120,5 @@ def test_a_fifo_where_the_crash_log_should_be_never_blocks(tmp_path: Path, caplo
     paths.log_dir.mkdir(parents=True)
     os.mkfifo(paths.log_dir / CRASH_LOG_NAME)
     assert enable_crash_log(paths) is None  # returns at once: nothing opened the FIFO for reading
-    assert "crash log not enabled" in caplog.text and "not a regular file" in caplog.text
+    assert "crash log not enabled" in caplog.text
+    assert "not a regular file" in caplog.text

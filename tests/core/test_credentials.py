@@ -1,5 +1,8 @@
-"""Contract §6, the status probe, and §7 3b, what counts as "present": every rule and every odd
-file a home folder can hold. Each case ends in a status and a reason, never a hang or a crash."""
+"""Contract §6, the status probe, and §7 3b, what counts as "present".
+
+Every rule and every odd file a home folder can hold. Each case ends in a status and a reason,
+never a hang or a crash.
+"""
 
 from __future__ import annotations
 
@@ -250,7 +253,7 @@ def test_oversize_file_is_not_read(private_home: Path) -> None:
     found = probe(private_home)
     assert (found.present, found.status, found.fingerprint) == (True, Status.NEEDS_REAUTH, None)
     assert "larger than" in found.reason
-    with pytest.raises(OSError) as raised:
+    with pytest.raises(OSError, match="larger than") as raised:
         read_credentials_bytes(path)
     assert raised.value.errno == errno.EFBIG
 
@@ -279,7 +282,7 @@ def test_fifo_counts_as_present_and_never_blocks(private_home: Path) -> None:
     assert (found.present, found.kind, found.status) == (True, FileKind.FIFO, Status.NEEDS_REAUTH)
     assert found.warnings
     # The safe reader refuses it on the open descriptor rather than blocking on a read.
-    with pytest.raises(OSError) as raised:
+    with pytest.raises(OSError, match="not a regular file") as raised:
         read_credentials_bytes(path)
     assert raised.value.errno == errno.EINVAL
 
@@ -361,12 +364,15 @@ def test_unreadable_file_needs_reauth(private_home: Path) -> None:
     )
     found = json.loads(completed.stdout)
     assert (found["present"], found["status"], found["fingerprint"]) == (True, "needs_reauth", None)
-    assert "unreadable" in found["reason"] and "ermission denied" in found["reason"]
+    assert "unreadable" in found["reason"]
+    assert "ermission denied" in found["reason"]
 
 
 def test_root_reads_a_mode_000_file(private_home: Path) -> None:
-    """The other half of the previous test, honestly stated: to root (as to AgentMux running as
-    root) a mode-000 file is readable, so the probe reports its real status, not needs_reauth."""
+    """The other half of the previous test: to root, a mode-000 file is readable.
+
+    As to AgentMux running as root, so the probe reports its real status, not needs_reauth.
+    """
     path = write_creds(private_home, "claude", claude_creds(NOW_MS - HOUR, PLANTED_TOKENS[1]))
     path.chmod(0o000)
     found = probe(private_home)
@@ -388,7 +394,8 @@ def test_fingerprint_identifies_content_never_the_token(private_home: Path) -> N
     # A token that is itself short hex must not be echoed either.
     write_creds(private_home, "claude", '{"access_token": "abcdef123456"}')
     found = probe(private_home)
-    assert found.fingerprint is not None and "abcdef123456" not in found.fingerprint
+    assert found.fingerprint is not None
+    assert "abcdef123456" not in found.fingerprint
 
 
 def test_probe_only_reads(private_home: Path) -> None:

@@ -63,9 +63,11 @@ def test_older_versions_layout_and_dev_builds(private_home: Path) -> None:
     by_path = {s.path: s for s in found}
     # Only the older layout for the stable channel: it is the one the user runs.
     assert by_path[old] == StoreLocation(old, StoreKind.LEGACY_VERSIONS, "stable", "0.8.1", default_target=True)
-    assert by_path[dev_branch].kind is StoreKind.DEV and by_path[dev_branch].version == "main"
+    assert by_path[dev_branch].kind is StoreKind.DEV
+    assert by_path[dev_branch].version == "main"
     assert by_path[dev_clone].version == "feature-x/clone2"
-    assert not by_path[dev_branch].default_target and not by_path[dev_clone].default_target
+    assert not by_path[dev_branch].default_target
+    assert not by_path[dev_clone].default_target
     assert found[-1].kind is StoreKind.DEV  # developer builds are listed last
 
     # A newer channels-layout store takes over; the same version in both layouts: channels wins.
@@ -83,7 +85,8 @@ def test_shared_store_and_environment_overrides(private_home: Path, tmp_path: Pa
     channel = build_store(channel_store_path(root, "0.33.0"), StoreShape.WITH_MIGRATIONS)
     found = discover_stores(paths_for(private_home))
     assert [(s.path, s.default_target) for s in found] == [(channel, True), (shared, True)]
-    assert found[1].kind is StoreKind.SHARED and found[1].is_shared
+    assert found[1].kind is StoreKind.SHARED
+    assert found[1].is_shared
 
     # AGENTMUX_SHARED_DIR replaces <root>/shared.
     elsewhere = build_store(tmp_path / "shared-elsewhere" / "store.db", StoreShape.SHARED_RENAMED)
@@ -94,7 +97,8 @@ def test_shared_store_and_environment_overrides(private_home: Path, tmp_path: Pa
     other_root = tmp_path / "other-root"
     other = build_store(channel_store_path(other_root, "1.0.0"), StoreShape.ACCOUNTS_RENAMED)
     by_env = paths_for(private_home, AGENTMUX_HOME_OVERRIDE=str(other_root))
-    assert by_env.agentmux_root == other_root and by_env.shared_dir == other_root / "shared"
+    assert by_env.agentmux_root == other_root
+    assert by_env.shared_dir == other_root / "shared"
     assert [s.path for s in discover_stores(by_env)] == [other]
     explicit = AppPaths.resolve(private_home, root, env={"AGENTMUX_HOME_OVERRIDE": str(other_root)})
     assert explicit.agentmux_root == root
@@ -105,7 +109,8 @@ def test_home_resolution_follows_home_then_userprofile(tmp_path: Path) -> None:
     assert AppPaths.resolve(env={"HOME": str(tmp_path / "a")}).home == tmp_path / "a"
     assert AppPaths.resolve(env={"USERPROFILE": str(tmp_path / "b")}).home == tmp_path / "b"
     resolved = AppPaths.resolve(env={"HOME": str(tmp_path / "a")})
-    assert resolved.agentmux_root == tmp_path / "a" / ".agentmux" and resolved.channel == "stable"
+    assert resolved.agentmux_root == tmp_path / "a" / ".agentmux"
+    assert resolved.channel == "stable"
 
 
 @pytest.mark.parametrize(

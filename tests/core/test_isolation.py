@@ -1,5 +1,7 @@
-"""Copy-once (isolation) semantics, docs/agentmux-store.md §7b: which stores get them, the files
-the import makes, the sweep, and undo taking exactly those files away again.
+"""Copy-once (isolation) semantics, docs/agentmux-store.md §7b.
+
+Which stores get them, the files the import makes, the sweep, and undo taking exactly those files
+away again.
 
 Expected bytes and files are written out by hand from the contract, not computed by the code
 under test.
@@ -108,7 +110,8 @@ def test_semantics_of_a_channel_store(tmp_path: Path, user_version: int, migrati
     store = objects_db(tmp_path, user_version, migrations)
     result = run_cli("plan", "--json", "--home", home, "--store", store, "--now-ms", NOW_MS)
     [entry] = result.json()["stores"]
-    assert entry["semantics"] == semantics and entry["semantics_reason"]
+    assert entry["semantics"] == semantics
+    assert entry["semantics_reason"]
     text = run_cli("plan", "--home", home, "--store", store, "--now-ms", NOW_MS).out
     assert ("Copy-once" in text) == (semantics == "isolated")
 
@@ -139,7 +142,8 @@ def test_isolated_migration_copies_once_and_points_there(tmp_path: Path) -> None
     assert lines["claude"].account_dir == providers_dir(home) / "claude"
     assert plan.stores[0].to_json()["providers"][0]["copy"] == "copy"
     [result] = apply_plan(plan, AppPaths.resolve(home), REGISTRY)
-    assert result.outcome == "migrated" and result.stats.providers_seeded == 2
+    assert result.outcome == "migrated"
+    assert result.stats.providers_seeded == 2
 
     for provider in ("claude", "codex"):
         dest = providers_dir(home) / provider
@@ -169,7 +173,8 @@ def test_an_existing_sentinel_means_no_copy_and_the_copy_gives_the_status(tmp_pa
     store = objects_db(tmp_path, 10, True)
     plan = plan_for(home, store)
     claude = plan.stores[0].providers[0]
-    assert claude.status is not None and claude.status.value == "needs_reauth"
+    assert claude.status is not None
+    assert claude.status.value == "needs_reauth"
     assert "existing copy" in claude.reason
     migrate(home, store)
     assert (dest / ".credentials.json").read_bytes() == old_copy
@@ -184,7 +189,8 @@ def test_a_directory_login_cannot_be_copied_the_provider_is_skipped_with_a_warni
     result = run_cli("migrate", "--yes", "--json", "--home", home, "--store", store, "--now-ms", NOW_MS)
     assert result.code == 5, result.err
     [entry] = result.json()["stores"]
-    assert entry["stats"]["providers_seeded"] == 1 and entry["stats"]["default_bundle_created"] is True
+    assert entry["stats"]["providers_seeded"] == 1
+    assert entry["stats"]["default_bundle_created"] is True
     assert any(w.startswith("claude") and "copy" in w for w in entry["warnings"]), entry["warnings"]
     assert not (providers_dir(home) / "claude").exists()
 
@@ -213,7 +219,8 @@ def test_sweep_repoints_default_accounts_on_the_cli_folder(tmp_path: Path, tag: 
     assert plan.stores[0].providers[0].action is Action.SKIP_EXISTING
     assert "AgentMux's own copy" in plan.stores[0].providers[0].reason
     [result] = migrate(home, store)
-    assert result.stats.providers_repointed == 1 and result.stats.providers_seeded == 0  # type: ignore[attr-defined]
+    assert result.stats.providers_repointed == 1  # type: ignore[attr-defined]
+    assert result.stats.providers_seeded == 0  # type: ignore[attr-defined]
     query = "SELECT id, secret_ref, status, created_at, updated_at FROM db_identity_accounts ORDER BY id"
     assert rows(store, query) == [
         ("acc-c", expected_secret_ref(home, "claude", isolated=True), "valid", 5, NOW_MS),
@@ -235,7 +242,8 @@ def test_no_sweep_under_pointer_semantics(tmp_path: Path) -> None:
     ])
     store = objects_db(tmp_path, 4, False, spec)
     plan = plan_for(home, store)
-    assert plan.stores[0].repoints == () and not plan.will_write
+    assert plan.stores[0].repoints == ()
+    assert not plan.will_write
     # A row of the later spelling is left as it is when no rule rewrites it (§4).
     assert rows(store, "SELECT secret_ref FROM db_identity_accounts") == [(ref,)]
 
@@ -252,7 +260,8 @@ def test_undo_removes_the_copies_and_the_folders_it_made(tmp_path: Path) -> None
     migrate(home, store)
     assert len(list(providers_dir(home).iterdir())) == 3
     result = undo_last(AppPaths.resolve(home), store)
-    assert dump_store(store) == before and result.warnings == ()
+    assert dump_store(store) == before
+    assert result.warnings == ()
     assert not (home / ".agentmux").exists()
 
 
@@ -266,9 +275,12 @@ def test_undo_keeps_a_copy_renewed_since_with_its_sentinel(tmp_path: Path) -> No
     renewed.write_text(claude_creds(NOW_MS + 9 * HOUR_MS, access="renewed-by-agentmux"), encoding="utf-8")
     result = undo_last(AppPaths.resolve(home), store)
     assert dump_store(store) == before
-    assert renewed.exists() and (renewed.parent / SENTINEL).exists()
+    assert renewed.exists()
+    assert (renewed.parent / SENTINEL).exists()
     assert not (providers_dir(home) / "codex").exists()
-    assert len(result.warnings) == 1 and str(renewed) in result.warnings[0] and "changed" in result.warnings[0]
+    assert len(result.warnings) == 1
+    assert str(renewed) in result.warnings[0]
+    assert "changed" in result.warnings[0]
 
 
 def test_undoing_one_store_leaves_the_copy_another_store_uses(tmp_path: Path) -> None:
@@ -297,11 +309,13 @@ def test_no_secret_reaches_the_ledger_or_the_output(tmp_path: Path) -> None:
         undone = run_cli("undo", "--yes", "--json", "--home", home, "--store", store)
     finally:
         del os.environ["AGENTMUX_COMPANION_DIR"]
-    assert migrated.code == 0 and undone.code == 0, migrated.err + undone.err
+    assert migrated.code == 0, migrated.err + undone.err
+    assert undone.code == 0, migrated.err + undone.err
     written = b"".join(p.read_bytes() for p in companion.rglob("*") if p.is_file() and "backups" not in p.parts)
     text = migrated.out + migrated.err + undone.out + undone.err
     for token in PLANTED_TOKENS:
-        assert token not in text and token.encode() not in written
+        assert token not in text
+        assert token.encode() not in written
 
 
 def test_a_post_bundle_store_is_refused_with_what_to_do_instead(tmp_path: Path) -> None:
@@ -311,10 +325,12 @@ def test_a_post_bundle_store_is_refused_with_what_to_do_instead(tmp_path: Path) 
     before = store.read_bytes()
     text = run_cli("migrate", "--yes", "--home", home, "--store", store)
     as_json = run_cli("plan", "--json", "--home", home, "--store", store)
-    assert text.code == 3 and as_json.code == 3
+    assert text.code == 3
+    assert as_json.code == 3
     assert "Accounts screen" in text.out + text.err
     assert "Accounts screen" in as_json.json()["stores"][0]["refused"]
-    assert store.read_bytes() == before and not (home / ".agentmux").exists()
+    assert store.read_bytes() == before
+    assert not (home / ".agentmux").exists()
 
 
 def test_demo_of_the_isolated_era_shows_the_copy_once_flow(tmp_path: Path) -> None:

@@ -1,5 +1,7 @@
-"""The log file rotates by size into .1, .2, .3, each 0600, without logging.handlers; the CLI's
-start loads only what ``plan --json`` needs."""
+"""The log file rotates by size into .1, .2, .3, each 0600, without logging.handlers.
+
+And the CLI's start loads only what ``plan --json`` needs.
+"""
 
 from __future__ import annotations
 

@@ -145,7 +145,8 @@ def test_era_of_every_shape(tmp_path: Path, shape: StoreShape) -> None:
     else:
         expected = {StoreShape.PRE_BUNDLE: Era.PRE_BUNDLE, StoreShape.EARLY_CHAIN: Era.EARLY_CHAIN,
                     StoreShape.POST_BUNDLE: Era.POST_BUNDLE}[shape]
-        assert inspection.era is expected and not inspection.era.migratable
+        assert inspection.era is expected
+        assert not inspection.era.migratable
         assert inspection.refusal
 
 
@@ -171,7 +172,8 @@ def test_full_migration_writes_exactly_the_contract(tmp_path: Path, shape: Store
     assert store_plan.instances_to_backfill == legacy_instances
     assert store_plan.agents_to_backfill == (2 if has_db_agents(shape) else 0)
 
-    assert result.outcome == "migrated" and result.warnings == ()
+    assert result.outcome == "migrated"
+    assert result.warnings == ()
     assert stats(result) == {
         "providers_examined": 3, "providers_skipped_existing": 0, "providers_skipped_no_ambient": 0,
         "providers_seeded": 3, "providers_repointed": 0, "instances_backfilled": legacy_instances,
@@ -183,14 +185,19 @@ def test_full_migration_writes_exactly_the_contract(tmp_path: Path, shape: Store
     assert after == expected_after(
         original, shape, home, {"claude": "valid", "codex": "expired", "openclaw": "needs_reauth"}, scope)
     # user_version and the schema are part of the dump; say it outright all the same.
-    assert after["user_version"] == original["user_version"] and after["schema"] == original["schema"]
+    assert after["user_version"] == original["user_version"]
+    assert after["schema"] == original["schema"]
 
     ids = account_ids(store, shape)
-    assert all(UUID4_RE.match(i) for i in ids.values()) and len(set(ids.values())) == 3
+    assert all(UUID4_RE.match(i) for i in ids.values())
+    assert len(set(ids.values())) == 3
     # The exact bytes of secret_ref: raw UTF-8, escaped backslash, no \u escapes, no spaces.
     [(raw,)] = rows(store, f"SELECT CAST(secret_ref AS BLOB) FROM {accounts_table(shape)} WHERE provider='claude'")
     assert raw == expected_secret_ref(home, "claude", isolated(shape)).encode("utf-8")
-    assert "hôme ü 用户".encode() in raw and b"\\u" not in raw and b"\\\\back" in raw and b" :" not in raw
+    assert "hôme ü 用户".encode() in raw
+    assert b"\\u" not in raw
+    assert b"\\\\back" in raw
+    assert b" :" not in raw
 
 
 @pytest.mark.parametrize("shape", SUPPORTED_SHAPES)
@@ -201,7 +208,9 @@ def test_second_run_changes_nothing(tmp_path: Path, shape: StoreShape) -> None:
     migrate(home, store)
     once = dump_store(store)
     plan, result = migrate(home, store)
-    assert not plan.will_write and result.outcome == "nothing_to_do" and result.backup == ""
+    assert not plan.will_write
+    assert result.outcome == "nothing_to_do"
+    assert result.backup == ""
     assert [p.action for p in plan.stores[0].providers] == [Action.SKIP_EXISTING] * 3
     assert dump_store(store) == once
 
@@ -224,8 +233,10 @@ def test_covered_providers_are_skipped_in_any_bundle(tmp_path: Path, shape: Stor
     original = dump_store(store)
     plan, result = migrate(home, store)
     lines = {p.provider: p for p in plan.stores[0].providers}
-    assert lines["claude"].action is Action.SKIP_EXISTING and "'Work'" in lines["claude"].reason
-    assert lines["codex"].action is Action.SKIP_EXISTING and "'Default'" in lines["codex"].reason
+    assert lines["claude"].action is Action.SKIP_EXISTING
+    assert "'Work'" in lines["claude"].reason
+    assert lines["codex"].action is Action.SKIP_EXISTING
+    assert "'Default'" in lines["codex"].reason
     assert lines["openclaw"].action is Action.BIND
     assert plan.stores[0].bundle is BundleAction.REUSE
     assert stats(result) == {
@@ -277,7 +288,8 @@ def test_existing_default_bundle_backfills_without_seeding(tmp_path: Path, shape
     store = make_store(tmp_path, shape, spec)
     plan, result = migrate(home, store)
     assert plan.stores[0].bundle is BundleAction.REUSE
-    assert stats(result)["instances_backfilled"] == 2 and result.agents_backfilled == 1
+    assert stats(result)["instances_backfilled"] == 2
+    assert result.agents_backfilled == 1
     assert stats(result)["default_bundle_created"] is False
     assert sorted(rows(store, "SELECT identity_id FROM db_agent_instances")) == [("default",), ("default",), ("x",)]
     assert rows(store, "SELECT created_at, updated_at FROM db_identity_bundles WHERE id='default'") == [
@@ -297,9 +309,12 @@ def test_default_name_taken_writes_nothing_at_all(tmp_path: Path, shape: StoreSh
     before = file_state(store)
     plan = plan_for(home, store)
     [store_plan] = plan.stores
-    assert store_plan.refused and "'user-default'" in store_plan.refused and "'Default'" in store_plan.refused
+    assert store_plan.refused
+    assert "'user-default'" in store_plan.refused
+    assert "'Default'" in store_plan.refused
     assert [p.action for p in store_plan.providers] == [Action.BLOCKED] * 3
-    assert not store_plan.will_write and not store_plan.record_migration
+    assert not store_plan.will_write
+    assert not store_plan.record_migration
 
     result = run_cli("migrate", "--yes", "--home", home, "--store", store, "--now-ms", NOW_MS)
     assert result.code == 3
@@ -315,7 +330,8 @@ def test_default_name_taken_does_not_matter_when_nothing_is_seedable(tmp_path: P
     store = make_store(tmp_path, StoreShape.WITH_AGENTS, StoreSpec(bundles=[("user-default", "Default")],
                                                                     instances=[""]))
     plan, result = migrate(home, store)
-    assert plan.stores[0].refused is None and result.outcome == "nothing_to_do"
+    assert plan.stores[0].refused is None
+    assert result.outcome == "nothing_to_do"
     assert rows(store, "SELECT identity_id FROM db_agent_instances") == [("",)]
 
 
@@ -324,9 +340,12 @@ def test_default_name_taken_does_not_matter_when_nothing_is_seedable(tmp_path: P
 
 
 def test_decide_reuses_the_account_bound_in_default() -> None:
-    """Step 3e. In a consistent store a provider bound in ``default`` is also *covered* (step 2
-    reads every binding of every bundle), so 3a skips it before 3e is reached; the reuse can
-    only be seen by deciding on such a state directly, which is what this does."""
+    """Step 3e: reuse of an account already bound in ``default``, decided directly.
+
+    In a consistent store a provider bound in ``default`` is also *covered* (step 2 reads every
+    binding of every bundle), so 3a skips it before 3e is reached; the reuse can only be seen by
+    deciding on such a state directly, which is what this does.
+    """
     credentials = [probe_provider(p, Path("/nonexistent-home"), NOW_MS) for p in REGISTRY.providers]
     present = [c if c.provider != "claude" else
                type(c)(**{**c.__dict__, "present": True, "status": None}) for c in credentials]
@@ -355,7 +374,8 @@ def test_writer_updates_reused_account_keeping_created_at_and_replaces_binding(
     with closing(open_for_write(store)) as conn:
         conn.execute("BEGIN IMMEDIATE")
         writer = StoreWriter(conn, accounts_table(shape), NOW_MS)
-        assert claude.status is not None and codex.status is not None
+        assert claude.status is not None
+        assert codex.status is not None
         assert writer.seed("claude", claude.config_dir, claude.status, "acc-old")
         assert writer.seed("codex", codex.config_dir, codex.status, str(uuid.uuid4()))
         conn.execute("COMMIT")
@@ -443,7 +463,8 @@ def test_existing_migration_record_is_left_as_it_is(tmp_path: Path, shape: Store
     write_all_creds(home)
     store = make_store(tmp_path, shape, StoreSpec(migration_recorded=True))
     plan, result = migrate(home, store)
-    assert not plan.stores[0].record_migration and not result.migration_recorded
+    assert not plan.stores[0].record_migration
+    assert not result.migration_recorded
     assert rows(store, "SELECT * FROM db_migrations") == [
         ("0008_default_bundle", "2026-06-25T10:00:00+00:00", 12, "channel")]
     assert stats(result)["providers_seeded"] == 3
@@ -457,7 +478,8 @@ def test_store_db_outside_the_shared_folder_still_records_global(tmp_path: Path)
     assert rows(store, "SELECT id, applied_at, scope FROM db_migrations") == [
         ("0008_default_bundle", APPLIED_AT, "global")]
     [(duration,)] = rows(store, "SELECT duration_ms FROM db_migrations")
-    assert isinstance(duration, int) and duration >= 0
+    assert isinstance(duration, int)
+    assert duration >= 0
 
 
 def test_a_rollback_journal_store_is_migrated(tmp_path: Path) -> None:
@@ -466,6 +488,7 @@ def test_a_rollback_journal_store_is_migrated(tmp_path: Path) -> None:
     write_all_creds(home)
     store = build_store(tmp_path / "objects.db", StoreShape.WITH_AGENTS, LEGACY, wal=False)
     _plan, result = migrate(home, store)
-    assert result.outcome == "migrated" and stats(result)["providers_seeded"] == 3
+    assert result.outcome == "migrated"
+    assert stats(result)["providers_seeded"] == 3
     with closing(sqlite3.connect(str(store))) as conn:
         assert conn.execute("PRAGMA integrity_check").fetchone() == ("ok",)

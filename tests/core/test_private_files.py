@@ -62,15 +62,15 @@ def plant(link: Path, target: Path) -> None:
 
 
 POSITIONS: dict[str, Callable[[AppPaths, Path], Path]] = {
-    "data folder": lambda paths, store: paths.data_dir,
-    "backups folder": lambda paths, store: paths.backups_dir,
+    "data folder": lambda paths, _store: paths.data_dir,
+    "backups folder": lambda paths, _store: paths.backups_dir,
     "store's backup folder": lambda paths, store: paths.backups_dir / bk.store_slug(store),
-    "ledger": lambda paths, store: paths.ledger_path,
-    "ledger journal": lambda paths, store: paths.ledger_path.with_name("ledger.db-journal"),
-    "log folder": lambda paths, store: paths.log_dir,
-    "ledger WAL": lambda paths, store: paths.ledger_path.with_name("ledger.db-wal"),
-    "log file": lambda paths, store: paths.log_file,
-    "rotated log file": lambda paths, store: paths.log_file.with_name(paths.log_file.name + ".1"),
+    "ledger": lambda paths, _store: paths.ledger_path,
+    "ledger journal": lambda paths, _store: paths.ledger_path.with_name("ledger.db-journal"),
+    "log folder": lambda paths, _store: paths.log_dir,
+    "ledger WAL": lambda paths, _store: paths.ledger_path.with_name("ledger.db-wal"),
+    "log file": lambda paths, _store: paths.log_file,
+    "rotated log file": lambda paths, _store: paths.log_file.with_name(paths.log_file.name + ".1"),
 }
 
 
@@ -93,7 +93,8 @@ def test_a_link_planted_where_a_companion_file_goes_is_refused(
 
     result = run_cli("migrate", "--yes", "--home", private_home, "--store", store, "--now-ms", NOW_MS)
     assert result.code == 3, (result.code, result.err)
-    assert "link" in result.err and str(link) in result.err
+    assert "link" in result.err
+    assert str(link) in result.err
     assert snapshot(victim) == before
     assert link.is_symlink()  # left for the user to look at, not silently replaced
     assert dump_store(store) == original
@@ -103,8 +104,11 @@ def test_a_link_planted_where_a_companion_file_goes_is_refused(
 def test_links_at_the_clock_derived_backup_names_are_not_followed(
     tmp_path: Path, private_home: Path, name: str
 ) -> None:
-    """Backup names used to be derived from the clock (predictable with --now-ms); a link planted
-    there got its target truncated, overwritten and chmodded."""
+    """Backup names no longer come from the clock, so a planted link cannot be aimed at.
+
+    They used to be derived from the clock (predictable with --now-ms); a link planted there got its
+    target truncated, overwritten and chmodded.
+    """
     write_all_creds(private_home)
     store = build_store(tmp_path / "objects.db", StoreShape.WITH_AGENTS, LEGACY_SPEC)
     paths = AppPaths.resolve(private_home)
@@ -183,6 +187,7 @@ def test_a_folder_of_another_user_is_refused(tmp_path: Path) -> None:
     wanted = foreign / f"agentmux-companion-test-{os.getpid()}"
     with pytest.raises(UnsafePath, match="belongs to another user"):
         ensure_private_dir(wanted, top=foreign)
-    assert not wanted.exists() and foreign.stat().st_uid == owner
+    assert not wanted.exists()
+    assert foreign.stat().st_uid == owner
     if before is not None:
         assert snapshot(foreign) == before

@@ -1,5 +1,7 @@
-"""The preview is a promise (issue #11): anything that changes between the plan the user saw and
-the write stops the store with nothing written, and says what changed in plain words.
+"""The preview is a promise (issue #11).
+
+Anything that changes between the plan the user saw and the write stops the store with nothing
+written, and says what changed in plain words.
 
 Each test makes one field of the decision change between ``build_plan`` and ``apply_plan``.
 """
@@ -176,7 +178,8 @@ def test_the_new_account_id_of_the_preview_is_the_one_written(tmp_path: Path, ho
     paths = AppPaths.resolve(home)
     plan = build_plan(paths, REGISTRY, explicit_locations([store]))
     promised = plan.stores[0].providers[0].account_id
-    assert promised and not plan.stores[0].providers[0].reuse_account_id
+    assert promised
+    assert not plan.stores[0].providers[0].reuse_account_id
     apply_plan(plan, paths, REGISTRY)
     with closing(sqlite3.connect(str(store))) as conn:
         assert conn.execute("SELECT account_id FROM db_identity_bindings").fetchall() == [(promised,)]

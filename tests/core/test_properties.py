@@ -97,7 +97,8 @@ def migrate(home: Path, store: Path) -> Any:
 
 def check_only_contract_rows_changed(shape: StoreShape, spec: StoreSpec, kinds: dict[str, str],
                                      before: dict[str, Any], after: dict[str, Any]) -> None:
-    assert after["schema"] == before["schema"] and after["user_version"] == before["user_version"]
+    assert after["schema"] == before["schema"]
+    assert after["user_version"] == before["user_version"]
     covered = {provider for _b, provider, _a in spec.bindings}
     seedable = [p for p in OAUTH_PROVIDERS if p not in covered and kinds[p] != "absent"]
     # Under copy-once semantics a login that is not a readable file cannot be copied: that

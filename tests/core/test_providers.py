@@ -25,7 +25,8 @@ def test_shipped_registry_order_and_classes() -> None:
     claude = registry.get("claude")
     assert claude is not None
     assert claude.credentials_path(Path("/h")) == Path("/h/.claude/.credentials.json")
-    assert claude.notes("darwin") and not claude.notes("linux")
+    assert claude.notes("darwin")
+    assert not claude.notes("linux")
     assert registry.get("nope") is None
 
 
@@ -50,7 +51,8 @@ def test_a_new_oauth_provider_needs_only_an_entry(tmp_path: Path, private_home: 
     registry = load_registry(toml)
     assert [p.id for p in registry.oauth_providers] == ["claude", "newcli"]
     newcli = registry.get("newcli")
-    assert newcli is not None and newcli.display_name == "New CLI"
+    assert newcli is not None
+    assert newcli.display_name == "New CLI"
     assert newcli.credentials_path(private_home) == private_home / ".newcli-auth" / ".credentials.json"
 
     # And the whole plan/apply path takes it as it is.
@@ -64,7 +66,8 @@ def test_a_new_oauth_provider_needs_only_an_entry(tmp_path: Path, private_home: 
     assert [(p.provider, p.action) for p in plan.stores[0].providers] == [
         ("claude", Action.SKIP_NO_AMBIENT), ("newcli", Action.BIND)]
     [result] = apply_plan(plan, paths, registry)
-    assert result.outcome == "migrated" and result.stats.providers_seeded == 1
+    assert result.outcome == "migrated"
+    assert result.stats.providers_seeded == 1
     assert rows(store, "SELECT name, provider, secret_ref FROM db_identity_accounts") == [
         ("newcli-oauth", "newcli",
          '{"backend":"o_auth_config_dir","dir":"' + str(private_home / ".newcli-auth") + '"}')]

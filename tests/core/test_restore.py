@@ -1,6 +1,9 @@
-"""Restoring a backup (``undo --from-backup``): only a sound backup of this very store, never one
-that would downgrade it, never the safety copy when the pre-migration backup is meant, and the
-ledger afterwards says exactly which runs the restore took back."""
+"""Restoring a backup (``undo --from-backup``).
+
+Only a sound backup of this very store, never one that would downgrade it, never the safety copy
+when the pre-migration backup is meant, and the ledger afterwards says exactly which runs the
+restore took back.
+"""
 
 from __future__ import annotations
 
@@ -44,8 +47,10 @@ def change(store: Path, sql: str) -> None:
 
 
 def corrupt_copy(backup: Path, target: Path) -> Path:
-    """A copy of ``backup`` that opens and reads fine but fails ``quick_check``: its header
-    names a freelist page beyond the end of the file."""
+    """A copy of ``backup`` that opens and reads fine but fails ``quick_check``.
+
+    Its header names a freelist page beyond the end of the file.
+    """
     shutil.copyfile(backup, target)
     with closing(sqlite3.connect(str(target))) as conn:
         pages = conn.execute("PRAGMA page_count").fetchone()[0]
@@ -67,7 +72,8 @@ def test_restore_refuses_a_backup_that_fails_integrity_check(tmp_path: Path, pri
     migrated = dump_store(store)
     result = run_cli("undo", "--yes", "--from-backup", bad, "--home", private_home, "--store", store)
     assert result.code == 3, result.err
-    assert "integrity" in result.err and "Traceback" not in result.err
+    assert "integrity" in result.err
+    assert "Traceback" not in result.err
     assert dump_store(store) == migrated
 
 
@@ -88,7 +94,8 @@ def test_restore_refuses_another_stores_backup(tmp_path: Path, private_home: Pat
     moved = tmp_path / "moved.db"
     shutil.copyfile(their_backup, moved)
     result = run_cli("undo", "--yes", "--from-backup", moved, "--home", private_home, "--store", mine)
-    assert result.code == 3 and "not a backup of" in result.err
+    assert result.code == 3
+    assert "not a backup of" in result.err
     assert dump_store(mine) == migrated
 
 
@@ -102,7 +109,8 @@ def test_restore_refuses_a_backup_older_than_the_stores_schema(tmp_path: Path, p
     upgraded = dump_store(store)
     result = run_cli("undo", "--yes", "--from-backup", backup, "--home", private_home, "--store", store)
     assert result.code == 3, result.err
-    assert "older" in result.err and "downgrade" in result.err
+    assert "older" in result.err
+    assert "downgrade" in result.err
     assert dump_store(store) == upgraded
 
 
@@ -147,7 +155,8 @@ def test_finding_the_last_undoable_run_does_not_write_the_ledger(tmp_path: Path,
         conn.commit()
     before = paths.ledger_path.read_bytes()
     run = last_undoable_run(paths, store)
-    assert run is not None and run.state == "committed"  # what the store says
+    assert run is not None
+    assert run.state == "committed"  # what the store says
     assert paths.ledger_path.read_bytes() == before  # ...without writing the ledger
     assert [r.state for r in ledger.runs_for_store(paths.ledger_path, store)] == ["started"]
     # The write path settles it, under the store's lock, and undoes it.

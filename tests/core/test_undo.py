@@ -1,5 +1,7 @@
-"""Undo: precise reversal of one run, refusal when AgentMux changed those rows since, and the
-backup as the last resort; backups are private files."""
+"""Undo: precise reversal of one run, refusals, and the backup as the last resort.
+
+Refusal when AgentMux changed those rows since; backups are private files.
+"""
 
 from __future__ import annotations
 
@@ -60,7 +62,8 @@ def test_precise_undo_restores_exactly(tmp_path: Path, private_home: Path, shape
     assert result.method == "precise"
     assert dump_store(store) == original
     safety = Path(result.safety_backup)
-    assert stat.S_IMODE(safety.stat().st_mode) == 0o600 and stat.S_IMODE(safety.parent.stat().st_mode) == 0o700
+    assert stat.S_IMODE(safety.stat().st_mode) == 0o600
+    assert stat.S_IMODE(safety.parent.stat().st_mode) == 0o700
     # Nothing left to undo now; and migrating again works and can be undone again.
     with pytest.raises(UndoRefused, match="no migration of"):
         undo_last(AppPaths.resolve(private_home), store)
@@ -97,7 +100,8 @@ def test_undo_refuses_when_agentmux_changed_those_rows(tmp_path: Path, private_h
     changed = dump_store(store)
     result = run_cli("undo", "--yes", "--home", private_home, "--store", store)
     assert result.code == 3
-    assert words in result.err and "undo --from-backup" in result.err
+    assert words in result.err
+    assert "undo --from-backup" in result.err
     assert dump_store(store) == changed  # nothing was undone
     # The last resort restores the backup taken just before the migration.
     result = run_cli("undo", "--yes", "--from-backup", "--home", private_home, "--store", store)
@@ -121,7 +125,8 @@ def test_undo_from_a_named_backup_and_with_the_cli(tmp_path: Path, private_home:
 
     # After a restore there is no precise undo left; the CLI says so with exit 3.
     result_cli = run_cli("undo", "--yes", "--home", private_home, "--store", store)
-    assert result_cli.code == 3 and "nothing to undo" in result_cli.err
+    assert result_cli.code == 3
+    assert "nothing to undo" in result_cli.err
 
 
 def test_undo_from_backup_refuses_a_file_that_is_not_a_store(tmp_path: Path, private_home: Path) -> None:
@@ -130,7 +135,8 @@ def test_undo_from_backup_refuses_a_file_that_is_not_a_store(tmp_path: Path, pri
     bogus.write_text("not sqlite", encoding="utf-8")
     migrated = dump_store(store)
     result = run_cli("undo", "--yes", "--from-backup", bogus, "--home", private_home, "--store", store)
-    assert result.code == 3 and "Traceback" not in result.err
+    assert result.code == 3
+    assert "Traceback" not in result.err
     assert dump_store(store) == migrated
 
 
@@ -156,14 +162,18 @@ def test_cli_undo_says_what_it_put_back_in_words(tmp_path: Path, private_home: P
 
 
 def test_undo_after_agentmux_had_deleted_its_default_bundle(tmp_path: Path, private_home: Path) -> None:
-    """Rows that still name 'default' from a Default bundle deleted in AgentMux (identity_id has no
-    foreign key) predate the run: they do not block its undo, and stay as they were."""
+    """Rows that still name 'default' from before the run do not block its undo.
+
+    They come from a Default bundle deleted in AgentMux (identity_id has no foreign key); they stay
+    as they were.
+    """
     write_all_creds(private_home, ["claude"])
     spec = StoreSpec(instances=["default", ""], agents=[("a-old", 0, "", "default"), ("a-new", 0, "def-1", "")])
     store = build_store(tmp_path / "objects.db", StoreShape.WITH_AGENTS, spec)
     original = dump_store(store)
     paths = AppPaths.resolve(private_home)
     [result] = apply_plan(build_plan(paths, REGISTRY, explicit_locations([store]), NOW_MS), paths, REGISTRY)
-    assert result.stats.default_bundle_created and result.stats.instances_backfilled == 1
+    assert result.stats.default_bundle_created
+    assert result.stats.instances_backfilled == 1
     undo_last(paths, store)
     assert dump_store(store) == original

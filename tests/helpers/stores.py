@@ -1,5 +1,7 @@
-"""Shared fixtures for the engine and CLI tests: stores built to the contract, homes with
-credentials, a canonical dump of a store for comparisons, and a way to run the CLI.
+"""Shared fixtures for the engine and CLI tests.
+
+Stores built to the contract, homes with credentials, a canonical dump of a store for
+comparisons, and a way to run the CLI.
 
 Everything here builds *real* files: SQLite stores through ``tests/helpers/schema.py`` (the test
 suite's own copy of the contract's schema per era, docs/agentmux-store.md §3; the product's demo
@@ -274,8 +276,10 @@ def write_all_creds(home: Path, providers: Iterable[str] = OAUTH_PROVIDERS) -> N
 
 
 def isolated(shape: StoreShape | Era) -> bool:
-    """Whether a store of ``shape`` gets copy-once semantics (docs/agentmux-store.md §7b): a shared
-    store, or an objects.db with a migrations table or at version 10 or more."""
+    """Whether a store of ``shape`` gets copy-once semantics (docs/agentmux-store.md §7b).
+
+    That is a shared store, or an objects.db with a migrations table or at version 10 or more.
+    """
     return as_era(shape).semantics == "isolated"
 
 

@@ -64,9 +64,11 @@ def frozen_build(tmp_path_factory: pytest.TempPathFactory) -> FrozenBuild:
 
 
 @pytest.fixture
-def frozen_env(private_home: Path, tmp_path: Path) -> dict[str, str]:
-    """The environment a frozen executable runs in: this test's private home, its own TMPDIR
-    (so what the app leaves in the temp folder can be checked) and Qt offscreen, no display."""
+def frozen_env(tmp_path: Path) -> dict[str, str]:
+    """The environment a frozen executable runs in: this test's private home (autouse), TMPDIR, offscreen Qt.
+
+    Its own TMPDIR so what the app leaves in the temp folder can be checked; no display.
+    """
     tmpdir = tmp_path / "tmp"
     tmpdir.mkdir()
     env = dict(os.environ)  # already points HOME and the XDG dirs at private_home

@@ -40,7 +40,8 @@ READY = re.compile(r"^ready (\S+)$", re.MULTILINE)
 def load_packaging_module(name: str) -> ModuleType:
     """A module of ``packaging/`` (a folder of scripts, not a package)."""
     spec = importlib.util.spec_from_file_location(name, PROJECT_DIR / "packaging" / f"{name}.py")
-    assert spec is not None and spec.loader is not None
+    assert spec is not None
+    assert spec.loader is not None
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)
     return module
@@ -57,9 +58,11 @@ def pyproject_version() -> str:
 
 def test_one_folder_holds_both_executables_over_one_set_of_libraries(frozen_build: FrozenBuild) -> None:
     folder = frozen_build.folder
-    assert frozen_build.cli.parent == folder and frozen_build.gui.parent == folder
+    assert frozen_build.cli.parent == folder
+    assert frozen_build.gui.parent == folder
     for exe in (frozen_build.cli, frozen_build.gui):
-        assert exe.is_file() and os.access(exe, os.X_OK), exe
+        assert exe.is_file(), exe
+        assert os.access(exe, os.X_OK), exe
     assert [p.name for p in folder.rglob("_internal")] == ["_internal"]
     internal = folder / "_internal"
     assert (internal / "agentmux_companion" / "resources" / "providers.toml").is_file()
@@ -91,7 +94,8 @@ def test_cli_executable_carries_no_qt_and_the_gui_executable_does(frozen_build: 
 
     cli_scripts, cli_modules = contents(frozen_build.cli)
     gui_scripts, gui_modules = contents(frozen_build.gui)
-    assert "pyi_rth_pyside6" not in cli_scripts and "pyi_rth_pyside6" in gui_scripts
+    assert "pyi_rth_pyside6" not in cli_scripts
+    assert "pyi_rth_pyside6" in gui_scripts
     assert not {m for m in cli_modules if m.split(".")[0] in ("PySide6", "shiboken6")}
     assert {"agentmux_companion.cli", "agentmux_companion.core.keyring.copy"} <= cli_modules
     # keyring finds its backends by name at run time; PyInstaller's keyring hook collects them.
@@ -137,14 +141,18 @@ def test_cli_doctor_finds_the_secret_service_and_its_probe_passes(frozen_build: 
     finally:
         service.stop()
     frozen = sections["frozen"]
-    assert frozen["class"] == SECRET_SERVICE_BACKEND and frozen["secure"] is True, frozen
+    assert frozen["class"] == SECRET_SERVICE_BACKEND, frozen
+    assert frozen["secure"] is True, frozen
     assert frozen["probe"] == {"write": "ok", "read": "ok", "delete": "ok", "error": None}
     assert frozen == sections["installed"]
 
 
 def normalized(value: Any, root: Path) -> Any:
-    """A demo document without what legitimately differs between two runs: the sandbox folder,
-    run ids and backup file names (made from the store path's digest and the wall clock)."""
+    """A demo document without what legitimately differs between two runs.
+
+    That is the sandbox folder, run ids and backup file names (made from the store path's digest and
+    the wall clock).
+    """
     if isinstance(value, dict):
         return {key: ("<run id>" if key == "run_id" and item else normalized(item, root))
                 for key, item in value.items()}
@@ -219,7 +227,8 @@ def test_gui_reaches_ready_on_a_real_x_display_with_a_tray(frozen_build: FrozenB
             assert completed.returncode == 0, completed.stderr
             match = READY.search(completed.stdout)
             assert match, f"no ready line in {completed.stdout!r}; stderr: {completed.stderr}"
-            assert "Traceback" not in completed.stderr and "could not load the Qt platform plugin" not in (
+            assert "Traceback" not in completed.stderr
+            assert "could not load the Qt platform plugin" not in (
                 completed.stderr.lower())
             states.append(match.group(1))
     assert states[0] == states[1]
@@ -246,7 +255,8 @@ def test_running_gui_quits_cleanly_when_asked(frozen_build: FrozenBuild, frozen_
                              for p in tmpdir.iterdir()), "the single-instance socket")
         # ... and its event loop runs: a second launch is answered and logged by the first.
         second = run([frozen_build.gui, "--demo"], frozen_env)
-        assert second.returncode == 0 and "already running" in second.stderr, second.stderr
+        assert second.returncode == 0, second.stderr
+        assert "already running" in second.stderr, second.stderr
 
         def logged_activation() -> bool:
             return any("asked this instance to come forward" in log.read_text(errors="replace")
@@ -278,8 +288,10 @@ def test_linux_archive_holds_the_folder_with_its_desktop_entry(frozen_build: Fro
     assert {m.split("/")[0] for m in members} == {name}
     for executable in ("agentmux-companion", "agentmux-companion-gui", "install.sh"):
         member = members[f"{name}/{executable}"]
-        assert member.isfile() and member.mode & 0o111 == 0o111, executable
-        assert member.uid == 0 and member.uname == ""
+        assert member.isfile(), executable
+        assert member.mode & 0o111 == 0o111, executable
+        assert member.uid == 0
+        assert member.uname == ""
     for extra in ("agentmux-companion.desktop", "agentmux-companion.svg", "agentmux-companion.png"):
         assert members[f"{name}/{extra}"].isfile()
     assert len(members) == len(list(frozen_build.folder.rglob("*"))) + 1  # + the folder itself
@@ -288,7 +300,8 @@ def test_linux_archive_holds_the_folder_with_its_desktop_entry(frozen_build: Fro
     entry.optionxform = str  # type: ignore[assignment,method-assign]  # keys are case-sensitive
     entry.read(frozen_build.folder / "agentmux-companion.desktop")
     desktop = entry["Desktop Entry"]
-    assert desktop["Type"] == "Application" and desktop["Terminal"] == "false"
+    assert desktop["Type"] == "Application"
+    assert desktop["Terminal"] == "false"
     assert desktop["Exec"] == frozen_build.gui.name
     assert desktop["Icon"] == "agentmux-companion"
 
@@ -308,24 +321,28 @@ def test_install_script_adds_the_menu_entry_and_command_and_removes_them(
     data = Path(frozen_env["XDG_DATA_HOME"])
     entry = (data / "applications" / "agentmux-companion.desktop").read_text()
     gui = str(folder / "agentmux-companion-gui").replace("$", "\\$")
-    assert f'Exec="{gui}"\n' in entry and "TryExec" not in entry
+    assert f'Exec="{gui}"\n' in entry
+    assert "TryExec" not in entry
     assert (data / "icons/hicolor/scalable/apps/agentmux-companion.svg").is_file()
     assert (data / "icons/hicolor/256x256/apps/agentmux-companion.png").is_file()
     command = private_home / ".local" / "bin" / "agentmux-companion"
     assert command.is_symlink()
     # The frozen CLI runs through the link (it finds its libraries beside the real file).
     version = run([command, "--version"], frozen_env)
-    assert version.returncode == 0 and version.stdout.split()[-1] == frozen_build.version, version.stderr
+    assert version.returncode == 0, version.stderr
+    assert version.stdout.split()[-1] == frozen_build.version, version.stderr
 
     completed = run([folder / "install.sh", "--uninstall"], frozen_env)
     assert completed.returncode == 0, completed.stderr
     assert not (data / "applications" / "agentmux-companion.desktop").exists()
     assert not (data / "icons/hicolor/scalable/apps/agentmux-companion.svg").exists()
-    assert not command.exists() and not command.is_symlink()
+    assert not command.exists()
+    assert not command.is_symlink()
     assert (folder / "agentmux-companion").is_file()  # the program itself is left alone
 
 
-def test_windows_and_macos_icons_are_rendered_at_every_size(frozen_build: FrozenBuild, qapp: Any) -> None:
+@pytest.mark.usefixtures("qapp")
+def test_windows_and_macos_icons_are_rendered_at_every_size(frozen_build: FrozenBuild) -> None:
     # Built on every OS, so the Linux CI proves the .ico and .icns writers: Qt reads them back.
     from PySide6.QtGui import QImageReader
 
@@ -337,6 +354,7 @@ def test_windows_and_macos_icons_are_rendered_at_every_size(frozen_build: Frozen
         for index in range(reader.imageCount()):
             assert reader.jumpToImage(index)
             image = reader.read()
-            assert not image.isNull() and image.width() == image.height(), (suffix, index)
+            assert not image.isNull(), (suffix, index)
+            assert image.width() == image.height(), (suffix, index)
             found.append(image.width())
         assert sorted(found) == sizes, suffix

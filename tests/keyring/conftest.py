@@ -154,7 +154,7 @@ class Scenario:
 
 
 def migrated_scenario(root: Path, claude_text: str | None = None) -> Scenario:
-    """claude and codex logged in, a bundle-era store migrated by the real engine."""
+    """Claude and codex logged in, a bundle-era store migrated by the real engine."""
     home = root / "home"
     tokens = [planted("ClaudeAccess"), planted("ClaudeRefresh"), planted("CodexAccess"), planted("CodexRefresh")]
     sb.write_credentials(home, "claude", claude_text or sb.claude_credentials(tokens[0], tokens[1], NOW_MS + HOUR_MS))

@@ -52,8 +52,10 @@ class MemoryKeyring(KeyringBackend):
 
 
 class WindowsLikeKeyring(MemoryKeyring):
-    """Enforces Windows Credential Manager's limit the way it does: keyring writes the blob as
-    UTF-16-LE, and a blob over 2,560 bytes makes ``CredWrite`` fail."""
+    """Enforces Windows Credential Manager's limit the way it does.
+
+    keyring writes the blob as UTF-16-LE, and a blob over 2,560 bytes makes ``CredWrite`` fail.
+    """
 
     def set_password(self, service: str, username: str, password: str) -> None:
         if len(password.encode("utf-16-le")) > WINDOWS_BLOB_LIMIT:

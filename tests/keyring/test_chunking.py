@@ -1,5 +1,8 @@
-"""Chunking for backends with a per-entry limit, against an in-memory backend that enforces
-Windows Credential Manager's 2,560-byte limit the way Windows does (the write fails)."""
+"""Chunking for backends with a per-entry limit.
+
+Against an in-memory backend that enforces Windows Credential Manager's 2,560-byte limit the way
+Windows does (the write fails).
+"""
 
 from __future__ import annotations
 
@@ -74,7 +77,8 @@ def test_split_text_fits_the_limit_and_joins_back(text: str, max_bytes: int) -> 
 
 
 def test_the_windows_limit_counts_utf16_bytes() -> None:
-    assert WINDOWS_CREDENTIAL_LIMIT.fits("a" * 1280) and not WINDOWS_CREDENTIAL_LIMIT.fits("a" * 1281)
+    assert WINDOWS_CREDENTIAL_LIMIT.fits("a" * 1280)
+    assert not WINDOWS_CREDENTIAL_LIMIT.fits("a" * 1281)
     assert not WINDOWS_CREDENTIAL_LIMIT.fits("𝄞" * 641)  # 4 bytes each in UTF-16
 
 
@@ -82,7 +86,8 @@ def test_manifest_round_trip_and_refusals() -> None:
     text = credentials_of_size(4000)
     manifest = Manifest.for_text(text, 3)
     assert parse_manifest(manifest.encode()) == manifest
-    assert manifest.matches(text) and not manifest.matches(text + " ")
+    assert manifest.matches(text)
+    assert not manifest.matches(text + " ")
     assert manifest.fingerprint == "sha256:" + text_sha256(text)[:12]
     for not_one in (None, "", text, '{"count": 3}', manifest.encode().replace('"count":3', '"count":0'),
                     manifest.encode().replace('"count":3', f'"count":{MAX_CHUNKS + 1}'),
@@ -94,7 +99,8 @@ def test_windows_backend_is_detected_by_class_with_its_limit() -> None:
     from keyring.backends.Windows import WinVaultKeyring
 
     report = classify(WinVaultKeyring())
-    assert report.secure and report.size_limit == WINDOWS_CREDENTIAL_LIMIT
+    assert report.secure
+    assert report.size_limit == WINDOWS_CREDENTIAL_LIMIT
     assert "Windows Credential Manager" in report.reason
 
 
@@ -127,14 +133,18 @@ def test_a_large_secret_is_chunked_with_the_manifest_written_last(
         scenario.paths, [scenario.store], adapter=adapter(), at_ms=NOW_MS).copies}
 
     claude = report["claude"]
-    assert claude.outcome is Outcome.COPIED and claude.chunks >= 5
-    assert report["codex"].outcome is Outcome.COPIED and report["codex"].chunks == 0
+    assert claude.outcome is Outcome.COPIED
+    assert claude.chunks >= 5
+    assert report["codex"].outcome is Outcome.COPIED
+    assert report["codex"].chunks == 0
     claude_writes = [u for u in order if u.startswith(account)]
     assert claude_writes == [chunk_account(account, i) for i in range(claude.chunks)] + [account]
     manifest = parse_manifest(windows.get_password(SERVICE, account))
-    assert manifest is not None and manifest.count == claude.chunks
+    assert manifest is not None
+    assert manifest.count == claude.chunks
     joined = "".join(windows.get_password(SERVICE, chunk_account(account, i)) or "" for i in range(manifest.count))
-    assert joined == text and manifest.matches(joined)
+    assert joined == text
+    assert manifest.matches(joined)
     assert all(len(v.encode("utf-16-le")) <= WINDOWS_BLOB_LIMIT for v in windows.entries.values())
     [status] = [c for c in snapshot_status(scenario.paths, adapter=adapter()).copies if c.record.provider == "claude"]
     assert (status.freshness, status.in_keyring, status.record.chunks) == (
@@ -179,7 +189,8 @@ def test_without_chunking_a_large_secret_is_refused_and_nothing_is_written(
     scenario.credentials("claude").write_text(credentials_of_size(3000), encoding="utf-8")
     report = {c.account.provider: c for c in copy_bound_accounts(
         scenario.paths, [scenario.store], adapter=adapter(), chunking=False).copies}
-    assert report["claude"].outcome is Outcome.TOO_LARGE and "2560-byte limit" in report["claude"].message
+    assert report["claude"].outcome is Outcome.TOO_LARGE
+    assert "2560-byte limit" in report["claude"].message
     assert f"acct:{scenario.account_id('claude')}" not in windows.accounts(SERVICE)
     assert [r.provider for r in all_copies(scenario.ledger)] == ["codex"]
     with pytest.raises(SecretTooLarge):
@@ -190,23 +201,28 @@ def test_a_secret_beyond_the_chunk_cap_is_refused(windows: WindowsLikeKeyring, s
     scenario.credentials("claude").write_text(credentials_of_size(MAX_CHUNKS * 1280 + 10), encoding="utf-8")
     [claude] = [c for c in copy_bound_accounts(scenario.paths, [scenario.store], adapter=adapter()).copies
                 if c.account.provider == "claude"]
-    assert claude.outcome is Outcome.TOO_LARGE and "more than 64 keyring entries" in claude.message
+    assert claude.outcome is Outcome.TOO_LARGE
+    assert "more than 64 keyring entries" in claude.message
     assert chunks_in(windows, f"acct:{scenario.account_id('claude')}") == []
 
 
+@pytest.mark.usefixtures("windows")
 def test_without_knowing_the_limit_the_write_fails_and_remove_cleans_up(
-    windows: WindowsLikeKeyring, scenario: Scenario
+    scenario: Scenario
 ) -> None:
     # What keyring alone does on Windows with a large login: CredWrite fails. The copy stops with
     # the backend's error; the interrupted copy is recorded as such, and remove tidies it.
     scenario.credentials("claude").write_text(credentials_of_size(3000), encoding="utf-8")
     with pytest.raises(KeyringFailure) as caught:
         copy_bound_accounts(scenario.paths, [scenario.store], adapter=KeyringAdapter.open(trusted=True))
-    assert "CredWriteError" in caught.value.message and "stub received bad data" in caught.value.message
+    assert "CredWriteError" in caught.value.message
+    assert "stub received bad data" in caught.value.message
     [record] = all_copies(scenario.ledger)
     assert record.state == "writing"
     [status] = snapshot_status(scenario.paths, adapter=adapter()).copies
-    assert status.freshness is Freshness.INCOMPLETE and status.in_keyring is InKeyring.MISSING
+    assert status.freshness is Freshness.INCOMPLETE
+    assert status.in_keyring is InKeyring.MISSING
     [removed] = remove_copies(scenario.paths, adapter=adapter()).copies
-    assert removed.outcome is Removal.ALREADY_GONE and all_copies(scenario.ledger) == []
+    assert removed.outcome is Removal.ALREADY_GONE
+    assert all_copies(scenario.ledger) == []
 

@@ -1,5 +1,8 @@
-"""``keyring copy|status|remove`` and ``doctor`` end to end: the real CLI in child processes,
-talking to the private gnome-keyring through the bus address in their environment."""
+"""``keyring copy|status|remove`` and ``doctor`` end to end.
+
+The real CLI in child processes, talking to the private gnome-keyring through the bus address in
+their environment.
+"""
 
 from __future__ import annotations
 
@@ -33,13 +36,16 @@ def test_copy_status_stale_and_remove_end_to_end(secret_service: SecretService, 
     copied = run(scenario, secret_service, "keyring", "copy", "--json", "--now-ms", NOW_MS)
     assert copied.code == 0, copied.err
     document = json.loads(copied.out)
-    assert document["backend"]["class"] == "keyring.backends.SecretService.Keyring" and document["backend"]["secure"]
+    assert document["backend"]["class"] == "keyring.backends.SecretService.Keyring"
+    assert document["backend"]["secure"]
     assert [(c["provider"], c["outcome"], c["account"]) for c in document["copies"]] == [
         ("claude", "copied", f"acct:{scenario.account_id('claude')}"),
         ("codex", "copied", f"acct:{scenario.account_id('codex')}")]
 
     human = run(scenario, secret_service, "keyring", "status")
-    assert human.code == 0 and "current" in human.out and "present" in human.out
+    assert human.code == 0
+    assert "current" in human.out
+    assert "present" in human.out
     scenario.refresh("claude")
     status = run(scenario, secret_service, "keyring", "status", "--json")
     by_provider = {c["provider"]: c for c in json.loads(status.out)["copies"]}
@@ -49,7 +55,8 @@ def test_copy_status_stale_and_remove_end_to_end(secret_service: SecretService, 
     assert by_provider["claude"]["copied_at_ms"] == NOW_MS
 
     refused = run(scenario, secret_service, "keyring", "remove")
-    assert refused.code == 2 and "--yes" in refused.err
+    assert refused.code == 2
+    assert "--yes" in refused.err
     assert len(all_copies(scenario.ledger)) == 2
     removed = run(scenario, secret_service, "keyring", "remove", "--yes", "--json")
     assert removed.code == 0, removed.err
@@ -67,7 +74,8 @@ def test_copy_status_stale_and_remove_end_to_end(secret_service: SecretService, 
 def test_human_copy_output_says_it_is_a_snapshot(secret_service: SecretService, scenario: Scenario) -> None:
     result = run(scenario, secret_service, "keyring", "copy")
     assert result.code == 0, result.err
-    assert "snapshot" in result.out and "agentmux/acct:" in result.out
+    assert "snapshot" in result.out
+    assert "agentmux/acct:" in result.out
     assert_no_token(scenario, result.out, result.err)
     run(scenario, secret_service, "keyring", "remove", "--yes")
 
@@ -76,7 +84,8 @@ def test_doctor_shows_the_backend_and_a_passing_probe(secret_service: SecretServ
     result = run(scenario, secret_service, "doctor", "--json")
     assert result.code == 0, result.err
     section = json.loads(result.out)["keyring"]
-    assert section["secure"] and section["name"] == "SecretService Keyring"
+    assert section["secure"]
+    assert section["name"] == "SecretService Keyring"
     assert section["probe"] == {"write": "ok", "read": "ok", "delete": "ok", "error": None}
     human = run(scenario, secret_service, "doctor")
     assert "keyring probe      write ok, read ok, delete ok" in human.out
@@ -88,20 +97,26 @@ def test_no_session_bus_is_a_clear_error_and_nothing_is_recorded(scenario: Scena
     if bus == "dead socket":
         env["DBUS_SESSION_BUS_ADDRESS"] = f"unix:path={scenario.home / 'no-bus-here'}"
     copy = run(scenario, None, "keyring", "copy", env=env)
-    assert copy.code == 3 and "D-Bus" in copy.err and copy.out == ""
+    assert copy.code == 3
+    assert "D-Bus" in copy.err
+    assert copy.out == ""
     as_json = run(scenario, None, "keyring", "copy", "--json", env=env)
-    assert as_json.code == 3 and json.loads(as_json.out)["error"]["exit_code"] == 3
+    assert as_json.code == 3
+    assert json.loads(as_json.out)["error"]["exit_code"] == 3
     assert not scenario.ledger.exists()
     doctor = run(scenario, None, "doctor", "--json", env=env)
     assert doctor.code == 0  # the snapshot is optional: no keyring is reported, not a failure
     section = json.loads(doctor.out)["keyring"]
-    assert not section["secure"] and "D-Bus" in section["reason"] and section["probe"] is None
+    assert not section["secure"]
+    assert "D-Bus" in section["reason"]
+    assert section["probe"] is None
 
 
 def test_a_locked_keyring_is_a_clear_error(private_secret_service: SecretService, scenario: Scenario) -> None:
     private_secret_service.lock_collections()
     result = run(scenario, private_secret_service, "keyring", "copy", "--timeout", "5")
-    assert result.code == 3 and "keyring is locked" in result.err
+    assert result.code == 3
+    assert "keyring is locked" in result.err
     assert not scenario.ledger.exists()
     doctor = run(scenario, private_secret_service, "doctor", "--json", "--keyring-timeout", "5")
     assert doctor.code == 5  # a secure keyring that cannot be used is a failure of doctor
@@ -113,7 +128,8 @@ def test_a_keyring_that_never_answers_is_cut_off_by_the_timeout(
 ) -> None:
     with private_secret_service.frozen():
         result = run(scenario, private_secret_service, "keyring", "copy", "--timeout", "1")
-    assert result.code == 3 and "did not answer within 1 s" in result.err
+    assert result.code == 3
+    assert "did not answer within 1 s" in result.err
     assert not scenario.ledger.exists()
 
 
@@ -127,6 +143,8 @@ def test_nothing_to_copy_before_a_migration(secret_service: SecretService, tmp_p
     scenario = Scenario(home, store, AppPaths.resolve(home, None, {"AGENTMUX_COMPANION_DIR": str(tmp_path / "c")}),
                         [])
     result = run(scenario, secret_service, "keyring", "copy")
-    assert result.code == 0 and "Nothing to copy" in result.out and "migrate" in result.out
+    assert result.code == 0
+    assert "Nothing to copy" in result.out
+    assert "migrate" in result.out
     bad = run(scenario, secret_service, "keyring", "copy", "--timeout", "0")
     assert bad.code == 2

@@ -11,7 +11,6 @@ import pytest
 from agentmux_companion.core.keyring.copy import copy_bound_accounts
 from agentmux_companion.core.keyring.view import CopyState, keyring_view
 from agentmux_companion.core.providers import load_registry
-from tests.helpers.secret_service import SecretService
 from tests.keyring.conftest import NOW_MS, Scenario
 
 
@@ -20,8 +19,9 @@ def states(scenario: Scenario, *, check_keyring: bool = True) -> dict[str, CopyS
     return {row.provider: row.state for row in view.rows}
 
 
+@pytest.mark.usefixtures("real_keyring")
 def test_rows_follow_the_copy_from_not_copied_to_current_to_stale(
-    real_keyring: SecretService, scenario: Scenario
+    scenario: Scenario
 ) -> None:
     view = keyring_view(scenario.paths, load_registry(), [scenario.store])
     assert [(r.provider, r.state, r.bound) for r in view.rows] == [
@@ -38,11 +38,14 @@ def test_rows_follow_the_copy_from_not_copied_to_current_to_stale(
     assert not any(token in text for token in scenario.tokens)
 
 
+@pytest.mark.usefixtures("real_keyring")
 def test_without_the_keyring_the_rows_come_from_the_ledger_and_say_why(
-    real_keyring: SecretService, scenario: Scenario, monkeypatch: pytest.MonkeyPatch
+    scenario: Scenario, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     copy_bound_accounts(scenario.paths, [scenario.store], at_ms=NOW_MS)
     monkeypatch.setenv("DBUS_SESSION_BUS_ADDRESS", f"unix:path={scenario.home / 'no-bus'}")
     view = keyring_view(scenario.paths, load_registry(), [scenario.store])
-    assert view.keyring_error is not None and "D-Bus" in view.keyring_error
-    assert {r.state for r in view.rows} == {CopyState.CURRENT} and view.recorded_count == 2
+    assert view.keyring_error is not None
+    assert "D-Bus" in view.keyring_error
+    assert {r.state for r in view.rows} == {CopyState.CURRENT}
+    assert view.recorded_count == 2

@@ -38,12 +38,14 @@ def assert_no_token_in(path: Path, tokens: list[str]) -> None:
         assert token.encode() not in data, f"a planted token is in {path}"
 
 
+@pytest.mark.usefixtures("real_keyring")
 def test_copy_stores_the_exact_text_reads_it_back_and_records_no_secret(
-    real_keyring: SecretService, scenario: Scenario
+    scenario: Scenario
 ) -> None:
     report = copy_bound_accounts(scenario.paths, [scenario.store], at_ms=NOW_MS)
 
-    assert report.backend is not None and report.backend.class_path == "keyring.backends.SecretService.Keyring"
+    assert report.backend is not None
+    assert report.backend.class_path == "keyring.backends.SecretService.Keyring"
     assert [(c.account.provider, c.outcome) for c in report.copies] == [
         ("claude", Outcome.COPIED), ("codex", Outcome.COPIED)]
     for provider in ("claude", "codex"):
@@ -58,7 +60,8 @@ def test_copy_stores_the_exact_text_reads_it_back_and_records_no_secret(
     assert_no_token_in(scenario.ledger, scenario.tokens)
 
 
-def test_the_binding_keeps_pointing_at_the_cli_folder(real_keyring: SecretService, scenario: Scenario) -> None:
+@pytest.mark.usefixtures("real_keyring")
+def test_the_binding_keeps_pointing_at_the_cli_folder(scenario: Scenario) -> None:
     with closing(sqlite3.connect(scenario.store)) as conn:
         before = conn.execute("SELECT id, secret_ref FROM db_identity_accounts ORDER BY id").fetchall()
     copy_bound_accounts(scenario.paths, [scenario.store], at_ms=NOW_MS)
@@ -68,7 +71,8 @@ def test_the_binding_keeps_pointing_at_the_cli_folder(real_keyring: SecretServic
     assert all(json.loads(ref)["backend"] == "o_auth_config_dir" for _, ref in after)
 
 
-def test_status_is_current_then_stale_after_the_cli_refreshes(real_keyring: SecretService, scenario: Scenario) -> None:
+@pytest.mark.usefixtures("real_keyring")
+def test_status_is_current_then_stale_after_the_cli_refreshes(scenario: Scenario) -> None:
     copy_bound_accounts(scenario.paths, [scenario.store], at_ms=NOW_MS)
     fresh = snapshot_status(scenario.paths)
     assert fresh.keyring_error is None
@@ -77,7 +81,8 @@ def test_status_is_current_then_stale_after_the_cli_refreshes(real_keyring: Secr
 
     scenario.refresh("claude")
     stale = {c.record.provider: c for c in snapshot_status(scenario.paths).copies}
-    assert stale["claude"].freshness is Freshness.STALE and "refreshed" in stale["claude"].message
+    assert stale["claude"].freshness is Freshness.STALE
+    assert "refreshed" in stale["claude"].message
     assert stale["claude"].current_fingerprint != stale["claude"].record.fingerprint
     assert stale["claude"].in_keyring is InKeyring.PRESENT  # the old snapshot is still there
     assert stale["codex"].freshness is Freshness.CURRENT
@@ -89,18 +94,21 @@ def test_status_is_current_then_stale_after_the_cli_refreshes(real_keyring: Secr
     assert {c.freshness for c in snapshot_status(scenario.paths).copies} == {Freshness.CURRENT}
 
 
+@pytest.mark.usefixtures("real_keyring")
 def test_status_without_keyring_access_still_reports_from_the_ledger(
-    real_keyring: SecretService, scenario: Scenario, monkeypatch: pytest.MonkeyPatch
+    scenario: Scenario, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     copy_bound_accounts(scenario.paths, [scenario.store], at_ms=NOW_MS)
     monkeypatch.setenv("DBUS_SESSION_BUS_ADDRESS", f"unix:path={scenario.home / 'no-bus'}")
     status = snapshot_status(scenario.paths)
-    assert status.keyring_error is not None and "D-Bus" in status.keyring_error
+    assert status.keyring_error is not None
+    assert "D-Bus" in status.keyring_error
     assert {c.in_keyring for c in status.copies} == {InKeyring.NOT_CHECKED}
     assert {c.freshness for c in status.copies} == {Freshness.CURRENT}
 
 
-def test_remove_deletes_exactly_what_was_added(real_keyring: SecretService, scenario: Scenario) -> None:
+@pytest.mark.usefixtures("real_keyring")
+def test_remove_deletes_exactly_what_was_added(scenario: Scenario) -> None:
     neighbour = f"acct:{planted('Neighbour')}"
     keyring.set_password(SERVICE, neighbour, "AgentMux's own secret")
     keyring.set_password("some-other-app", f"acct:{scenario.account_id('claude')}", "not ours either")
@@ -110,22 +118,25 @@ def test_remove_deletes_exactly_what_was_added(real_keyring: SecretService, scen
 
     assert {(c.record.provider, c.outcome, c.entries_deleted) for c in report.copies} == {
         ("claude", Removal.REMOVED, 1), ("codex", Removal.REMOVED, 1)}
-    assert stored(scenario.account_id("claude")) is None and stored(scenario.account_id("codex")) is None
+    assert stored(scenario.account_id("claude")) is None
+    assert stored(scenario.account_id("codex")) is None
     assert keyring.get_password(SERVICE, neighbour) == "AgentMux's own secret"
     assert keyring.get_password("some-other-app", f"acct:{scenario.account_id('claude')}") == "not ours either"
     assert all_copies(scenario.ledger) == []
     assert remove_copies(scenario.paths).copies == ()  # nothing left to remove
 
 
+@pytest.mark.usefixtures("real_keyring")
 def test_a_value_someone_else_wrote_is_never_overwritten_or_deleted(
-    real_keyring: SecretService, scenario: Scenario
+    scenario: Scenario
 ) -> None:
     claude = f"acct:{scenario.account_id('claude')}"
     keyring.set_password(SERVICE, claude, "written by AgentMux itself")
 
     report = {c.account.provider: c for c in copy_bound_accounts(scenario.paths, [scenario.store]).copies}
 
-    assert report["claude"].outcome is Outcome.CONFLICT and "did not write" in report["claude"].message
+    assert report["claude"].outcome is Outcome.CONFLICT
+    assert "did not write" in report["claude"].message
     assert report["codex"].outcome is Outcome.COPIED
     assert keyring.get_password(SERVICE, claude) == "written by AgentMux itself"
     assert [r.provider for r in all_copies(scenario.ledger)] == ["codex"]
@@ -134,13 +145,15 @@ def test_a_value_someone_else_wrote_is_never_overwritten_or_deleted(
     codex = f"acct:{scenario.account_id('codex')}"
     keyring.set_password(SERVICE, codex, "replaced by someone else")
     [removed] = remove_copies(scenario.paths).copies
-    assert removed.outcome is Removal.LEFT_CHANGED and "left in place" in removed.message
+    assert removed.outcome is Removal.LEFT_CHANGED
+    assert "left in place" in removed.message
     assert keyring.get_password(SERVICE, codex) == "replaced by someone else"
     [status] = snapshot_status(scenario.paths).copies
     assert status.in_keyring is InKeyring.CHANGED
 
 
-def test_a_ten_kilobyte_secret_round_trips_exactly(real_keyring: SecretService, tmp_path: Path) -> None:
+@pytest.mark.usefixtures("real_keyring")
+def test_a_ten_kilobyte_secret_round_trips_exactly(tmp_path: Path) -> None:
     token = planted("Large")
     text = json.dumps({"claudeAiOauth": {"accessToken": token, "refreshToken": planted("R"),
                                          "expiresAt": NOW_MS + 3_600_000, "padding": "é€𝄞" * 700 + "x" * 5000}},
@@ -150,12 +163,14 @@ def test_a_ten_kilobyte_secret_round_trips_exactly(real_keyring: SecretService, 
 
     report = {c.account.provider: c for c in copy_bound_accounts(scenario.paths, [scenario.store]).copies}
 
-    assert report["claude"].outcome is Outcome.COPIED and report["claude"].chunks == 0
+    assert report["claude"].outcome is Outcome.COPIED
+    assert report["claude"].chunks == 0
     assert stored(scenario.account_id("claude")) == text
     assert_no_token_in(scenario.ledger, [token])
 
 
-def test_accounts_bound_with_the_legacy_spelling_are_copied(real_keyring: SecretService, tmp_path: Path) -> None:
+@pytest.mark.usefixtures("real_keyring")
+def test_accounts_bound_with_the_legacy_spelling_are_copied(tmp_path: Path) -> None:
     home = tmp_path / "home"
     text = sb.claude_credentials(planted("A"), planted("R"), NOW_MS + 3_600_000)
     sb.write_credentials(home, "claude", text)
@@ -188,7 +203,8 @@ def test_a_locked_keyring_is_a_clear_error_and_nothing_is_recorded(
     private_secret_service.lock_collections()
     with pytest.raises(KeyringLockedError) as caught:
         copy_bound_accounts(scenario.paths, [scenario.store], timeout_s=5)
-    assert "locked" in caught.value.message and caught.value.exit_code == 3
+    assert "locked" in caught.value.message
+    assert caught.value.exit_code == 3
     assert all_copies(scenario.ledger) == []
 
 
@@ -224,12 +240,14 @@ def test_a_keyring_that_never_answers_times_out_and_nothing_is_recorded(
     assert all_copies(scenario.ledger) == []
 
 
+@pytest.mark.usefixtures("real_keyring")
 def test_no_session_bus_is_a_clear_error_and_nothing_is_recorded(
-    real_keyring: SecretService, scenario: Scenario, monkeypatch: pytest.MonkeyPatch
+    scenario: Scenario, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.setenv("DBUS_SESSION_BUS_ADDRESS", f"unix:path={scenario.home / 'nothing-here'}")
     with pytest.raises(NoSessionBus) as caught:
         copy_bound_accounts(scenario.paths, [scenario.store], timeout_s=5)
-    assert "D-Bus session bus" in caught.value.message and caught.value.exit_code == 3
+    assert "D-Bus session bus" in caught.value.message
+    assert caught.value.exit_code == 3
     assert all_copies(scenario.ledger) == []
     assert not scenario.ledger.exists()

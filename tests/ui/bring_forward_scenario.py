@@ -64,7 +64,8 @@ def main() -> int:
         pump(app, lambda: controller.plan is not None and controller.window is not None
              and controller.window.isVisible(), "the first launch's window")
         window = controller.window
-        assert window is not None and controller.tray is not None
+        assert window is not None
+        assert controller.tray is not None
         window_id = int(window.winId())
         pump(app, lambda: wm_state(window_id) == "Normal", "the window mapped by the window manager")
 

@@ -87,6 +87,7 @@ MakeController = Callable[..., Controller]
 @pytest.fixture
 def make_controller(qtbot: QtBot, paths: AppPaths, registry: ProviderRegistry) -> Iterator[MakeController]:
     """Build (not start) controllers; each is shut down and its windows closed at teardown."""
+    del qtbot  # requested for its effect: the QApplication, and pytest-qt's per-test checks
     made: list[Controller] = []
     setup_logging(paths.log_file)  # as app.main does before building the controller
 

@@ -1,6 +1,8 @@
-"""Does the plan window's layout hold at 1024×700 in every state? Used in-process by
-``test_layout.py`` and, for 2× scale, in a subprocess run as ``python -m tests.ui.layout_check``
-with ``QT_SCALE_FACTOR=2`` (the scale factor is fixed when the QApplication starts).
+"""Does the plan window's layout hold at 1024×700 in every state?
+
+Used in-process by ``test_layout.py`` and, for 2× scale, in a subprocess run as
+``python -m tests.ui.layout_check`` with ``QT_SCALE_FACTOR=2`` (the scale factor is fixed when the
+QApplication starts).
 
 Prints one line per problem (nothing when the layout holds) and exits 1 if there is any.
 """

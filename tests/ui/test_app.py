@@ -29,7 +29,7 @@ def test_smoke_says_window_shown_then_ready_last() -> None:
     assert result.stdout == "window shown\nready action_needed\n"
 
 
-def test_smoke_on_a_store_with_nothing_to_do(tmp_path: Path, private_home: Path) -> None:
+def test_smoke_on_a_store_with_nothing_to_do(tmp_path: Path) -> None:
     store = create_store(tmp_path / "s" / "objects.db", StoreShape.WITH_AGENTS)
     result = run_gui("--smoke", f"--store={store}")
     assert result.returncode == 0, result.stderr
@@ -43,7 +43,7 @@ def test_smoke_without_a_display_runs_offscreen() -> None:
     assert "no display" in result.stderr
 
 
-def test_no_display_shows_the_cli_plan_instead_of_aborting(private_home: Path) -> None:
+def test_no_display_shows_the_cli_plan_instead_of_aborting() -> None:
     result = run_gui("--demo", display=False)
     assert result.returncode == 0, result.stderr
     assert "no display here" in result.stderr
@@ -52,21 +52,26 @@ def test_no_display_shows_the_cli_plan_instead_of_aborting(private_home: Path) -
     assert "DEMO-not-a-real-token" not in result.stdout + result.stderr
 
 
-def test_the_gui_demo_offers_the_copy_once_era_too(private_home: Path) -> None:
-    """Issue #8: the GUI's demo shows the copy-once flow with --demo-era isolated (its plan, here
-    printed because there is no display), and stays the pointer-era store by default."""
+def test_the_gui_demo_offers_the_copy_once_era_too() -> None:
+    """Issue #8: the GUI's demo shows the copy-once flow with --demo-era isolated.
+
+    Its plan is printed here because there is no display; by default it stays the pointer-era store.
+    """
     isolated = run_gui("--demo", "--demo-era", "isolated", display=False)
     assert isolated.returncode == 0, isolated.stderr
-    assert "Store: stable 0.36.2 (bundle)" in isolated.stdout and "Store: shared store (bundle)" in isolated.stdout
-    assert isolated.stdout.count("Copy-once:") == 2 and "copies the login once into" in isolated.stdout
+    assert "Store: stable 0.36.2 (bundle)" in isolated.stdout
+    assert "Store: shared store (bundle)" in isolated.stdout
+    assert isolated.stdout.count("Copy-once:") == 2
+    assert "copies the login once into" in isolated.stdout
     default = run_gui("--demo", display=False)
-    assert "Pointer:" in default.stdout and "Copy-once:" not in default.stdout
+    assert "Pointer:" in default.stdout
+    assert "Copy-once:" not in default.stdout
     smoke = run_gui("--demo", "--demo-era", "isolated", "--smoke")
     assert smoke.returncode == 0, smoke.stderr
     assert smoke.stdout == "window shown\nready action_needed\n"
 
 
-def test_demo_if_no_store_says_so(private_home: Path) -> None:
+def test_demo_if_no_store_says_so() -> None:
     result = run_gui("--demo-if-no-store", "--smoke")
     assert result.returncode == 0, result.stderr
     first, second, third = result.stdout.splitlines()

@@ -1,5 +1,8 @@
-"""The "Backups…" window: the catalog in plain words, a restore that asks first and names what
-will change, and Show in folder; reading and restoring run in jobs, never on the GUI thread."""
+"""The "Backups…" window.
+
+The catalog in plain words, a restore that asks first and names what will change, and Show in
+folder; reading and restoring run in jobs, never on the GUI thread.
+"""
 
 from __future__ import annotations
 
@@ -33,12 +36,15 @@ def test_backups_window_lists_restores_and_shows_in_folder(
     controller = make_controller()
     controller.show_backups_window()
     window = controller.backups_window
-    assert window is not None and window.isVisible()
+    assert window is not None
+    assert window.isVisible()
     qtbot.waitUntil(lambda: window.list.count() == 1, timeout=10_000)
     text = window.list.item(0).text()
-    assert text.startswith("Before migrating — ") and " kB — verified" in text
+    assert text.startswith("Before migrating — ")
+    assert " kB — verified" in text
     assert str(sandbox.store.resolve()) in text
-    assert window.restore_button.isEnabled() and window.show_button.isEnabled()
+    assert window.restore_button.isEnabled()
+    assert window.show_button.isEnabled()
 
     qtbot.mouseClick(window.show_button, Qt.MouseButton.LeftButton)
     assert [u.toLocalFile() for u in opened_urls.urls] == [str(Path(result.backup).parent)]
@@ -49,13 +55,17 @@ def test_backups_window_lists_restores_and_shows_in_folder(
     assert window.dialog is None
     qtbot.mouseClick(window.restore_button, Qt.MouseButton.LeftButton)
     box = window.dialog
-    assert box is not None and box.isVisible()
+    assert box is not None
+    assert box.isVisible()
     # The one confirmation of every write: a verb, and Cancel the default.
-    assert box.proceed_button.accessibleName() == "Restore the backup" and box.cancel_button.isDefault()
+    assert box.proceed_button.accessibleName() == "Restore the backup"
+    assert box.cancel_button.isDefault()
     question = box.changes_label.text()
     first_line = text.splitlines()[0]
-    assert first_line in question and str(sandbox.store.resolve()) in question
-    assert "1 migration(s) made since will count as undone" in question and "is lost" in question
+    assert first_line in question
+    assert str(sandbox.store.resolve()) in question
+    assert "1 migration(s) made since will count as undone" in question
+    assert "is lost" in question
     assert dump_store(sandbox.store) != original  # nothing happens before the answer
     with qtbot.waitSignal(window.restored, timeout=20_000):
         qtbot.mouseClick(box.proceed_button, Qt.MouseButton.LeftButton)

@@ -1,6 +1,8 @@
-"""Bring forward: a second launch, the tray's "Review…" and a click on the icon restore a minimized or
-hidden window and raise it (issue #12). Offscreen here; under Xvfb with a real window manager in
-``test_bring_forward_xvfb.py``."""
+"""Bring forward a minimized or hidden window (issue #12).
+
+A second launch, the tray's "Review…" and a click on the icon restore it and raise it. Offscreen
+here; under Xvfb with a real window manager in ``test_bring_forward_xvfb.py``.
+"""
 
 from __future__ import annotations
 
@@ -36,7 +38,8 @@ def test_tray_brings_the_window_back(
     controller = make_controller(options=ControllerOptions(use_tray=True))
     start_and_scan(qtbot, controller)
     window = controller.window
-    assert window is not None and window.isVisible()
+    assert window is not None
+    assert window.isVisible()
     if away == "minimized":
         window.showMinimized()
         qtbot.waitUntil(window.isMinimized)

@@ -1,5 +1,8 @@
-"""Bring forward under Xvfb with a real window manager (openbox) and tray host (trayer): the tray's
-Review…, a click on the icon and a second launch restore a minimized window and make it active."""
+"""Bring forward under Xvfb with a real window manager (openbox) and tray host (trayer).
+
+The tray's Review…, a click on the icon and a second launch restore a minimized window and make
+it active.
+"""
 
 from __future__ import annotations
 
@@ -15,7 +18,7 @@ ROOT = Path(__file__).resolve().parents[2]
 
 
 @pytest.mark.xvfb
-def test_a_minimized_window_comes_back_three_ways(private_home: Path) -> None:
+def test_a_minimized_window_comes_back_three_ways() -> None:
     with xvfb_with_tray(window_manager=True) as display:
         result = subprocess.run([sys.executable, "-m", "tests.ui.bring_forward_scenario"], env=display.env(),
                                 cwd=ROOT, capture_output=True, text=True, timeout=120, check=False)

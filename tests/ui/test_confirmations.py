@@ -1,5 +1,7 @@
-"""Every write is confirmed the same way, no key in a list or table writes, and a running AgentMux
-is said first with an offer to wait (issue #12, "Writes without asking")."""
+"""Every write is confirmed the same way (issue #12, "Writes without asking").
+
+No key in a list or table writes, and a running AgentMux is said first with an offer to wait.
+"""
 
 from __future__ import annotations
 
@@ -42,7 +44,8 @@ def test_enter_in_every_list_and_table_never_writes(
     assert window.migrate_button.isEnabled()
     press_enter_everywhere(qtbot, [page.stores_list, page.providers_table])
     # Nothing asked, nothing written, and no button waits to be pressed by Enter.
-    assert controller.dialog is None and not controller.runner.busy
+    assert controller.dialog is None
+    assert not controller.runner.busy
     assert DEFAULT not in bundles(sandbox.store)
     assert not any(b.isDefault() for b in window.findChildren(type(window.migrate_button)))
 
@@ -50,7 +53,8 @@ def test_enter_in_every_list_and_table_never_writes(
     controller.migrate([sandbox.store])
     qtbot.waitUntil(lambda: window.result_page.isVisible() and not controller.runner.busy, timeout=20_000)
     press_enter_everywhere(qtbot, [window.result_page.result_label, page.stores_list])
-    assert controller.dialog is None and DEFAULT in bundles(sandbox.store)
+    assert controller.dialog is None
+    assert DEFAULT in bundles(sandbox.store)
 
 
 def test_migrate_asks_in_plain_words_with_verb_buttons_and_cancel_is_the_default(
@@ -62,10 +66,13 @@ def test_migrate_asks_in_plain_words_with_verb_buttons_and_cancel_is_the_default
     assert window is not None
     qtbot.mouseClick(window.migrate_button, Qt.MouseButton.LeftButton)
     dialog = controller.dialog
-    assert isinstance(dialog, ConfirmDialog) and dialog.isVisible() and dialog.parent() is window
+    assert isinstance(dialog, ConfirmDialog)
+    assert dialog.isVisible()
+    assert dialog.parent() is window
     assert dialog.windowTitle() == "Migrate 1 store?"
     assert [b.accessibleName() for b in (dialog.proceed_button, dialog.cancel_button)] == ["Migrate 1 store", "Cancel"]
-    assert dialog.cancel_button.isDefault() and not dialog.proceed_button.isDefault()
+    assert dialog.cancel_button.isDefault()
+    assert not dialog.proceed_button.isDefault()
     changes = dialog.changes_label.text()
     assert "stable 0.33.4: add your Claude Code, Codex login(s) to the Default bundle" in changes
     assert "8 agent records (6 agents, 2 older copies) will use it" in changes  # the plan's count
@@ -73,11 +80,13 @@ def test_migrate_asks_in_plain_words_with_verb_buttons_and_cancel_is_the_default
 
     # Enter in the confirmation is Cancel: nothing is written.
     QTest.keyClick(dialog, Qt.Key.Key_Return)
-    assert not dialog.isVisible() and not controller.runner.busy
+    assert not dialog.isVisible()
+    assert not controller.runner.busy
     assert DEFAULT not in bundles(sandbox.store)
     # Esc too.
     qtbot.mouseClick(window.migrate_button, Qt.MouseButton.LeftButton)
-    assert controller.dialog is not dialog and controller.dialog is not None
+    assert controller.dialog is not dialog
+    assert controller.dialog is not None
     QTest.keyClick(controller.dialog, Qt.Key.Key_Escape)
     assert DEFAULT not in bundles(sandbox.store)
 
@@ -88,7 +97,8 @@ def test_undo_in_the_window_and_in_the_tray_ask_the_same_way(
     controller = make_controller(options=ControllerOptions(use_tray=True, debounce_ms=50))
     start_and_scan(qtbot, controller)
     window = controller.window
-    assert window is not None and controller.tray is not None
+    assert window is not None
+    assert controller.tray is not None
     with qtbot.waitSignal(controller.migrate_finished, timeout=20_000):
         controller.migrate([sandbox.store])
     qtbot.waitUntil(lambda: not controller.runner.busy and bool(controller.undoable), timeout=20_000)
@@ -96,7 +106,8 @@ def test_undo_in_the_window_and_in_the_tray_ask_the_same_way(
     # The window's Undo no longer reverts at once: it asks, and Cancel keeps the migration.
     qtbot.mouseClick(window.result_page.undo_button, Qt.MouseButton.LeftButton)
     in_window = answer(qtbot, controller, proceed=False)
-    assert DEFAULT in bundles(sandbox.store) and not controller.runner.busy
+    assert DEFAULT in bundles(sandbox.store)
+    assert not controller.runner.busy
 
     controller.tray.rebuild_menu()
     undo = controller.tray.action("undo")
@@ -136,7 +147,8 @@ def test_agentmux_running_is_said_first_and_the_user_can_wait(
     assert window is not None
     qtbot.mouseClick(window.migrate_button, Qt.MouseButton.LeftButton)
     dialog = controller.dialog
-    assert isinstance(dialog, ConfirmDialog) and dialog.running_label is not None
+    assert isinstance(dialog, ConfirmDialog)
+    assert dialog.running_label is not None
     # Said first, before what will change; the choices are to wait, go ahead anyway, or cancel.
     layout = dialog.layout()
     assert layout is not None

@@ -1,5 +1,8 @@
-"""The demo is a sandbox: nothing outside it is written — Start at login, the keyring, the real
-profile's logs and settings — and the window says which actions the demo disables (issue #12)."""
+"""The demo is a sandbox: nothing outside it is written (issue #12).
+
+Not Start at login, the keyring, the real profile's logs and settings; and the window says which
+actions the demo disables.
+"""
 
 from __future__ import annotations
 
@@ -36,7 +39,8 @@ def test_the_demo_writes_nothing_outside_its_sandbox(
     start_and_scan(qtbot, controller)
     tray = controller.tray
     window = controller.window
-    assert tray is not None and window is not None
+    assert tray is not None
+    assert window is not None
 
     # It says what the demo disables, in the window and in the menu.
     assert window.demo_label.isVisible()
@@ -44,9 +48,12 @@ def test_the_demo_writes_nothing_outside_its_sandbox(
     tray.rebuild_menu()
     autostart = tray.action("autostart")
     keyring = tray.action("keyring")
-    assert autostart is not None and keyring is not None
-    assert autostart.text().endswith("(not in the demo)") and not autostart.isEnabled()
-    assert keyring.text().endswith("(not in the demo)") and not keyring.isEnabled()
+    assert autostart is not None
+    assert keyring is not None
+    assert autostart.text().endswith("(not in the demo)")
+    assert not autostart.isEnabled()
+    assert keyring.text().endswith("(not in the demo)")
+    assert not keyring.isEnabled()
     assert not window.plan_page.keyring_checkbox.isEnabled()
 
     # Whatever is asked, nothing reaches the real profile: not even through the actions themselves.
@@ -62,7 +69,8 @@ def test_the_demo_writes_nothing_outside_its_sandbox(
     qtbot.waitUntil(lambda: not controller.runner.busy, timeout=20_000)
     controller.show_about()
     # The log, the settings and the backups are the sandbox's.
-    assert paths.log_file.is_relative_to(sandbox.root) and paths.log_file.is_file()
+    assert paths.log_file.is_relative_to(sandbox.root)
+    assert paths.log_file.is_file()
     assert Path(controller.settings.fileName()).is_relative_to(sandbox.root)
     assert snapshot(private_home) == before
 

@@ -1,5 +1,7 @@
-"""The tray's desktop actions say when they fail, About says what and where, and every message in
-the window offers "Copy details", redacted (issue #12)."""
+"""The tray's desktop actions say when they fail, and About says what and where (issue #12).
+
+Every message in the window offers "Copy details", redacted.
+"""
 
 from __future__ import annotations
 
@@ -41,7 +43,8 @@ def test_about_shows_version_homepage_licence_and_log_folder(
     start_and_scan(qtbot, controller)
     controller.show_about()
     dialog = controller.desktop.about_dialog
-    assert dialog is not None and dialog.isVisible()
+    assert dialog is not None
+    assert dialog.isVisible()
     text = dialog.label.text()
     for fact in (f"AgentMux Companion {__version__}", HOMEPAGE, "Licence: Apache-2.0", str(paths.log_dir)):
         assert fact in text
@@ -55,9 +58,11 @@ def test_every_message_offers_copy_details_redacted(qtbot: QtBot, make_controlle
     secret = "sk-ant-oat01-" + "x" * 40
     controller.funnel.post(UserMessage(Level.ERROR, "The AgentMux store is busy", f"token {secret} in the way"))
     banner = window.banner
-    assert banner.isVisible() and banner.copy_button.isVisible()
+    assert banner.isVisible()
+    assert banner.copy_button.isVisible()
     QGuiApplication.clipboard().clear()
     qtbot.mouseClick(banner.copy_button, Qt.MouseButton.LeftButton)
     copied = QGuiApplication.clipboard().text()
-    assert copied.startswith("The AgentMux store is busy\n") and "in the way" in copied
+    assert copied.startswith("The AgentMux store is busy\n")
+    assert "in the way" in copied
     assert secret not in copied

@@ -52,7 +52,8 @@ def test_store_of_the_wrong_era(
     assert window.banner.isVisible()
     assert window.banner.title.text() == "<b>This store cannot be migrated</b>"
     assert window.banner.text.text() == words
-    assert window.plan_page.refused_label.isVisible() and words in window.plan_page.refused_label.text()
+    assert window.plan_page.refused_label.isVisible()
+    assert words in window.plan_page.refused_label.text()
     assert "cannot be migrated" in window.plan_page.stores_list.item(0).text()
     assert not window.migrate_button.isEnabled()
     assert controller.funnel.last_crash is None
@@ -75,7 +76,8 @@ def test_busy_store(
     controller = make_controller(options=ControllerOptions(use_tray=False, busy_timeout_ms=200))
     start_and_scan(qtbot, controller)  # reading a WAL store is not blocked by a writer
     window = controller.window
-    assert window is not None and window.migrate_button.isEnabled()
+    assert window is not None
+    assert window.migrate_button.isEnabled()
     with qtbot.waitSignal(controller.migrate_finished, timeout=20_000) as finished:
         qtbot.mouseClick(window.migrate_button, Qt.MouseButton.LeftButton)
         answer(qtbot, controller)
@@ -85,7 +87,8 @@ def test_busy_store(
     assert window.banner.title.text() == "<b>The AgentMux store is busy</b>"
     assert "Close AgentMux or wait a moment" in window.banner.text.text()
     assert "not migrated" in window.result_page.result_label.text()
-    assert not window.result_page.undo_button.isVisible() and not window.result_page.finish_button.isVisible()
+    assert not window.result_page.undo_button.isVisible()
+    assert not window.result_page.finish_button.isVisible()
     store_lock.execute("ROLLBACK")
     assert bundles(sandbox.store) == [("b-work", "Work"), ("blank", "__blank__")]
 
@@ -111,7 +114,7 @@ def read_only(sandbox: DemoSandbox) -> Iterator[Callable[[], None]]:
 
 
 def test_read_only_store(
-    qtbot: QtBot, make_controller: MakeController, sandbox: DemoSandbox, read_only: Callable[[], None]
+    qtbot: QtBot, make_controller: MakeController, read_only: Callable[[], None]
 ) -> None:
     read_only()
     controller = make_controller(options=ControllerOptions(use_tray=False))
@@ -137,7 +140,8 @@ def test_read_only_store(
         (CompanionError("x"), "Something needs your attention"),
     ],
 )
-def test_each_known_error_has_its_own_title(qtbot: QtBot, error: CompanionError, title: str) -> None:
+@pytest.mark.usefixtures("qtbot")
+def test_each_known_error_has_its_own_title(error: CompanionError, title: str) -> None:
     message = message_for_error(error)
     assert message.title == title
     assert message.text.startswith("x")
@@ -167,13 +171,19 @@ def test_a_bug_opens_the_crash_dialog_with_redacted_details(
     with qtbot.waitSignal(controller.funnel.crashed, timeout=20_000):
         controller.start()
     dialog = controller.crash_dialog
-    assert dialog is not None and dialog.isVisible()
+    assert dialog is not None
+    assert dialog.isVisible()
     details = dialog.details.toPlainText()
-    assert "RuntimeError" in details and "broken_scan" in details and "Traceback" in details
-    assert secret not in details and secret not in dialog.report.summary
+    assert "RuntimeError" in details
+    assert "broken_scan" in details
+    assert "Traceback" in details
+    assert secret not in details
+    assert secret not in dialog.report.summary
     assert controller.state is TrayState.ERROR
     qtbot.mouseClick(dialog.copy_button, Qt.MouseButton.LeftButton)
     copied = QGuiApplication.clipboard().text()
-    assert "RuntimeError" in copied and secret not in copied
+    assert "RuntimeError" in copied
+    assert secret not in copied
     log_text = controller.paths.log_file.read_text(encoding="utf-8")
-    assert "RuntimeError" in log_text and secret not in log_text
+    assert "RuntimeError" in log_text
+    assert secret not in log_text

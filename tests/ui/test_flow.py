@@ -25,9 +25,11 @@ def test_launch_scan_migrate_result_undo(
     controller = make_controller(options=ControllerOptions(use_tray=False, debounce_ms=50))
     start_and_scan(qtbot, controller)
     window = controller.window
-    assert window is not None and window.isVisible()
+    assert window is not None
+    assert window.isVisible()
     assert controller.state is TrayState.ACTION_NEEDED
-    assert "Claude Code" in controller.status_line and "Codex" in controller.status_line
+    assert "Claude Code" in controller.status_line
+    assert "Codex" in controller.status_line
 
     # The window shows the very plan object the scan built, and it says what the CLI's plan says.
     assert window.plan is controller.plan
@@ -52,8 +54,10 @@ def test_launch_scan_migrate_result_undo(
     assert openclaw[1:3] == ("not found", "Nothing to add")
     # Files, fingerprints and table names are under Details, not in the plain view.
     details = window.plan_page.details.body.text()
-    assert str(sandbox.home / ".claude" / ".credentials.json") in details and "sha256:" in details
-    assert "db_agent_instances" in details and not window.plan_page.details.body.isVisible()
+    assert str(sandbox.home / ".claude" / ".credentials.json") in details
+    assert "sha256:" in details
+    assert "db_agent_instances" in details
+    assert not window.plan_page.details.body.isVisible()
     # The "Why" shown adds to the row: neither the action nor the file again
     # (the core's full reason, as the CLI prints it, is the tooltip).
     shown_why = [item.text() for row in range(3) if (item := window.plan_page.providers_table.item(row, 3)) is not None]
@@ -64,11 +68,14 @@ def test_launch_scan_migrate_result_undo(
         "Not signed in to this CLI on this computer.",
     ]
     for row, why in zip(rows, shown_why, strict=True):
-        assert row[2] not in why and ".credentials.json" not in why and "Default bundle" not in why
+        assert row[2] not in why
+        assert ".credentials.json" not in why
+        assert "Default bundle" not in why
     assert window.plan_page.bundle_value.text() == "will be created"
     assert window.plan_page.agents_value.text() == "8 agent records (6 agents, 2 older copies)"
     assert window.plan_page.backup_value.full_text() == str(paths.backups_dir)
-    assert window.migrate_button.isEnabled() and not window.migrate_button.isDefault()
+    assert window.migrate_button.isEnabled()
+    assert not window.migrate_button.isDefault()
 
     with qtbot.waitSignal(controller.migrate_finished, timeout=20_000) as migrated:
         qtbot.mouseClick(window.migrate_button, Qt.MouseButton.LeftButton)
@@ -80,10 +87,13 @@ def test_launch_scan_migrate_result_undo(
     assert ("default", "Default") in bundles(sandbox.store)
     assert window.result_page.isVisible()
     text = window.result_page.result_label.text()
-    assert "migrated" in text and "Logins added to the Default bundle: 2" in text
+    assert "migrated" in text
+    assert "Logins added to the Default bundle: 2" in text
     assert "8 agent records (6 agents, 2 older copies) now use it" in text
-    assert result.backup and Path(result.backup).is_file()
-    assert window.result_page.undo_button.isVisible() and window.result_page.open_backup_button.isVisible()
+    assert result.backup
+    assert Path(result.backup).is_file()
+    assert window.result_page.undo_button.isVisible()
+    assert window.result_page.open_backup_button.isVisible()
 
     # The rescan after our own write finds nothing left; the tray keeps saying "done".
     reused = "exists and is kept as it is"
@@ -96,14 +106,16 @@ def test_launch_scan_migrate_result_undo(
     assert ("default", "Default") not in bundles(sandbox.store)
     undone = window.result_page.result_label.text()
     # Counted as the migration counted: the same 8 agent records.
-    assert "undone" in undone and "8 agent records given back their former bundle" in undone
+    assert "undone" in undone
+    assert "8 agent records given back their former bundle" in undone
     # Undo puts the store back, so the migration is offered again.
     qtbot.waitUntil(lambda: controller.state is TrayState.ACTION_NEEDED, timeout=20_000)
 
     # The log has the run, and no token from the demo's credential files.
     log_text = paths.log_file.read_text(encoding="utf-8")
     assert "migrate" in log_text
-    assert "DEMO-not-a-real-token" not in log_text and "codex-DEMO-access-token" not in log_text
+    assert "DEMO-not-a-real-token" not in log_text
+    assert "codex-DEMO-access-token" not in log_text
 
 
 def test_keyboard_only(qtbot: QtBot, make_controller: MakeController, sandbox: DemoSandbox) -> None:
@@ -131,7 +143,8 @@ def test_keyboard_only(qtbot: QtBot, make_controller: MakeController, sandbox: D
     # Space unchecks the chosen store (Migrate becomes unavailable), Space again checks it.
     window.plan_page.stores_list.setFocus()
     QTest.keyClick(window.plan_page.stores_list, Qt.Key.Key_Space)
-    assert window.checked_store_paths() == [] and not window.migrate_button.isEnabled()
+    assert window.checked_store_paths() == []
+    assert not window.migrate_button.isEnabled()
     QTest.keyClick(window.plan_page.stores_list, Qt.Key.Key_Space)
     assert window.checked_store_paths() == [sandbox.store]
 
@@ -141,7 +154,8 @@ def test_keyboard_only(qtbot: QtBot, make_controller: MakeController, sandbox: D
     qtbot.waitUntil(lambda: controller.dialog is not None and controller.dialog.isVisible())
     assert controller.dialog is not None
     QTest.keyClick(controller.dialog, Qt.Key.Key_Return)
-    assert not controller.dialog.isVisible() and ("default", "Default") not in bundles(sandbox.store)
+    assert not controller.dialog.isVisible()
+    assert ("default", "Default") not in bundles(sandbox.store)
     QTest.keyClick(window.migrate_button, Qt.Key.Key_Space)
     with qtbot.waitSignal(controller.migrate_finished, timeout=20_000):
         answer(qtbot, controller)
@@ -174,18 +188,19 @@ def test_no_tray_opens_the_window_and_closing_quits(qtbot: QtBot, make_controlle
     start_and_scan(qtbot, controller)
     assert controller.tray is None
     window = controller.window
-    assert window is not None and window.isVisible()
+    assert window is not None
+    assert window.isVisible()
     assert window.more_button.isVisible()  # the tray's menu is reachable from the window
     with qtbot.waitSignal(controller.quit_requested, timeout=5_000):
         qtbot.mouseClick(window.close_button, Qt.MouseButton.LeftButton)
 
 
-def test_tray_mode_first_launch_opens_the_window_once(
-    qtbot: QtBot, make_controller: MakeController, paths: AppPaths
-) -> None:
+def test_tray_mode_first_launch_opens_the_window_once(qtbot: QtBot, make_controller: MakeController) -> None:
     first = make_controller(options=ControllerOptions(use_tray=True))
     start_and_scan(qtbot, first)
-    assert first.tray is not None and first.window is not None and first.window.isVisible()
+    assert first.tray is not None
+    assert first.window is not None
+    assert first.window.isVisible()
     assert "Ready to add" in first.tray.icon.toolTip()
     # Closing the window does not quit while the tray lives.
     with qtbot.assertNotEmitted(first.quit_requested):

@@ -108,22 +108,27 @@ def open_panel_from_the_tray(qtbot: QtBot, controller: Controller) -> None:
     assert tray is not None
     tray.rebuild_menu()
     action = tray.action("keyring")
-    assert action is not None and action.isEnabled() and action.text() == "&Copy to keyring…"
+    assert action is not None
+    assert action.isEnabled()
+    assert action.text() == "&Copy to keyring…"
     action.trigger()
     panel = controller.keyring_panel
-    assert panel is not None and panel.isVisible()
+    assert panel is not None
+    assert panel.isVisible()
     qtbot.waitUntil(lambda: panel.overview is not None and not panel.progress_box.isVisible(), timeout=20_000)
 
 
 @pytest.mark.keyring_real
+@pytest.mark.usefixtures("session_bus")
 def test_migrate_with_the_option_copies_then_the_panel_shows_current_stale_and_removes(
     qtbot: QtBot, make_controller: MakeController, sandbox: DemoSandbox, paths: AppPaths,
-    session_bus: SecretService, tokens: list[str],
+    tokens: list[str],
 ) -> None:
     controller = make_controller(options=ControllerOptions(use_tray=True, debounce_ms=50, keyring_timeout_s=10))
     start_and_scan(qtbot, controller)
     window = controller.window  # the first launch opens it by itself
-    assert window is not None and window.isVisible()
+    assert window is not None
+    assert window.isVisible()
 
     # The option is off by default; the real backend and its health arrive after the window is up.
     assert not window.plan_page.keyring_checkbox.isChecked()
@@ -134,7 +139,9 @@ def test_migrate_with_the_option_copies_then_the_panel_shows_current_stale_and_r
     assert window.plan_page.keyring_checkbox.text() == "Also copy the logins into the system &keyring"
     # One sentence says what a copy is for and that it goes stale.
     purpose = window.plan_page.keyring_note.text()
-    assert purpose.count(". ") == 0 and "keychain" in purpose and "goes stale" in purpose
+    assert purpose.count(". ") == 0
+    assert "keychain" in purpose
+    assert "goes stale" in purpose
     assert window.plan_page.keyring_checkbox.accessibleDescription() == purpose
 
     # Keyboard: Tab from the providers reaches the option; Space checks it.
@@ -162,8 +169,10 @@ def test_migrate_with_the_option_copies_then_the_panel_shows_current_stale_and_r
         assert stored(record.account) == Path(record.credentials_path).read_text(encoding="utf-8")
     result = window.result_page.keyring_label.text()
     assert window.result_page.keyring_label.isVisible()
-    assert "Claude Code: copied and verified (sha256:" in result and "Codex: copied and verified" in result
-    assert "snapshot" in result and "goes stale" in result
+    assert "Claude Code: copied and verified (sha256:" in result
+    assert "Codex: copied and verified" in result
+    assert "snapshot" in result
+    assert "goes stale" in result
 
     # The tray's Copy to keyring… opens the panel: both copies current.
     qtbot.waitUntil(lambda: not controller.runner.busy, timeout=20_000)
@@ -174,10 +183,13 @@ def test_migrate_with_the_option_copies_then_the_panel_shows_current_stale_and_r
     assert [(r[0], r[3]) for r in rows] == [("Claude Code", "current"), ("Codex", "current")]
     claude_account = next(r.account for r in records if r.provider == "claude")
     assert rows[0][1] == f"agentmux/{claude_account}"
-    assert rows[0][2].startswith("sha256:") and len(rows[0][2]) == len("sha256:") + 12
+    assert rows[0][2].startswith("sha256:")
+    assert len(rows[0][2]) == len("sha256:") + 12
     assert panel.backend_label.text() == "<b>Keyring:</b> SecretService Keyring — secure"
-    assert "snapshot" in panel.intro_label.text() and "CLI's own folder" in panel.intro_label.text()
-    assert panel.copy_button.text() == "Copy &again" and panel.remove_button.isEnabled()
+    assert "snapshot" in panel.intro_label.text()
+    assert "CLI's own folder" in panel.intro_label.text()
+    assert panel.copy_button.text() == "Copy &again"
+    assert panel.remove_button.isEnabled()
 
     # The CLI refreshes its token: the copy is stale, and the panel says what to do.
     refreshed = planted("RefreshedAccess")
@@ -202,11 +214,13 @@ def test_migrate_with_the_option_copies_then_the_panel_shows_current_stale_and_r
     qtbot.mouseClick(panel.remove_button, Qt.MouseButton.LeftButton)
     with qtbot.waitSignal(controller.keyring.remove_finished, timeout=30_000):
         box = answer(qtbot, controller.keyring)
-    assert box.parent() is panel and box.proceed_button.accessibleName() == "Remove 2 copies"
+    assert box.parent() is panel
+    assert box.proceed_button.accessibleName() == "Remove 2 copies"
     assert all_copies(ledger_path(paths)) == []
     assert all(stored(r.account) is None for r in records)
     assert [r[3] for r in panel.rows()] == ["not copied", "not copied"]
-    assert panel.copy_button.text() == "&Copy" and not panel.remove_button.isEnabled()
+    assert panel.copy_button.text() == "&Copy"
+    assert not panel.remove_button.isEnabled()
     assert "Removed 2 keyring entr" in panel.result_label.text()
     assert_no_secret(tokens, controller, paths)
 
@@ -247,35 +261,42 @@ def test_a_keyring_that_does_not_answer_gives_a_clear_message_and_the_ui_stays_r
             start = len(ticks)
             qtbot.waitUntil(lambda: len(ticks) >= start + 10)
             # The worker is stuck in the keyring; the GUI thread keeps handling timers and input.
-            assert controller.keyring.busy and panel.progress_box.isVisible()
-            assert not panel.copy_button.isEnabled() and not panel.remove_button.isEnabled()
+            assert controller.keyring.busy
+            assert panel.progress_box.isVisible()
+            assert not panel.copy_button.isEnabled()
+            assert not panel.remove_button.isEnabled()
             with qtbot.waitSignal(controller.keyring.failed, timeout=20_000):
                 pass
             ticker.stop()
         message = controller.funnel.last_message
-        assert message is not None and message.title == "The keyring cannot be used"
+        assert message is not None
+        assert message.title == "The keyring cannot be used"
         assert message.text.startswith("the keyring did not answer within 1 s")
-        assert panel.banner.isVisible() and panel.banner.title.text() == "<b>The keyring cannot be used</b>"
-        assert not panel.progress_box.isVisible() and panel.copy_button.isEnabled()
+        assert panel.banner.isVisible()
+        assert panel.banner.title.text() == "<b>The keyring cannot be used</b>"
+        assert not panel.progress_box.isVisible()
+        assert panel.copy_button.isEnabled()
         assert_no_secret(tokens, controller, paths)
     finally:
         service.stop()
 
 
 def test_without_a_session_bus_the_option_says_unavailable_and_copy_gives_a_clear_message(
-    qtbot: QtBot, make_controller: MakeController, sandbox: DemoSandbox, paths: AppPaths, tokens: list[str],
+    qtbot: QtBot, make_controller: MakeController, paths: AppPaths, tokens: list[str],
     no_session_bus: str,
 ) -> None:
     controller = make_controller(options=ControllerOptions(use_tray=True, debounce_ms=50))
     start_and_scan(qtbot, controller)
     window = controller.window
-    assert window is not None and window.isVisible()
+    assert window is not None
+    assert window.isVisible()
 
     qtbot.waitUntil(lambda: window.plan_page.keyring_backend.health is Health.UNAVAILABLE, timeout=20_000)
     assert window.plan_page.keyring_status.text() == "<b>Keyring:</b> unavailable"
     why = window.plan_page.keyring_reason.text()
     assert why.startswith("Why: cannot reach the D-Bus session bus at " + no_session_bus)
-    assert not window.plan_page.keyring_checkbox.isEnabled() and not window.wants_keyring_copy()
+    assert not window.plan_page.keyring_checkbox.isEnabled()
+    assert not window.wants_keyring_copy()
 
     # Migrating still works; nothing is copied without a keyring.
     with qtbot.waitSignal(controller.migrate_finished, timeout=20_000):
@@ -293,22 +314,27 @@ def test_without_a_session_bus_the_option_says_unavailable_and_copy_gives_a_clea
     assert panel.backend_reason.text().startswith("Why: cannot reach the D-Bus session bus")
 
     # Enter in the panel's table presses nothing: no button is the default, nothing is asked or copied.
-    assert panel.copy_button.isEnabled() and not panel.copy_button.isDefault()
+    assert panel.copy_button.isEnabled()
+    assert not panel.copy_button.isDefault()
     panel.table.setFocus()
     for key in (Qt.Key.Key_Return, Qt.Key.Key_Enter):
         qtbot.keyClick(panel.table, key)
-    assert controller.keyring.dialog is None and not controller.keyring.busy
+    assert controller.keyring.dialog is None
+    assert not controller.keyring.busy
 
     # Copy: a clear message in the panel, nothing recorded, and the panel is ready again.
     with qtbot.waitSignal(controller.keyring.failed, timeout=20_000):
         qtbot.mouseClick(panel.copy_button, Qt.MouseButton.LeftButton)
         answer(qtbot, controller.keyring)
     message = controller.funnel.last_message
-    assert message is not None and message.title == "The keyring cannot be used"
+    assert message is not None
+    assert message.title == "The keyring cannot be used"
     assert message.text.startswith("cannot reach the D-Bus session bus")
-    assert panel.banner.isVisible() and message.text in panel.banner.text.text()
+    assert panel.banner.isVisible()
+    assert message.text in panel.banner.text.text()
     assert controller.crash_dialog is None  # a known condition, not a bug
-    assert not panel.progress_box.isVisible() and panel.copy_button.isEnabled()
+    assert not panel.progress_box.isVisible()
+    assert panel.copy_button.isEnabled()
     assert all_copies(ledger_path(paths)) == []
     # Still responsive: the panel reads the state again on request.
     with qtbot.waitSignal(controller.keyring.overview_changed, timeout=20_000):

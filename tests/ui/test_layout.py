@@ -1,5 +1,8 @@
-"""The layout holds at 1024×700, at 1× and at 2× scale, in every state: the logins table keeps its
-rows, nothing is cut off, long paths elide in the middle with the full path to hand (issue #12)."""
+"""The layout holds at 1024×700, at 1× and at 2× scale, in every state (issue #12).
+
+The logins table keeps its rows, nothing is cut off, long paths elide in the middle with the full
+path to hand.
+"""
 
 from __future__ import annotations
 
@@ -18,7 +21,7 @@ from tests.ui.layout_check import check
 ROOT = Path(__file__).resolve().parents[2]
 
 
-def test_layout_holds_at_1024_by_700(qtbot: QtBot, make_controller: MakeController, sandbox: DemoSandbox) -> None:
+def test_layout_holds_at_1024_by_700(make_controller: MakeController, sandbox: DemoSandbox) -> None:
     controller = make_controller(options=ControllerOptions(use_tray=False, debounce_ms=50))
     controller.start()
     assert check(controller, sandbox.store) == []
@@ -46,7 +49,9 @@ def test_a_long_path_elides_in_the_middle_with_the_full_path_to_copy(
     label.resize(300, label.height())
     qtbot.waitUntil(lambda: "…" in label.label.text())
     shown = label.label.text()
-    assert shown.startswith("/home/some") and shown.endswith("backups") and len(shown) < len(path)
+    assert shown.startswith("/home/some")
+    assert shown.endswith("backups")
+    assert len(shown) < len(path)
     assert label.label.toolTip() == path
     label.copy_button.click()
     assert QGuiApplication.clipboard().text() == path

@@ -1,5 +1,8 @@
-"""One truthful state: plan, progress or the last action's result; no stale banner, the same counts
-everywhere, no notification over the open window, and Finish after a success (issue #12)."""
+"""One truthful state: plan, progress or the last action's result (issue #12).
+
+No stale banner, the same counts everywhere, no notification over the open window, and Finish
+after a success.
+"""
 
 from __future__ import annotations
 
@@ -22,12 +25,15 @@ def test_the_window_shows_one_state_and_no_stale_banner(
     start_and_scan(qtbot, controller)
     window = controller.window
     assert window is not None
-    assert window.state is WindowState.PLAN and window.plan_page.isVisible()
-    assert not window.result_page.isVisible() and not window.progress.isVisible()
+    assert window.state is WindowState.PLAN
+    assert window.plan_page.isVisible()
+    assert not window.result_page.isVisible()
+    assert not window.progress.isVisible()
 
     with qtbot.waitSignal(controller.migrate_finished, timeout=20_000):
         controller.migrate([sandbox.store])
-    assert window.state is WindowState.RESULT and window.result_page.isVisible()
+    assert window.state is WindowState.RESULT
+    assert window.result_page.isVisible()
     assert not window.plan_page.isVisible()  # the result replaces the plan: nothing squeezed
     migrated = window.result_page.result_label.text()
     assert "8 agent records (6 agents, 2 older copies) now use it" in migrated
@@ -39,7 +45,8 @@ def test_the_window_shows_one_state_and_no_stale_banner(
     assert window.state is WindowState.RESULT
     undone = window.result_page.result_label.text()
     # The undo's result replaces the migration's: no "migrated" left under an "undone" banner.
-    assert "undone" in undone and "migrated" not in undone
+    assert "undone" in undone
+    assert "migrated" not in undone
     assert "8 agent records given back their former bundle" in undone  # counted as the migration counted
     assert not window.banner.isVisible()
     assert window.status_label.text() == "Last migration undone"
@@ -49,7 +56,8 @@ def test_the_window_shows_one_state_and_no_stale_banner(
                     timeout=20_000)
     assert window.state is WindowState.RESULT  # a rescan under the result does not replace it
     window.result_page.back_button.click()
-    assert window.state is WindowState.PLAN and window.migrate_button.isEnabled()
+    assert window.state is WindowState.PLAN
+    assert window.migrate_button.isEnabled()
     assert window.status_label.text().startswith("2 logins can be added")
 
 
@@ -63,10 +71,12 @@ def test_a_message_of_an_earlier_state_goes_when_the_state_changes(
     with qtbot.waitSignal(controller.funnel.message_posted, timeout=20_000):
         controller.undo([sandbox.store])  # nothing migrated yet: undo refuses, the banner says so
     qtbot.waitUntil(lambda: not controller.runner.busy)
-    assert window.banner.isVisible() and window.state is WindowState.PLAN
+    assert window.banner.isVisible()
+    assert window.state is WindowState.PLAN
     with qtbot.waitSignal(controller.migrate_finished, timeout=20_000):
         controller.migrate([sandbox.store])
-    assert window.state is WindowState.RESULT and not window.banner.isVisible()
+    assert window.state is WindowState.RESULT
+    assert not window.banner.isVisible()
 
 
 def test_no_notification_while_the_window_is_open(
@@ -80,7 +90,8 @@ def test_no_notification_while_the_window_is_open(
     qtbot.waitUntil(lambda: controller.plan is not None and not controller.runner.busy, timeout=20_000)
     # The first launch opens the window itself: the "Ready to add … Open the companion" balloon
     # would only cover it.
-    assert controller.window is not None and controller.window.isVisible()
+    assert controller.window is not None
+    assert controller.window.isVisible()
     with qtbot.waitSignal(controller.migrate_finished, timeout=20_000):
         controller.migrate([sandbox.store])
     qtbot.waitUntil(lambda: not controller.runner.busy, timeout=20_000)
@@ -107,7 +118,8 @@ def test_after_a_successful_migration_finish_quits_and_can_remove_start_at_login
         controller.migrate([sandbox.store])
     page = window.result_page
     assert page.finish_button.isVisible()
-    assert page.stop_autostart.isVisible() and page.stop_autostart.isChecked()
+    assert page.stop_autostart.isVisible()
+    assert page.stop_autostart.isChecked()
     qtbot.waitUntil(lambda: not controller.runner.busy, timeout=20_000)
     with qtbot.waitSignal(controller.quit_requested, timeout=5_000):
         qtbot.mouseClick(page.finish_button, Qt.MouseButton.LeftButton)

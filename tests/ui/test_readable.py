@@ -1,5 +1,8 @@
-"""Readable and accessible: contrast from the palette roles in use, no disabled grey for information,
-a Tab order through every control, names and descriptions, and plain words (issue #12)."""
+"""Readable and accessible (issue #12).
+
+Contrast from the palette roles in use, no disabled grey for information, a Tab order through
+every control, names and descriptions, and plain words.
+"""
 
 from __future__ import annotations
 
@@ -109,7 +112,8 @@ def test_controls_have_names_and_descriptions(qtbot: QtBot, make_controller: Mak
     assert window is not None
     for widget in (window.plan_page.stores_list, window.plan_page.providers_table, window.migrate_button,
                    window.plan_page.keyring_checkbox, window.plan_page.details.toggle, window.banner.copy_button):
-        assert widget.accessibleName() and widget.accessibleDescription(), type(widget).__name__
+        assert widget.accessibleName(), type(widget).__name__
+        assert widget.accessibleDescription(), type(widget).__name__
     interactive = window.findChildren(QAbstractButton) + window.findChildren(QAbstractItemView)
     unnamed = [w for w in interactive if not w.accessibleName() and w.isVisibleTo(window)
                and not isinstance(w.parent(), QAbstractItemView)]
@@ -145,7 +149,9 @@ def test_the_window_speaks_plain_words_and_keeps_the_technical_ones_under_detail
     window.plan_page.details.toggle.click()
     assert window.plan_page.details.body.isVisible()
     details = window.plan_page.details.body.text()
-    assert "db_agent_instances" in details and "db_agents" in details and "db_identity_bundles" in details
+    assert "db_agent_instances" in details
+    assert "db_agents" in details
+    assert "db_identity_bundles" in details
     # How the store will use the logins (the plan's semantics), in words, with its reason.
     semantics = window.plan_page.semantics_value.text()
     assert semantics.startswith("AgentMux uses each tool's own login folder: this store is at version 4")

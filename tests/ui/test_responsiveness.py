@@ -42,6 +42,7 @@ def test_a_slow_scan_keeps_the_window_responsive(
     entered, release = threading.Event(), threading.Event()
 
     def slow_scan(progress: Callable[[str], None]) -> MigrationPlan:
+        del progress  # the plan builder's signature; this scan reports no steps
         entered.set()
         release.wait(60)
         return build_plan(paths, registry, include_all=True)
@@ -54,11 +55,15 @@ def test_a_slow_scan_keeps_the_window_responsive(
     start = ticker.ticks
     qtbot.waitUntil(lambda: ticker.ticks >= start + 10)
     window = controller.window
-    assert window is not None and window.isVisible()
-    assert controller.runner.busy and controller.state is TrayState.WORKING and not release.is_set()
+    assert window is not None
+    assert window.isVisible()
+    assert controller.runner.busy
+    assert controller.state is TrayState.WORKING
+    assert not release.is_set()
     # Input is handled too: Rescan during a scan is accepted (and queued), Migrate is not offered.
     qtbot.mouseClick(window.rescan_button, Qt.MouseButton.LeftButton)
-    assert controller.scanning.rescan_pending and not window.migrate_button.isEnabled()
+    assert controller.scanning.rescan_pending
+    assert not window.migrate_button.isEnabled()
     with qtbot.waitSignal(controller.scan_finished, timeout=20_000):
         release.set()
     ticker.timer.stop()
@@ -83,8 +88,10 @@ def test_a_locked_store_during_migrate_keeps_the_window_responsive(
         qtbot.waitUntil(lambda: window.progress.label.text().startswith("Opening"))
         start = ticker.ticks
         qtbot.waitUntil(lambda: ticker.ticks >= start + 10)
-        assert controller.runner.busy and controller.state is TrayState.WORKING
-        assert window.progress.isVisible() and not window.migrate_button.isEnabled()
+        assert controller.runner.busy
+        assert controller.state is TrayState.WORKING
+        assert window.progress.isVisible()
+        assert not window.migrate_button.isEnabled()
         # The window still reacts to clicks while the worker waits for the lock.
         qtbot.mouseClick(window.rescan_button, Qt.MouseButton.LeftButton)
         assert controller.scanning.rescan_pending

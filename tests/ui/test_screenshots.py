@@ -1,5 +1,7 @@
-"""Screenshots of the tray (with its menu), the plan window and the keyring panel, light and dark,
-under Xvfb + trayer."""
+"""Screenshots of the tray, the plan window and the keyring panel, light and dark.
+
+The tray with its menu; taken under Xvfb + trayer.
+"""
 
 from __future__ import annotations
 

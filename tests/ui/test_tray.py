@@ -28,7 +28,8 @@ def test_tray_menu_actions(
     controller = make_controller(options=ControllerOptions(use_tray=True, first_launch_window=False))
     start_and_scan(qtbot, controller)
     tray = controller.tray
-    assert tray is not None and controller.window is None
+    assert tray is not None
+    assert controller.window is None
     assert tray.state is TrayState.ACTION_NEEDED
 
     tray.menu.aboutToShow.emit()  # what opening the menu does: rebuilt from the current state
@@ -37,17 +38,22 @@ def test_tray_menu_actions(
                     "about", "quit"]
     status = tray.action("status")
     # The status line is readable (not the disabled grey) and opens the window.
-    assert status is not None and status.text() == controller.status_line and status.isEnabled()
+    assert status is not None
+    assert status.text() == controller.status_line
+    assert status.isEnabled()
     undo = tray.action("undo")
-    assert undo is not None and not undo.isEnabled()  # nothing migrated yet
+    assert undo is not None
+    assert not undo.isEnabled()  # nothing migrated yet
     copy_to_keyring = tray.action("keyring")
-    assert copy_to_keyring is not None and not copy_to_keyring.isEnabled()  # no OAuth login bound yet
+    assert copy_to_keyring is not None
+    assert not copy_to_keyring.isEnabled()  # no OAuth login bound yet
 
     # Review migration… opens the plan window.
     review = tray.action("review")
     assert review is not None
     review.trigger()
-    assert controller.window is not None and controller.window.isVisible()
+    assert controller.window is not None
+    assert controller.window.isVisible()
 
     # Open log / Open AgentMux folder ask the desktop to open those places.
     for key, expected in (("open_log", paths.log_file), ("open_agentmux", sandbox.agentmux_root)):
@@ -59,12 +65,16 @@ def test_tray_menu_actions(
     # Start at login writes the real XDG autostart entry; the check mark is read back from it.
     entry = private_home / ".config" / "autostart" / "agentmux-companion.desktop"
     toggle = tray.action("autostart")
-    assert toggle is not None and toggle.isCheckable() and not toggle.isChecked()
+    assert toggle is not None
+    assert toggle.isCheckable()
+    assert not toggle.isChecked()
     toggle.trigger()
-    assert entry.is_file() and "Exec=" in entry.read_text(encoding="utf-8")
+    assert entry.is_file()
+    assert "Exec=" in entry.read_text(encoding="utf-8")
     tray.rebuild_menu()
     toggle = tray.action("autostart")
-    assert toggle is not None and toggle.isChecked()
+    assert toggle is not None
+    assert toggle.isChecked()
     toggle.trigger()
     assert not entry.exists()
 
@@ -72,7 +82,8 @@ def test_tray_menu_actions(
     assert about is not None
     about.trigger()
     about_dialog = controller.desktop.about_dialog
-    assert about_dialog is not None and about_dialog.isVisible()
+    assert about_dialog is not None
+    assert about_dialog.isVisible()
     about_text = about_dialog.label.text()
     for fact in (__version__, HOMEPAGE, "Apache-2.0", str(paths.log_dir)):
         assert fact in about_text
@@ -87,13 +98,16 @@ def test_tray_menu_actions(
     qtbot.waitUntil(lambda: controller.keyring_accounts == 2, timeout=20_000)
     tray.rebuild_menu()
     copy_to_keyring = tray.action("keyring")
-    assert copy_to_keyring is not None and copy_to_keyring.isEnabled()
+    assert copy_to_keyring is not None
+    assert copy_to_keyring.isEnabled()
     undo = tray.action("undo")
-    assert undo is not None and undo.isEnabled()
+    assert undo is not None
+    assert undo.isEnabled()
     undo.trigger()
     with qtbot.waitSignal(controller.undo_finished, timeout=20_000):
         box = answer(qtbot, controller)
-    assert "stable 0.33.4" in box.changes_label.text() and box.proceed_button.accessibleName() == "Undo 1 store"
+    assert "stable 0.33.4" in box.changes_label.text()
+    assert box.proceed_button.accessibleName() == "Undo 1 store"
     assert ("default", "Default") not in bundles(sandbox.store)
 
     quit_action = tray.action("quit")
@@ -126,7 +140,8 @@ def test_xdg_autostart_entry(tmp_path: Path) -> None:
     entry.path.write_text(text + "Hidden=true\n", encoding="utf-8")
     assert not entry.is_enabled()
     entry.set_enabled(False)
-    assert not entry.path.exists() and not entry.is_enabled()
+    assert not entry.path.exists()
+    assert not entry.is_enabled()
 
 
 def test_macos_launch_agent_file(tmp_path: Path) -> None:
@@ -134,7 +149,8 @@ def test_macos_launch_agent_file(tmp_path: Path) -> None:
     agent.set_enabled(True)
     with agent.path.open("rb") as handle:
         document = plistlib.load(handle)
-    assert document["RunAtLoad"] is True and document["ProgramArguments"][1] == "gui"
+    assert document["RunAtLoad"] is True
+    assert document["ProgramArguments"][1] == "gui"
     assert agent.is_enabled()
     agent.set_enabled(False)
     assert not agent.is_enabled()
@@ -149,7 +165,7 @@ def test_platform_dispatch(tmp_path: Path) -> None:
     assert windows.location.endswith("CurrentVersion\\Run\\AgentMux Companion")
 
 
-def test_second_launch_brings_the_first_forward_and_exits_0(qtbot: QtBot, private_home: Path) -> None:
+def test_second_launch_brings_the_first_forward_and_exits_0(qtbot: QtBot) -> None:
     # The primary: listening under the name this user's companion uses.
     name = server_name(AppPaths.resolve().data_dir)
     primary = SingleInstance(name)

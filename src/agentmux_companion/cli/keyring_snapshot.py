@@ -128,7 +128,7 @@ def _keyring_remove(ctx: Context, timeout: float) -> ExitCode:
 
 
 def doctor_keyring(timeout: float) -> dict[str, Any]:
-    """doctor's keyring section: the backend, and a write/read/delete probe of a secure one."""
+    """The keyring section of ``doctor``: the backend, and a write/read/delete probe of a secure one."""
     from agentmux_companion.core.errors import KeyringUnavailable
     from agentmux_companion.core.keyring.backend import KeyringAdapter, backend_report
     from agentmux_companion.core.keyring.probe import probe
@@ -145,7 +145,7 @@ def doctor_keyring(timeout: float) -> dict[str, Any]:
 
 
 def doctor_keyring_lines(section: dict[str, Any]) -> list[tuple[str, str]]:
-    """doctor's keyring section as (key, value) lines."""
+    """The keyring section of ``doctor`` as (key, value) lines."""
     verdict = section["reason"] if section["secure"] else f"NOT secure: {section['reason']}"
     lines = [("keyring", f"{section['name'] or 'none'} ({verdict})")]
     probe = section["probe"]

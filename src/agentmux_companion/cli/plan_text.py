@@ -1,5 +1,6 @@
-"""The plan and the migration's results in words, shared by ``plan``, ``migrate``, ``demo`` and the GUI
-launcher's no-display fallback.
+"""The plan and the migration's results in words.
+
+Shared by ``plan``, ``migrate``, ``demo`` and the GUI launcher's no-display fallback.
 
 Each thing is said once: a refused store shows its reason, before anything else and instead of a
 provider table; a provider's note appears only when this plan found something of that provider.

@@ -89,6 +89,7 @@ def store_identity(db: Path) -> str:
 
 
 def file_sha256(path: Path) -> str:
+    """The SHA-256 of a file's content as hex, read in 1 MiB blocks so a large store never sits in memory."""
     digest = hashlib.sha256()
     with open(path, "rb") as handle:
         for block in iter(lambda: handle.read(1 << 20), b""):
@@ -307,7 +308,13 @@ class PlannedBackup:
         catalog.drop(self.paths.ledger_path, self.backup_id)
 
     def unlink(self, missing_ok: bool = False) -> None:
-        """:meth:`discard`, under the name a path's removal has (callers treat this as a path)."""
+        """:meth:`discard`, under the name a path's removal has (callers treat this as a path).
+
+        Args:
+            missing_ok: Accepted for ``Path.unlink``'s signature; a backup that is already gone is
+                always fine here.
+        """
+        del missing_ok  # the signature is Path.unlink's, so callers can treat the backup as a path
         self.discard()
 
 
@@ -339,6 +346,8 @@ def plan_backup(paths: AppPaths, store_path: Path, reason: str, run_id: str = ""
     """Name the backup a write to ``store_path`` will take (nothing is written yet).
 
     Args:
+        paths: Where the companion keeps its backups and their catalog.
+        store_path: The store the backup will be a copy of.
         reason: ``migrate``, ``undo`` or ``restore``: what the backup is taken before.
         run_id: the migration run it belongs to (a migration's backup is named by it).
     """

@@ -166,6 +166,7 @@ def record_check(ledger_path: Path, backup_id: str, verified: bool, sha256: str)
 
 
 def drop(ledger_path: Path, backup_id: str) -> None:
+    """Forget a backup in the catalog (its file is gone or being removed); a missing entry is fine."""
     with closing(open_catalog(ledger_path)) as conn:
         conn.execute("DELETE FROM backup_catalog WHERE id = ?", (backup_id,))
 

@@ -42,8 +42,15 @@ def plan_prune(paths: AppPaths, stores: list[Path] | None, keep: int = DEFAULT_K
     """Apply the policy (module docstring) to the catalog; nothing is deleted here.
 
     Args:
+        paths: Where the companion keeps its ledger and backup catalog.
         stores: only these stores' backups (all catalogued stores when None).
         keep: how many other backups of each store to keep.
+
+    Returns:
+        The backups to delete and those kept, each with the reason, for the caller to confirm.
+
+    Raises:
+        ValueError: ``keep`` is negative.
     """
     if keep < 0:
         raise ValueError("keep must not be negative")

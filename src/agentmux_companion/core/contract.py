@@ -78,9 +78,9 @@ ISOLATION_USER_VERSION = 10
 
 
 def oauth_secret_ref(config_dir: Path | str) -> str:
-    """The exact ``secret_ref`` text of an OAuth config-dir account.
+    r"""The exact ``secret_ref`` text of an OAuth config-dir account.
 
-    Compact JSON, the tag first, non-ASCII as raw UTF-8 (never ``\\u`` escapes), backslashes of
+    Compact JSON, the tag first, non-ASCII as raw UTF-8 (never ``\u`` escapes), backslashes of
     Windows paths JSON-escaped: AgentMux later deduplicates accounts by comparing this text.
     """
     return json.dumps({"backend": OAUTH_TAG, "dir": str(config_dir)}, separators=(",", ":"), ensure_ascii=False)

@@ -50,7 +50,9 @@ class HasLogDir(Protocol):
     """Anything with the companion's log folder: ``AppPaths`` is one."""
 
     @property
-    def log_dir(self) -> Path: ...
+    def log_dir(self) -> Path:
+        """The folder the crash log is written to."""
+        ...
 
 
 @dataclass(frozen=True)
@@ -67,7 +69,7 @@ class PreviousCrash:
 
     @property
     def headline(self) -> str:
-        """faulthandler's first line, e.g. ``Fatal Python error: Segmentation fault``."""
+        """The first line faulthandler wrote, e.g. ``Fatal Python error: Segmentation fault``."""
         for line in self.text.splitlines():
             if line.strip():
                 return line.strip()

@@ -23,6 +23,7 @@ class ExitCode(enum.IntEnum):
     meaning: str
 
     def __new__(cls, value: int, meaning: str) -> ExitCode:
+        """Make a member that is its exit code as an int, carrying a one-line meaning for the docs and ``--help``."""
         member = int.__new__(cls, value)
         member._value_ = value
         member.meaning = meaning

@@ -51,7 +51,9 @@ def redact(text: str) -> str:
 
 
 class RedactingFilter(logging.Filter):
+    """Masks secrets in every record, its message and its traceback, before any handler writes it."""
     def filter(self, record: logging.LogRecord) -> bool:
+        """Replace the record's message and traceback text by their redacted form; never drops a record."""
         message = record.getMessage()
         if record.exc_info and not record.exc_text:
             record.exc_text = logging.Formatter().formatException(record.exc_info)

@@ -57,6 +57,7 @@ class AppPaths:
 
     @property
     def log_file(self) -> Path:
+        """The companion's log file (rotated beside it as .1, .2, .3)."""
         return self.log_dir / "agentmux-companion.log"
 
     @classmethod
@@ -126,7 +127,7 @@ def _link_words(path: Path) -> str:
         return f"{path} is a link"
 
 
-def _refuse(path: Path, problem: str, what: str) -> UnsafePath:
+def _refuse(problem: str, what: str) -> UnsafePath:
     return UnsafePath(
         f"{problem}, where the companion keeps its own {what}. Nothing was written through it; "
         f"move it away (or remove it) and run again"
@@ -136,11 +137,11 @@ def _refuse(path: Path, problem: str, what: str) -> UnsafePath:
 def _check_folder(folder: Path) -> None:
     info = os.lstat(folder)
     if stat.S_ISLNK(info.st_mode):
-        raise _refuse(folder, _link_words(folder), "folder")
+        raise _refuse(_link_words(folder), "folder")
     if not stat.S_ISDIR(info.st_mode):
-        raise _refuse(folder, f"{folder} is not a folder", "folder")
+        raise _refuse(f"{folder} is not a folder", "folder")
     if hasattr(os, "geteuid") and info.st_uid != os.geteuid():
-        raise _refuse(folder, f"{folder} belongs to another user (uid {info.st_uid})", "folder")
+        raise _refuse(f"{folder} belongs to another user (uid {info.st_uid})", "folder")
 
 
 def ensure_private_dir(path: Path, top: Path | None = None) -> Path:
@@ -185,11 +186,11 @@ def check_private_file(path: Path, what: str = "file") -> None:
     except FileNotFoundError:
         return
     if stat.S_ISLNK(info.st_mode):
-        raise _refuse(path, _link_words(path), what)
+        raise _refuse(_link_words(path), what)
     if not stat.S_ISREG(info.st_mode):
-        raise _refuse(path, f"{path} is not a regular file", what)
+        raise _refuse(f"{path} is not a regular file", what)
     if hasattr(os, "geteuid") and info.st_uid != os.geteuid():
-        raise _refuse(path, f"{path} belongs to another user (uid {info.st_uid})", what)
+        raise _refuse(f"{path} belongs to another user (uid {info.st_uid})", what)
 
 
 def check_sqlite_files(db: Path, what: str = "database") -> None:
@@ -208,7 +209,7 @@ def create_private_file(path: Path) -> int:
         fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL | O_NOFOLLOW | O_CLOEXEC | O_BINARY, 0o600)
     except FileExistsError as exc:
         problem = _link_words(path) if path.is_symlink() else f"{path} already exists"
-        raise _refuse(path, problem, "file") from exc
+        raise _refuse(problem, "file") from exc
     if os.name == "posix":
         os.fchmod(fd, 0o600)
     return fd
@@ -221,7 +222,7 @@ def open_private_file(path: Path, flags: int) -> int:
         fd = os.open(path, flags | O_NOFOLLOW | O_CLOEXEC | O_BINARY, 0o600)
     except OSError as exc:
         if path.is_symlink():
-            raise _refuse(path, _link_words(path), "file") from exc
+            raise _refuse(_link_words(path), "file") from exc
         raise
     if os.name == "posix" and flags & os.O_CREAT:
         os.fchmod(fd, 0o600)

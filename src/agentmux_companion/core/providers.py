@@ -67,9 +67,11 @@ class ProviderRegistry:
 
     @property
     def oauth_providers(self) -> tuple[Provider, ...]:
+        """The providers that log in with OAuth, the only ones the migration handles."""
         return tuple(p for p in self.providers if p.oauth)
 
     def get(self, provider_id: str) -> Provider | None:
+        """The provider with id ``provider_id``, or None if the registry has none."""
         return next((p for p in self.providers if p.id == provider_id), None)
 
     @classmethod

@@ -165,11 +165,13 @@ def create_store(path: Path, shape: StoreShape, wal: bool = True) -> Path:
 
 
 def accounts_table_of(conn: sqlite3.Connection) -> str:
+    """The accounts table of a store: renamed to ``db_identity_accounts`` in later builds."""
     names = {r[0] for r in conn.execute("SELECT name FROM sqlite_master WHERE type='table'")}
     return "db_identity_accounts" if "db_identity_accounts" in names else "db_accounts"
 
 
 def add_bundle(conn: sqlite3.Connection, bundle_id: str, name: str, at_ms: int = 1_700_000_000_000) -> None:
+    """Insert an identity bundle (AgentMux's name for a set of bound accounts)."""
     conn.execute(
         "INSERT INTO db_identity_bundles (id, name, description, is_blank, created_at, updated_at) "
         "VALUES (?, ?, '', 0, ?, ?)",
@@ -181,6 +183,7 @@ def add_account(
     conn: sqlite3.Connection, account_id: str, provider: str, secret_ref: str,
     kind: str = "oauth", status: str = "valid", at_ms: int = 1_700_000_000_000,
 ) -> None:
+    """Insert an account into the store's accounts table, in whichever era's name it has."""
     conn.execute(
         f"INSERT INTO {accounts_table_of(conn)} (id, name, provider, kind, display_name, secret_ref, "
         "context, status, created_at, updated_at) VALUES (?, ?, ?, ?, '', ?, '{}', ?, ?, ?)",
@@ -189,6 +192,7 @@ def add_account(
 
 
 def bind(conn: sqlite3.Connection, bundle_id: str, provider: str, account_id: str) -> None:
+    """Bind ``account_id`` as the bundle's account for ``provider``."""
     conn.execute(
         "INSERT INTO db_identity_bindings (identity_id, provider, account_id) VALUES (?, ?, ?)",
         (bundle_id, provider, account_id),
@@ -224,6 +228,7 @@ def add_db_agents(conn: sqlite3.Connection, rows: Iterable[tuple[str, int, str, 
 # Ambient credentials
 
 def claude_credentials(access: str, refresh: str, expires_at_ms: int) -> str:
+    """A Claude Code credentials file's text, in that CLI's own layout."""
     return json.dumps(
         {"claudeAiOauth": {"accessToken": access, "refreshToken": refresh, "expiresAt": expires_at_ms,
                            "scopes": ["user:inference"], "subscriptionType": "pro"}},
@@ -232,6 +237,7 @@ def claude_credentials(access: str, refresh: str, expires_at_ms: int) -> str:
 
 
 def generic_credentials(access: str, refresh: str, expires_at_ms: int) -> str:
+    """A credentials file's text in the generic OAuth layout the other CLIs use."""
     return json.dumps(
         {"access_token": access, "refresh_token": refresh, "expires_at": expires_at_ms, "token_type": "Bearer"},
         indent=2,
@@ -239,6 +245,7 @@ def generic_credentials(access: str, refresh: str, expires_at_ms: int) -> str:
 
 
 def write_credentials(home: Path, auth_dir: str, text: str) -> Path:
+    """Write a CLI's ``.credentials.json`` under ``home`` as the CLI would (mode 0600); returns its path."""
     folder = home / f".{auth_dir}"
     folder.mkdir(parents=True, exist_ok=True)
     path = folder / ".credentials.json"
@@ -280,8 +287,10 @@ class DemoSandbox:
 
 
 def build_demo_sandbox(root: Path, now_ms: int, era: str = "ambient") -> DemoSandbox:
-    """Build the demo: claude (valid) and codex (expired, refreshable) logins; openclaw absent;
-    a store with a user bundle binding gemini, legacy agent rows, and db_agents mirrors.
+    """Build the demo sandbox: a home with CLI logins and an AgentMux store to migrate.
+
+    Logins: claude (valid) and codex (expired, refreshable); openclaw absent. The store has a user
+    bundle binding gemini, legacy agent rows, and db_agents mirrors.
 
     ``era="ambient"`` (the default) is a store of late May (version 4, before provider isolation):
     accounts will point at the CLIs' own folders. ``era="isolated"`` is a store of July (version 10,

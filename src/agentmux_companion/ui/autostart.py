@@ -1,8 +1,8 @@
-"""Start at login: the real OS entry, read and written where each OS looks for it.
+r"""Start at login: the real OS entry, read and written where each OS looks for it.
 
 - Linux and other XDG desktops: ``$XDG_CONFIG_HOME/autostart/agentmux-companion.desktop``.
 - macOS: a LaunchAgent, ``~/Library/LaunchAgents/<label>.plist``.
-- Windows: the ``HKCU\\...\\CurrentVersion\\Run`` value, through QSettings' native format.
+- Windows: the ``HKCU\...\CurrentVersion\Run`` value, through QSettings' native format.
 
 The menu's check mark is read from that entry each time the menu opens, so turning the option off
 in the OS's own settings is reflected here. This module is the one OS dispatch point.
@@ -40,12 +40,18 @@ def launch_command() -> list[str]:
 class Autostart(Protocol):
     """A start-at-login entry."""
 
-    def is_enabled(self) -> bool: ...
+    def is_enabled(self) -> bool:
+        """Whether the entry exists and is switched on."""
+        ...
 
-    def set_enabled(self, enabled: bool) -> None: ...
+    def set_enabled(self, enabled: bool) -> None:
+        """Create the entry (starting this companion at login) or remove it."""
+        ...
 
     @property
-    def location(self) -> str: ...
+    def location(self) -> str:
+        """Where the entry lives, for the user to find it."""
+        ...
 
 
 def _desktop_exec(command: Sequence[str]) -> str:
@@ -68,9 +74,11 @@ class XdgAutostart:
 
     @property
     def location(self) -> str:
+        """The ``.desktop`` file's path."""
         return str(self.path)
 
     def is_enabled(self) -> bool:
+        """Whether the ``.desktop`` file exists and is not hidden or switched off by the desktop."""
         # Desktops treat Hidden=true (and X-GNOME-Autostart-enabled=false) as "switched off".
         try:
             text = self.path.read_text(encoding="utf-8")
@@ -85,6 +93,7 @@ class XdgAutostart:
         return True
 
     def set_enabled(self, enabled: bool) -> None:
+        """Write the ``.desktop`` file (through a temporary file and a rename), or remove it."""
         if not enabled:
             self.path.unlink(missing_ok=True)
             return
@@ -113,9 +122,11 @@ class MacLaunchAgent:
 
     @property
     def location(self) -> str:
+        """The LaunchAgent plist's path."""
         return str(self.path)
 
     def is_enabled(self) -> bool:
+        """Whether the LaunchAgent plist exists, runs at load and is not disabled."""
         try:
             with self.path.open("rb") as handle:
                 document = plistlib.load(handle)
@@ -124,6 +135,7 @@ class MacLaunchAgent:
         return bool(document.get("RunAtLoad", False)) and not document.get("Disabled", False)
 
     def set_enabled(self, enabled: bool) -> None:
+        """Write the LaunchAgent plist, or remove it."""
         if not enabled:
             self.path.unlink(missing_ok=True)
             return
@@ -147,15 +159,18 @@ class WindowsRunKey:
 
     @property
     def location(self) -> str:
+        """The registry key and value name."""
         return f"{self.key}\\{WINDOWS_VALUE}"
 
     def _settings(self) -> QSettings:
         return QSettings(self.key, QSettings.Format.NativeFormat)
 
     def is_enabled(self) -> bool:
+        """Whether the ``Run`` value exists (and is not empty)."""
         return bool(self._settings().value(WINDOWS_VALUE, ""))
 
     def set_enabled(self, enabled: bool) -> None:
+        """Write the ``Run`` value with the quoted command, or remove it."""
         settings = self._settings()
         if enabled:
             import subprocess

@@ -46,13 +46,19 @@ class BackupsOwner(Protocol):
     """What the window needs from the controller that opens it."""
 
     @property
-    def paths(self) -> AppPaths: ...
+    def paths(self) -> AppPaths:
+        """Where the companion keeps its ledger and backups."""
+        ...
 
     @property
-    def runner(self) -> JobRunner: ...
+    def runner(self) -> JobRunner:
+        """The job runner that reads and restores off the GUI thread."""
+        ...
 
     @property
-    def funnel(self) -> _Funnel: ...
+    def funnel(self) -> _Funnel:
+        """Where a failed read or restore is reported."""
+        ...
 
     def request_rescan_after_work(self) -> None: ...
 
@@ -168,6 +174,7 @@ class BackupsWindow(QDialog):
         self._update_buttons()
 
     def selected(self) -> ListedBackup | None:
+        """The backup selected in the list, or None when nothing is selected."""
         row = self.list.currentRow()
         return self.listed[row] if 0 <= row < len(self.listed) else None
 
@@ -186,6 +193,7 @@ class BackupsWindow(QDialog):
 
     @Slot()
     def show_in_folder(self) -> None:
+        """Open the folder holding the selected backup in the desktop's file manager."""
         chosen = self.selected()
         if chosen is not None:
             QDesktopServices.openUrl(QUrl.fromLocalFile(str(Path(chosen.entry.path).parent)))
@@ -205,6 +213,7 @@ class BackupsWindow(QDialog):
 
     @Slot()
     def confirm_restore(self) -> None:
+        """Ask before restoring the selected backup, naming what will change; restores on yes."""
         chosen = self.selected()
         if chosen is None or self.runner.busy:
             return

@@ -56,6 +56,7 @@ class ChangeWatcher(QObject):
         self._signature: tuple[tuple[str, int, int], ...] = ()
 
     def files(self) -> list[str]:
+        """The files watched now (directories not included)."""
         return list(self.watcher.files())
 
     def watch(self, paths: Iterable[Path]) -> None:
@@ -71,6 +72,7 @@ class ChangeWatcher(QObject):
         self._signature = self.signature()
 
     def stop(self) -> None:
+        """Stop watching everything and drop a pending debounced check."""
         self.debounce.stop()
         paths = self.watcher.files() + self.watcher.directories()
         if paths:

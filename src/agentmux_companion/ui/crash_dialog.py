@@ -73,6 +73,7 @@ class CrashDialog(QDialog):
         layout.addWidget(buttons)
 
     def copyable_text(self) -> str:
+        """The report's summary and details as one text, for the clipboard."""
         return f"{self.report.summary}\n\n{self.report.details}"
 
     @Slot()

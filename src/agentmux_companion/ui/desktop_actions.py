@@ -51,9 +51,11 @@ class DesktopActions(QObject):
         return self._autostart
 
     def autostart_enabled(self) -> bool:
+        """Whether Start at login is on (always off in the demo, which never reads the real entry)."""
         return False if self.demo else self.autostart.is_enabled()
 
     def toggle_autostart(self) -> None:
+        """The tray's Start at login check mark: flip the OS entry (nothing in the demo)."""
         if self.demo:
             return
         self.set_autostart(not self.autostart.is_enabled())
@@ -71,10 +73,12 @@ class DesktopActions(QObject):
         return True
 
     def open_log(self) -> None:
+        """Open the log file, or its folder when there is no log yet."""
         self.open_folder(self.paths.log_file if self.paths.log_file.exists() else self.paths.log_dir,
                          self.tr("the log"))
 
     def open_agentmux_folder(self) -> None:
+        """Open AgentMux's data folder, or the home folder when AgentMux has none yet."""
         root = self.paths.agentmux_root
         self.open_folder(root if root.exists() else self.paths.home, self.tr("AgentMux's folder"))
 
@@ -90,6 +94,7 @@ class DesktopActions(QObject):
         return False
 
     def show_about(self, parent: QWidget | None) -> None:
+        """Open the About dialog (version, homepage, licence, log and backup folders) over ``parent``."""
         from agentmux_companion.ui.dialogs import AboutDialog
         from agentmux_companion.ui.icons import app_icon
 

@@ -133,6 +133,7 @@ class ConfirmDialog(QDialog):
 
     @Slot()
     def reject(self) -> None:  # Esc, Cancel and the title bar's close
+        """Esc, Cancel and the title bar's close all answer Cancel, which writes nothing."""
         self._answer(Choice.CANCEL)
 
 

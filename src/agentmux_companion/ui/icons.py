@@ -22,11 +22,13 @@ class TrayState(enum.StrEnum):
 
 
 def icons_dir() -> Path:
+    """The folder of the packaged icons (beside the modules, in the wheel and in the frozen build)."""
     # Package data lives beside the modules (also in the PyInstaller build, which collects it).
     return Path(str(resources.files("agentmux_companion").joinpath("resources/icons")))
 
 
 def icon_path(state: TrayState) -> Path:
+    """The SVG file of the tray icon for ``state``."""
     return icons_dir() / f"tray-{state.value.replace('_', '-')}.svg"
 
 
@@ -34,6 +36,7 @@ _cache: dict[str, QIcon] = {}
 
 
 def state_icon(state: TrayState) -> QIcon:
+    """The tray icon for ``state``, loaded once and cached."""
     key = state.value
     if key not in _cache:
         _cache[key] = QIcon(str(icon_path(state)))
@@ -41,6 +44,7 @@ def state_icon(state: TrayState) -> QIcon:
 
 
 def app_icon() -> QIcon:
+    """The application's icon for windows and the task bar, loaded once and cached."""
     if "app" not in _cache:
         _cache["app"] = QIcon(str(icons_dir() / APP_ICON_NAME))
     return _cache["app"]

@@ -131,6 +131,7 @@ class KeyringController(QObject):
 
     @Slot()
     def refresh_panel(self) -> None:
+        """Read the keyring overview again (the panel's Refresh), saying so in the panel."""
         if self.panel is not None:
             self.panel.show_working(self.tr("Checking the keyring…"))
         self.refresh(self._stores)
@@ -189,6 +190,7 @@ class KeyringController(QObject):
         """Copy the bound OAuth logins of ``store_paths`` into the keyring, then read the overview.
 
         Args:
+            store_paths: The stores whose bound OAuth accounts are copied.
             origin: who asked (the plan window after a migration, or the keyring panel); passed
                 back in the :class:`CopyOutcome` so the right view shows the result.
         """

@@ -49,6 +49,7 @@ class BackendHealth:
 
     @property
     def usable(self) -> bool:
+        """Whether the backend is a secure keyring the companion will write to."""
         return self.health is Health.SECURE
 
 

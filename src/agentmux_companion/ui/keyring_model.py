@@ -34,10 +34,12 @@ class KeyringOverview:
 
     @property
     def bound_count(self) -> int:
+        """How many accounts are bound in a store to a CLI login (the ones a copy would cover)."""
         return sum(1 for r in self.rows if r.bound)
 
     @property
     def recorded_count(self) -> int:
+        """How many accounts have a copy recorded in the ledger."""
         return sum(1 for r in self.rows if r.copied_at_ms is not None)
 
 
@@ -59,5 +61,6 @@ class CopyOutcome:
 
 @dataclass(frozen=True)
 class RemoveOutcome:
+    """A removal's report and the overview read right after it (the panel shows both)."""
     report: RemoveReport
     overview: KeyringOverview

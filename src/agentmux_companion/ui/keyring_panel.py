@@ -155,11 +155,13 @@ class KeyringPanel(QDialog):
     # What the controller calls
 
     def show_backend(self, backend: BackendHealth) -> None:
+        """Say which keyring backend is in use and, when it cannot be used, why."""
         self.backend_label.setText(health_words(backend))
         self.backend_reason.setText(reason_words(backend))
         self.backend_reason.setVisible(bool(self.backend_reason.text()))
 
     def show_overview(self, overview: KeyringOverview) -> None:
+        """Show one row per account with its copy's state, and update the buttons."""
         self.overview = overview
         self.show_backend(overview.backend)
         if overview.keyring_error and overview.backend.usable:
@@ -178,23 +180,28 @@ class KeyringPanel(QDialog):
         self._update_buttons()
 
     def show_working(self, text: str) -> None:
+        """Enter the busy state with ``text`` as the first step; the buttons wait until it ends."""
         self._busy = True
         self.progress_box.start(text)
         self._update_buttons()
 
     def show_progress(self, text: str) -> None:
+        """Show the next step of the work under way."""
         self.progress_box.step(text)
 
     def show_idle(self) -> None:
+        """Leave the busy state: progress hidden, buttons enabled as the overview allows."""
         self._busy = False
         self.progress_box.stop()
         self._update_buttons()
 
     def show_result(self, html: str) -> None:
+        """Show a copy's or a removal's result (rich text)."""
         self.result_label.setText(html)
         self.result_label.show()
 
     def show_message(self, message: UserMessage) -> None:
+        """Show a message in the panel's banner."""
         self.banner.show_message(message)
 
     def rows(self) -> list[tuple[str, str, str, str, str, str]]:
@@ -211,6 +218,7 @@ class KeyringPanel(QDialog):
     # Internals
 
     def done(self, result: int) -> None:  # Esc, Close and the title bar's close all end here
+        """Close the panel however it was asked (Esc, Close, title bar) and emit ``closed``."""
         super().done(result)
         self.closed.emit()
 

@@ -20,6 +20,7 @@ def _tr(text: str) -> str:
 
 
 def state_words(state: CopyState) -> str:
+    """How a keyring copy's state reads in the panel."""
     return {
         CopyState.NOT_COPIED: _tr("not copied"),
         CopyState.CURRENT: _tr("current"),
@@ -53,6 +54,7 @@ def state_details(row: AccountRow) -> str:
 
 
 def outcome_words(outcome: Outcome) -> str:
+    """How the outcome of copying one account reads in the panel."""
     return {
         Outcome.COPIED: _tr("copied and verified"),
         Outcome.UNCHANGED: _tr("already in the keyring, identical"),

@@ -32,6 +32,7 @@ class MessageRouting(QObject):
         controller.funnel.crashed.connect(self._on_crashed)
 
     def connect_keyring(self, keyring: KeyringController) -> None:
+        """Route the keyring controller's results and failures to the windows that show them."""
         keyring.backend_checked.connect(self._on_keyring_backend_checked)
         keyring.overview_changed.connect(self._on_keyring_overview_changed)
         keyring.copy_finished.connect(self._on_keyring_copy_finished)

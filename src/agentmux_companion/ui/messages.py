@@ -38,6 +38,7 @@ def escape(text: str) -> str:
 
 
 class Level(enum.StrEnum):
+    """How serious a message is; it picks the banner's icon and the log level."""
     INFO = "info"
     WARNING = "warning"
     ERROR = "error"
@@ -128,6 +129,7 @@ class MessageFunnel(QObject):
         self.last_crash: CrashReport | None = None
 
     def post(self, message: UserMessage) -> None:
+        """Log a message for the user and send it to whichever view shows messages now."""
         self.last_message = message
         log.info("message (%s): %s: %s", message.level.value, message.title, message.text)
         self.message_posted.emit(message)
@@ -140,6 +142,12 @@ class MessageFunnel(QObject):
         self.crash(f"{type(error).__name__}: {error}", details)
 
     def crash(self, summary: str, details: str) -> None:
+        """Report a bug: log it, and open the crash dialog with a redacted report to copy.
+
+        Args:
+            summary: One line naming the error.
+            details: The traceback; redacted before it is kept or shown.
+        """
         from agentmux_companion import __version__
 
         log.error("bug: %s\n%s", summary, details)

@@ -198,9 +198,11 @@ class PlanPage(QWidget):
         self.keyring_reason.hide()
 
     def wants_keyring_copy(self) -> bool:
+        """Whether the keyring copy option is available and checked."""
         return self.keyring_checkbox.isEnabled() and self.keyring_checkbox.isChecked()
 
     def checked_store_paths(self) -> list[Path]:
+        """The stores the user left checked (stores that cannot be migrated have no check box)."""
         paths = []
         for row in range(self.stores_list.count()):
             item = self.stores_list.item(row)
@@ -209,6 +211,7 @@ class PlanPage(QWidget):
         return paths
 
     def current_store_path(self) -> Path | None:
+        """The store selected in the list, whose logins the table shows, or None."""
         item = self.stores_list.currentItem()
         return Path(item.data(PATH_ROLE)) if item is not None else None
 
@@ -223,6 +226,7 @@ class PlanPage(QWidget):
         return rows
 
     def style_check_boxes(self) -> None:
+        """Style the unchecked boxes so they stay visible, again after a palette switch."""
         # A widget with a style sheet keeps the palette it was polished with: set again on a switch.
         for widget, kind in ((self.stores_list, "QListWidget"), (self.keyring_checkbox, "QCheckBox")):
             widget.setStyleSheet("")

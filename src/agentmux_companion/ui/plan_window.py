@@ -211,6 +211,7 @@ class PlanWindow(QDialog):
         self.status_label.setText(text)
 
     def show_scanning(self) -> None:
+        """Say a scan is under way; Migrate stays disabled until the new plan is shown."""
         # The plan on screen may be about to change: no migrating it until the new one is shown.
         self._scanning = True
         if self.state is WindowState.PLAN:
@@ -226,12 +227,14 @@ class PlanWindow(QDialog):
         self._update_buttons()
 
     def show_working(self, text: str) -> None:
+        """Enter the busy state with ``text`` as the first progress step; actions wait until it ends."""
         self._busy = True
         self.progress.start(text)
         self.status_label.setText(text)
         self.set_state(WindowState.WORKING)
 
     def show_progress(self, text: str) -> None:
+        """Show the next step of the work under way."""
         self.progress.step(text)
 
     def show_result(self, headline: str, html: str, *, backup: bool, undo: bool, finish: bool,
@@ -253,6 +256,7 @@ class PlanWindow(QDialog):
         (page.finish_button if finish else page.back_button).setFocus()
 
     def show_keyring_result(self, html: str) -> None:
+        """Show the keyring copy's result (rich text) under the migration's result."""
         self.result_page.keyring_label.setText(html)
         self.result_page.keyring_label.show()
 
@@ -268,22 +272,28 @@ class PlanWindow(QDialog):
         self._update_buttons()
 
     def show_message(self, message: UserMessage) -> None:
+        """Show a message in the window's banner."""
         self.banner.show_message(message)
 
     def show_keyring_backend(self, backend: BackendHealth) -> None:
+        """Show whether a secure keyring is available, beside the keyring copy option."""
         self.plan_page.show_keyring_backend(backend)
 
     def wants_keyring_copy(self) -> bool:
+        """Whether the user asked to copy the logins to the keyring after migrating."""
         return self.plan_page.wants_keyring_copy()
 
     def checked_store_paths(self) -> list[Path]:
+        """The stores the user left checked for migrating."""
         return self.plan_page.checked_store_paths()
 
     def provider_rows(self) -> list[tuple[str, str, str, str]]:
+        """The logins table row by row, with the core's full reason for "Why" (the tests read it)."""
         return self.plan_page.provider_rows()
 
     @property
     def plan(self) -> MigrationPlan | None:
+        """The plan shown in the window, or None before the first scan finishes."""
         return self.plan_page.plan
 
     # ------------------------------------------------------------------------------------------
@@ -300,14 +310,17 @@ class PlanWindow(QDialog):
         self.resize(max(width, self.minimumWidth()), max(height, self.minimumHeight()))
 
     def done(self, result: int) -> None:  # Esc, Close and the title bar's close all end here
+        """Close the window however it was asked (Esc, Close, title bar) and emit ``closed``."""
         super().done(result)
         self.closed.emit()
 
     def showEvent(self, event: QShowEvent) -> None:
+        """Fit the table rows once the shown window has its final size."""
         super().showEvent(event)
         self._fit_rows_after_layout()
 
     def resizeEvent(self, event: QResizeEvent) -> None:
+        """Fit the table rows to the new size."""
         super().resizeEvent(event)
         self._fit_rows_after_layout()
 
@@ -316,6 +329,7 @@ class PlanWindow(QDialog):
         QTimer.singleShot(0, self.plan_page.providers_table.resizeRowsToContents)
 
     def changeEvent(self, event: QEvent) -> None:
+        """Restyle the store check boxes when the palette changes (light/dark)."""
         super().changeEvent(event)
         if event.type() == QEvent.Type.PaletteChange:
             self.plan_page.style_check_boxes()

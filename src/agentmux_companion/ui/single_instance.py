@@ -82,6 +82,7 @@ class SingleInstance(QObject):
         return bool(ok)
 
     def close(self) -> None:
+        """Stop listening for other launches."""
         self._server.close()
 
     @Slot()

@@ -38,6 +38,7 @@ class MenuEntry:
 
     @property
     def is_separator(self) -> bool:
+        """Whether this entry is a separator line (an entry without text)."""
         return not self.text
 
 
@@ -88,23 +89,28 @@ class TrayIcon(QObject):
         self.rebuild_menu()
 
     def show(self) -> None:
+        """Show the icon in the system tray."""
         self.icon.show()
 
     def hide(self) -> None:
+        """Take the icon out of the system tray."""
         self.icon.hide()
 
     def set_state(self, state: TrayState, tooltip: str) -> None:
+        """Show ``state``'s icon and ``tooltip``."""
         self.state = state
         self.icon.setIcon(state_icon(state))
         self.icon.setToolTip(tooltip)
 
     def notify(self, title: str, text: str, error: bool = False) -> None:
+        """Show a desktop notification from the tray icon (for ten seconds) and emit ``notified``."""
         kind = QSystemTrayIcon.MessageIcon.Critical if error else QSystemTrayIcon.MessageIcon.Information
         self.icon.showMessage(title, text, kind, 10_000)
         self.notified.emit(title, text)
 
     @Slot()
     def rebuild_menu(self) -> None:
+        """Fill the menu again from the current entries (labels, enabled states, check marks)."""
         fill_menu(self.menu, self._entries())
 
     def action(self, key: str) -> QAction | None:

@@ -100,6 +100,13 @@ class MenuFactsReader(QObject):
         self.timer.timeout.connect(self._start_pending)
 
     def schedule(self, plan: MigrationPlan, writes_started: int, *, after_first_paint: bool) -> None:
+        """Read the menu facts for ``plan`` on a worker, at once or after the first paint.
+
+        Args:
+            plan: The plan just shown.
+            writes_started: How many writes had started when the plan was made, so an older read is dropped.
+            after_first_paint: Wait the first delay so the read never slows the first window.
+        """
         self._pending = (plan, writes_started)
         if after_first_paint:
             self.timer.start()
@@ -107,6 +114,7 @@ class MenuFactsReader(QObject):
             self._start_pending()
 
     def stop(self) -> None:
+        """Cancel a pending read and wait for a running one to end."""
         self.timer.stop()
         self.runner.wait_for_done()
 

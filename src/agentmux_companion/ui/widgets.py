@@ -124,13 +124,16 @@ class ProgressStrip(QWidget):
         self.hide()
 
     def start(self, text: str) -> None:
+        """Show the busy bar with ``text`` as the current step."""
         self.label.setText(text)
         self.show()
 
     def step(self, text: str) -> None:
+        """Show ``text`` as the current step."""
         self.label.setText(text)
 
     def stop(self) -> None:
+        """Hide the busy bar."""
         self.hide()
 
 
@@ -170,6 +173,7 @@ class MessageBanner(QFrame):
         self.hide()
 
     def show_message(self, message: UserMessage) -> None:
+        """Show ``message`` with its level's icon, title and text, and offer to copy it."""
         from PySide6.QtWidgets import QStyle  # its ~80 enums cost more than the window's first paint
 
         self.message = message
@@ -192,6 +196,7 @@ class MessageBanner(QFrame):
         self.hide()
 
     def copyable_text(self) -> str:
+        """The message's title and text, redacted, for the clipboard; empty when none is shown."""
         if self.message is None:
             return ""
         return redact(f"{self.message.title}\n{self.message.text}")
@@ -222,6 +227,12 @@ class PathLabel(QWidget):
         row.addWidget(self.copy_button)
 
     def set_path(self, path: str, copyable: bool = True) -> None:
+        """Show ``path``, elided in the middle to fit, with the full path in the tooltip.
+
+        Args:
+            path: The path to show.
+            copyable: Whether to offer the Copy button (hidden anyway when ``path`` is empty).
+        """
         self._full = path
         self.label.setToolTip(path)
         self.label.setAccessibleDescription(path)
@@ -229,9 +240,11 @@ class PathLabel(QWidget):
         self._elide()
 
     def full_text(self) -> str:
+        """The full path, not elided."""
         return self._full
 
     def resizeEvent(self, event: QResizeEvent) -> None:
+        """Elide the path again to the new width."""
         super().resizeEvent(event)
         self._elide()
 
@@ -269,6 +282,7 @@ class Disclosure(QWidget):
         column.addWidget(self.body)
 
     def set_text(self, text: str) -> None:
+        """Set the details' text (plain text, shown when the section is expanded)."""
         self.body.setText(text)
 
     @Slot(bool)

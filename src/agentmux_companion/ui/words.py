@@ -100,6 +100,7 @@ def agent_records(instances: int, older: int) -> str:
 
 
 def bundle_words(bundle: BundleAction) -> str:
+    """What the migration will do to the Default bundle, in words."""
     return {
         BundleAction.CREATE: tr("will be created"),
         BundleAction.REUSE: tr("exists and is kept as it is"),

@@ -35,6 +35,7 @@ log = logging.getLogger(__name__)
 
 @dataclass(frozen=True)
 class MigrateOutcome:
+    """A migration's results and the stores it can undo now (delivered on the GUI thread)."""
     results: tuple[StoreResult, ...]
     undoable: frozenset[Path]
     backups: Mapping[str, str] = field(default_factory=dict)
@@ -123,6 +124,7 @@ class Writes(QObject):
         self.wait_timer.start()
 
     def stop_waiting(self) -> None:
+        """Stop waiting for AgentMux to close (the user cancelled, or it closed)."""
         self.waiting = None
         self.wait_timer.stop()
 
@@ -163,11 +165,13 @@ class Writes(QObject):
             self.controller.window.show_progress(text)
 
     def label(self, path: Path) -> str:
+        """How the plan names the store at ``path``, or the path when the plan does not cover it."""
         plan = self.controller.plan
         store_plan = plan.store(path) if plan is not None else None
         return store_plan.location.label if store_plan is not None else str(path)
 
     def labels(self) -> dict[str, str]:
+        """The plan's store labels by path, for the workers' messages."""
         plan = self.controller.plan
         return {str(s.path): s.location.label for s in plan.stores} if plan is not None else {}
 
@@ -237,6 +241,7 @@ class Writes(QObject):
         c.migrate_finished.emit(results)
 
     def open_backup(self) -> None:
+        """Open the folder of the last migration's backup."""
         if self.last_backup is not None:
             self.controller.desktop.open_folder(self.last_backup.parent, self.tr("the backup folder"))
 

@@ -133,8 +133,8 @@ class Repoint:
     isolation: IsolationTarget
     failure: str | None = None
 
-    def to_json(self, minted_ids: bool = True) -> dict[str, Any]:
-        """The line as JSON; ``minted_ids=False`` leaves out a new account's id (new at every preview)."""
+    def to_json(self) -> dict[str, Any]:
+        """The line as JSON (the account already exists, so its id is the same at every preview)."""
         return {
             "provider": self.provider,
             "account_id": self.account_id,

@@ -85,9 +85,8 @@ def isolation_target(
 ) -> IsolationTarget:
     """Predict the import of one provider's login (reads only; the same rule the import follows).
 
-    Args:
-        leftovers: files a companion run that never committed left behind; the write path removes
-            them before it imports (:func:`settle_finished_runs`), so they count as absent here.
+    ``leftovers`` are files a companion run that never committed left behind; the write path removes
+    them before it imports (:func:`settle_finished_runs`), so they count as absent here.
     """
     dest = isolation_dir(home, provider.auth_dir)
     if os.path.exists(dest / SEEDED_SENTINEL) and dest / SEEDED_SENTINEL not in leftovers:
@@ -130,9 +129,11 @@ class FileJournal:
         self.run_id = run_id
 
     def note(self, entries: list[tuple[str, Path, str]]) -> None:
-        """Commit intents ``(kind, path, sha256)`` to the ledger, in one transaction, before the
-        caller creates any of them (an intent whose file never appeared is simply settled)."""
-        with closing(open_files_ledger(self.ledger_path)) as conn:
+        """Commit intents ``(kind, path, sha256)`` to the ledger in one transaction, before any is created.
+
+        So a kill leaves a record of what may exist; an intent whose file never appeared is simply settled.
+        """
+        with closing(_open_files_ledger(self.ledger_path)) as conn:
             conn.execute("BEGIN")
             conn.executemany(
                 "INSERT INTO companion_files (run_id, kind, path, sha256) VALUES (?, ?, ?, ?)",
@@ -141,7 +142,7 @@ class FileJournal:
             conn.execute("COMMIT")
 
 
-def open_files_ledger(ledger_path: Path) -> sqlite3.Connection:
+def _open_files_ledger(ledger_path: Path) -> sqlite3.Connection:
     conn = ledger.open_ledger(ledger_path)
     if conn.execute("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'companion_files'").fetchone() is None:
         conn.executescript(FILES_SCHEMA)
@@ -309,7 +310,7 @@ def remove_run_files(ledger_path: Path, run_id: str) -> list[str]:
     if not ledger_path.exists():
         return []
     warnings: list[str] = []
-    with closing(open_files_ledger(ledger_path)) as conn:
+    with closing(_open_files_ledger(ledger_path)) as conn:
         entries = _hand_over_in_use(conn, run_id, _unsettled(conn, run_id))
         if not entries:
             return []
@@ -373,7 +374,7 @@ def runs_with_unsettled_files(ledger_path: Path) -> list[str]:
     """Run ids whose created files have not been removed or kept yet."""
     if not ledger_path.exists():
         return []
-    with closing(open_files_ledger(ledger_path)) as conn:
+    with closing(_open_files_ledger(ledger_path)) as conn:
         return [row[0] for row in conn.execute("SELECT DISTINCT run_id FROM companion_files WHERE settled = 0")]
 
 

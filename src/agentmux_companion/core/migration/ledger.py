@@ -68,6 +68,7 @@ class RunRecord:
 
 
 def new_run_id() -> str:
+    """A fresh random id for a migration or undo run."""
     import uuid  # loads platform and more: only a run that writes needs an id
 
     return str(uuid.uuid4())
@@ -138,6 +139,16 @@ def reading(path: Path) -> Iterator[sqlite3.Connection | None]:
 def start_run(
     ledger_path: Path, run_id: str, store_path: Path, kind: str, at_ms: int, backup: os.PathLike[str]
 ) -> None:
+    """Record a run as ``started`` before it writes anything, with the backup it took.
+
+    Args:
+        ledger_path: The companion's ledger database.
+        run_id: The new run's id (:func:`new_run_id`).
+        store_path: The store the run writes; recorded resolved, so runs of one store are found by it.
+        kind: What the run does (``migrate``).
+        at_ms: When it started, in Unix milliseconds.
+        backup: The backup taken before the run writes.
+    """
     with closing(open_ledger(ledger_path)) as conn:
         conn.execute(
             "INSERT INTO companion_runs (id, store_path, kind, state, started_at_ms, backup_path) "
@@ -158,11 +169,13 @@ def record_changes(
 
 
 def set_state(ledger_path: Path, run_id: str, state: str) -> None:
+    """Move a run to ``state`` (``committed``, ``undoing``, ``undone``, ...); commits at once."""
     with closing(open_ledger(ledger_path)) as conn:
         conn.execute("UPDATE companion_runs SET state = ? WHERE id = ?", (state, run_id))
 
 
 def state_of(ledger_path: Path, run_id: str) -> str | None:
+    """The recorded state of a run, or None when the ledger does not know it (or does not exist)."""
     with reading(ledger_path) as conn:
         row = conn.execute("SELECT state FROM companion_runs WHERE id = ?", (run_id,)).fetchone() if conn else None
     return str(row[0]) if row else None
@@ -193,6 +206,7 @@ def runs_for_store(ledger_path: Path, store_path: Path) -> list[RunRecord]:
 
 
 def all_runs(ledger_path: Path) -> list[RunRecord]:
+    """Every run the ledger holds, of every store, newest first; empty when there is no ledger yet."""
     with reading(ledger_path) as conn:
         if conn is None:
             return []

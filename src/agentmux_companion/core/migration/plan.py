@@ -73,14 +73,17 @@ class StorePlan:
 
     @property
     def path(self) -> Path:
+        """Where the store is."""
         return self.location.path
 
     @property
     def era(self) -> st.Era:
+        """The store's schema generation, which decides whether it can be migrated."""
         return self.inspection.era
 
     @property
     def to_bind(self) -> tuple[ProviderPlan, ...]:
+        """The providers whose login the migration would bind into the Default bundle."""
         return tuple(p for p in self.providers if p.action is Action.BIND)
 
     @property
@@ -143,12 +146,15 @@ class MigrationPlan:
 
     @property
     def will_write(self) -> bool:
+        """Whether applying the plan would change any of its stores."""
         return any(s.will_write for s in self.stores)
 
     def store(self, path: Path) -> StorePlan | None:
+        """The plan of the store at ``path``, or None if the plan does not cover it."""
         return next((s for s in self.stores if s.path == path), None)
 
     def to_json(self) -> dict[str, Any]:
+        """The whole plan as the JSON document ``plan --json`` prints."""
         return {
             "home": str(self.home),
             "now_ms": self.now_ms,
@@ -207,6 +213,13 @@ def plan_store(
     """Inspect one store read-only and decide what the migration would do to it.
 
     Args:
+        location: The store and how it was found.
+        credentials: Each OAuth provider's ambient login, as probed in ``home``.
+        registry: The providers the companion knows.
+        process_running: AgentMux is running (then nothing is written; the plan says why).
+        home: The user's home, to find Default accounts still pointing at a CLI's own folder (the
+            copy-once sweep); None: no sweep.
+        targets: The predicted import of each provider's login for copy-once stores, by provider id.
         fixed_clock: the ``--now-ms`` clock, when given: new account ids are then derived from it,
             so that a reproducible preview names the same ids every time.
     """

@@ -239,8 +239,11 @@ def _runs_taken_back(
     entry: catalog.CatalogEntry | None,
     evidence: Evidence,
 ) -> tuple[list[str], list[str]]:
-    """Runs the restore takes back (committed now, not in the backup) and brings back (undone
-    now, in the backup), read inside the restore's transaction."""
+    """The runs the restore takes back, and the runs it brings back.
+
+    Taken back: committed now, not in the backup. Brought back: undone now, in the backup. Read
+    inside the restore's transaction.
+    """
     undone: list[str] = []
     recommitted: list[str] = []
     for run in ledger.runs_for_store(paths.ledger_path, store_path):

@@ -27,6 +27,7 @@ class MigrationStats:
     default_bundle_created: bool = False
 
     def to_json(self) -> dict[str, Any]:
+        """The counts as a JSON object, one key per field."""
         return asdict(self)
 
 
@@ -41,6 +42,7 @@ class Outcome(enum.StrEnum):
 
     @property
     def written(self) -> bool:
+        """Whether the store was changed (only a migration that went through writes)."""
         return self is Outcome.MIGRATED
 
 
@@ -84,6 +86,7 @@ class StoreResult:
         return ExitCode.WARNINGS if self.warnings else ExitCode.OK
 
     def to_json(self) -> dict[str, Any]:
+        """The store's result as ``migrate --json`` prints it (empty backup and run id become null)."""
         return {
             "path": str(self.path),
             "era": self.era.value,
@@ -103,6 +106,18 @@ class StoreResult:
 def stats_for(
     plan_lines: Sequence[Any], seeded: int, instances: int, bundle_created: bool, repointed: int = 0
 ) -> MigrationStats:
+    """Count what a migration of one store did, from its plan lines and what was written.
+
+    Args:
+        plan_lines: The store's provider lines, each with its planned action.
+        seeded: Providers given a new or reused account in the Default bundle.
+        instances: Agent rows back-filled to the Default bundle.
+        bundle_created: Whether the migration created the Default bundle.
+        repointed: Default accounts pointed at AgentMux's own copy by the isolation sweep.
+
+    Returns:
+        The counts ``migrate --json`` reports.
+    """
     return MigrationStats(
         providers_examined=len(plan_lines),
         providers_skipped_existing=sum(1 for p in plan_lines if p.action is Action.SKIP_EXISTING),
@@ -115,6 +130,7 @@ def stats_for(
 
 
 def outcome_of(error: CompanionError) -> Outcome:
+    """The outcome a store gets when its migration stopped with ``error`` (busy, changed or refused)."""
     if isinstance(error, StoreBusy):
         return Outcome.BUSY
     if isinstance(error, StoreChanged):
@@ -172,6 +188,7 @@ class UndoResult:
         return "; ".join(parts) if parts else "nothing was left to revert"
 
     def to_json(self) -> dict[str, Any]:
+        """The undo's result as ``undo --json`` prints it (empty run id and source become null)."""
         return {
             "path": str(self.path),
             "run_id": self.run_id or None,

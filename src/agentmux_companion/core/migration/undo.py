@@ -10,15 +10,16 @@ from __future__ import annotations
 
 import dataclasses
 import sqlite3
-from collections.abc import Callable
-from contextlib import closing
+from collections.abc import Callable, Iterator
+from contextlib import closing, contextmanager
 from pathlib import Path
+from typing import Any
 
 from agentmux_companion.core import store as st
 from agentmux_companion.core.backup import PlannedBackup, backup_store, plan_backup
-from agentmux_companion.core.contract import ACCOUNT_COLUMNS, BACKFILL_CONDITIONS, BUNDLE_COLUMNS, DEFAULT_BUNDLE_ID
+from agentmux_companion.core.contract import ACCOUNT_COLUMNS, DEFAULT_BUNDLE_ID
 from agentmux_companion.core.errors import StoreBusy, StoreRefused, UndoRefused, known_error
-from agentmux_companion.core.migration import isolation, ledger
+from agentmux_companion.core.migration import isolation, ledger, undo_checks
 from agentmux_companion.core.migration.results import UndoResult
 from agentmux_companion.core.migration.settle import evidence_of_commit, settle_interrupted_runs
 from agentmux_companion.core.paths import AppPaths
@@ -69,72 +70,87 @@ def undo_last(
 ) -> UndoResult:
     """Reverse the last migration of ``store_path`` precisely.
 
+    Args:
+        paths: Where the companion keeps its ledger and backups.
+        store_path: The AgentMux store whose last migration to reverse.
+        busy_timeout_ms: How long to wait for AgentMux to release the store's write lock.
+        progress: Called with a short phrase ("Backing up", "Reverting") as the undo goes on.
+
+    Returns:
+        What was reverted, the safety backup taken first, and any warnings.
+
     Raises:
         UndoRefused: no run to undo, or rows changed since (nothing written).
+        StoreRefused: the store cannot be read or written safely (nothing written).
         StoreBusy: the store stayed locked past the busy timeout (nothing written).
     """
     say = progress or (lambda _m: None)
     run = last_undoable_run(paths, store_path)
     if run is None:
-        interrupted = next(
-            (r for r in ledger.runs_for_store(paths.ledger_path, store_path) if r.state == "started"),
-            None,
-        )
-        hint = ""
-        if interrupted and Path(interrupted.backup_path).exists():
-            hint = (
-                f" A run was interrupted while committing; if it changed the store, restore its "
-                f"backup with: undo --from-backup {interrupted.backup_path}"
-            )
-        raise UndoRefused(f"no migration of {store_path} to undo.{hint}")
+        raise _nothing_to_undo(paths, store_path)
     inspection = st.inspect_store(store_path)
     if inspection.refusal:
         raise StoreRefused(inspection.refusal)
     refusal = st.write_refusal(store_path)
     if refusal:
         raise StoreRefused(refusal)
+    needs_backup = _require_sound_backup(run)
+    safety = plan_backup(paths, store_path, "undo", run.id)
+    with _known_undo_errors(store_path):
+        reverted, warnings = _reverse_under_lock(
+            paths, store_path, inspection, run, safety, say, needs_backup, busy_timeout_ms
+        )
+    ledger.set_state(paths.ledger_path, run.id, "undone")
+    # The store no longer points at the copies this run made: take them away (after the COMMIT, so
+    # a kill in between leaves an undone run whose files the next write settles), and those of
+    # runs that never committed.
+    warnings += isolation.remove_run_files(paths.ledger_path, run.id)
+    warnings += isolation.settle_finished_runs(paths.ledger_path, store_path)
+    return UndoResult(store_path, run.id, "precise", reverted, str(safety), warnings=tuple(warnings))
 
-    if any(run.changes.get("backfilled", {}).values()) and not Path(run.backup_path).is_file():
+
+def _nothing_to_undo(paths: AppPaths, store_path: Path) -> UndoRefused:
+    """The refusal when no run can be undone, pointing at an interrupted run's backup if one exists."""
+    interrupted = next(
+        (r for r in ledger.runs_for_store(paths.ledger_path, store_path) if r.state == "started"),
+        None,
+    )
+    hint = ""
+    if interrupted and Path(interrupted.backup_path).exists():
+        hint = (
+            f" A run was interrupted while committing; if it changed the store, restore its "
+            f"backup with: undo --from-backup {interrupted.backup_path}"
+        )
+    return UndoRefused(f"no migration of {store_path} to undo.{hint}")
+
+
+def _require_sound_backup(run: ledger.RunRecord) -> bool:
+    """Whether the undo reads the run's backup, refusing when it must and the backup is gone or damaged.
+
+    The backup is the only record of which agent rows the run back-filled to the Default bundle.
+    """
+    if not any(run.changes.get("backfilled", {}).values()):
+        return False
+    if not Path(run.backup_path).is_file():
         raise UndoRefused(
             f"the backup this migration took ({run.backup_path}) is gone; it is what tells which agent "
             "rows the migration back-filled, so nothing was undone"
         )
+    damage = _backup_damage(Path(run.backup_path))
+    if damage:
+        raise UndoRefused(
+            f"the backup this migration took ({run.backup_path}) is damaged ({damage}); it is what tells which "
+            "agent rows the migration back-filled, so nothing was undone. Restore an older backup with "
+            "'undo --from-backup FILE', or keep the migration"
+        )
+    return True
 
-    needs_backup = any(run.changes.get("backfilled", {}).values())
-    if needs_backup:
-        damage = _backup_damage(Path(run.backup_path))
-        if damage:
-            raise UndoRefused(
-                f"the backup this migration took ({run.backup_path}) is damaged ({damage}); it is what tells which "
-                "agent rows the migration back-filled, so nothing was undone. Restore an older backup with "
-                "'undo --from-backup FILE', or keep the migration"
-            )
-    safety = plan_backup(paths, store_path, "undo", run.id)
+
+@contextmanager
+def _known_undo_errors(store_path: Path) -> Iterator[None]:
+    """Turn a busy store and known SQLite/OS failures of the undo into the tool's typed errors."""
     try:
-        with st.migrations_lock(store_path, busy_timeout_ms), closing(
-            st.open_for_write(store_path, busy_timeout_ms)
-        ) as conn:
-            if needs_backup or (
-                run.changes.get("bundle_inserted") and Path(run.backup_path).is_file()
-            ):
-                # The run's backup holds the back-filled rows as they were (see apply.backfill), and
-                # the rows that already named 'default' before the run created that bundle.
-                conn.execute("ATTACH DATABASE ? AS snapshot", (st.readonly_uri(Path(run.backup_path)),))
-            conn.execute("BEGIN IMMEDIATE")
-            try:
-                settle_interrupted_runs(paths.ledger_path, store_path, conn, inspection.accounts_table)
-                reverted, warnings = _reverse(conn, store_path, inspection, run, safety, say)
-                safety.wait_verified()  # the safety copy's quick_check ran beside the writes
-                # As in apply, the ledger commits first; a kill before the store's COMMIT leaves
-                # the run 'undoing', which last_undoable_run settles by looking at the store.
-                ledger.set_state(paths.ledger_path, run.id, "undoing")
-            except BaseException:
-                conn.execute("ROLLBACK")
-                safety.unlink(missing_ok=True)
-                if ledger.state_of(paths.ledger_path, run.id) == "undoing":
-                    ledger.set_state(paths.ledger_path, run.id, "committed")
-                raise
-            conn.execute("COMMIT")
+        yield
     except sqlite3.OperationalError as exc:
         if st.is_busy_error(exc):
             raise StoreBusy(
@@ -150,13 +166,48 @@ def undo_last(
         if known is None:
             raise
         raise known from exc
-    ledger.set_state(paths.ledger_path, run.id, "undone")
-    # The store no longer points at the copies this run made: take them away (after the COMMIT, so
-    # a kill in between leaves an undone run whose files the next write settles), and those of
-    # runs that never committed.
-    warnings += isolation.remove_run_files(paths.ledger_path, run.id)
-    warnings += isolation.settle_finished_runs(paths.ledger_path, store_path)
-    return UndoResult(store_path, run.id, "precise", reverted, str(safety), warnings=tuple(warnings))
+
+
+def _reverse_under_lock(
+    paths: AppPaths,
+    store_path: Path,
+    inspection: st.StoreInspection,
+    run: ledger.RunRecord,
+    safety: PlannedBackup,
+    say: Callable[[str], None],
+    needs_backup: bool,
+    busy_timeout_ms: int,
+) -> tuple[dict[str, int], list[str]]:
+    """Take the store's write lock and reverse ``run`` in one ``BEGIN IMMEDIATE`` transaction.
+
+    On any failure the transaction rolls back, the safety copy is removed and the run goes back
+    to ``committed`` in the ledger, so nothing is left half-undone.
+    """
+    with st.migrations_lock(store_path, busy_timeout_ms), closing(
+        st.open_for_write(store_path, busy_timeout_ms)
+    ) as conn:
+        if needs_backup or (
+            run.changes.get("bundle_inserted") and Path(run.backup_path).is_file()
+        ):
+            # The run's backup holds the back-filled rows as they were (see apply.backfill), and
+            # the rows that already named 'default' before the run created that bundle.
+            conn.execute("ATTACH DATABASE ? AS snapshot", (st.readonly_uri(Path(run.backup_path)),))
+        conn.execute("BEGIN IMMEDIATE")
+        try:
+            settle_interrupted_runs(paths.ledger_path, store_path, conn, inspection.accounts_table)
+            reverted, warnings = _reverse(conn, store_path, inspection, run, safety, say)
+            safety.wait_verified()  # the safety copy's quick_check ran beside the writes
+            # As in apply, the ledger commits first; a kill before the store's COMMIT leaves
+            # the run 'undoing', which last_undoable_run settles by looking at the store.
+            ledger.set_state(paths.ledger_path, run.id, "undoing")
+        except BaseException:
+            conn.execute("ROLLBACK")
+            safety.unlink(missing_ok=True)
+            if ledger.state_of(paths.ledger_path, run.id) == "undoing":
+                ledger.set_state(paths.ledger_path, run.id, "committed")
+            raise
+        conn.execute("COMMIT")
+    return reverted, warnings
 
 
 def _backup_damage(backup: Path) -> str | None:
@@ -177,116 +228,32 @@ def _reverse(
     safety: PlannedBackup,
     say: Callable[[str], None],
 ) -> tuple[dict[str, int], list[str]]:
+    """Check that every row the run wrote still holds what it wrote, then put the old values back.
+
+    Runs inside the caller's transaction; refuses (raising) before writing anything when a row changed.
+    """
     accounts = inspection.accounts_table
     changes = run.changes
-    conflicts: list[str] = []
-    warnings: list[str] = []
+    backfilled_tables = [t for t, n in changes.get("backfilled", {}).items() if n]
 
     # Check first: every row the run wrote must still hold what it wrote.
-    for binding in changes.get("bindings", []):
-        now = conn.execute(
-            f"SELECT account_id FROM {st.BINDINGS} WHERE identity_id = ? AND provider = ?",
-            (DEFAULT_BUNDLE_ID, binding["provider"]),
-        ).fetchone()
-        if now is None or now[0] != binding["after"]:
-            conflicts.append(f"the Default bundle's {binding['provider']} binding was changed")
-    for account in changes.get("accounts", []):
-        if st.fetch_row(conn, accounts, ACCOUNT_COLUMNS, "id", account["id"]) != account["after"]:
-            conflicts.append(f"the {account['after']['name']} account was changed")
-    backfilled_tables = [t for t, n in changes.get("backfilled", {}).items() if n]
-    conn.execute("CREATE TEMP TABLE undo_rows (tbl TEXT, row_id TEXT, old TEXT, PRIMARY KEY (tbl, row_id))")
-    for table in backfilled_tables:
-        found = conn.execute(
-            f"INSERT INTO temp.undo_rows SELECT ?, id, identity_id FROM snapshot.{table} "
-            f"WHERE {BACKFILL_CONDITIONS[table]}",
-            (table,),
-        ).rowcount
-        if found != changes["backfilled"][table]:
-            raise UndoRefused(
-                f"the backup {run.backup_path} does not match the run it belongs to ({found} rows of "
-                f"{table} to put back instead of {changes['backfilled'][table]}); nothing was undone"
-            )
-    for table in backfilled_tables:
-        moved = conn.execute(
-            f"SELECT count(*) FROM main.{table} t JOIN temp.undo_rows u "
-            "ON u.tbl = ? AND u.row_id = t.id WHERE t.identity_id <> ?",
-            (table, DEFAULT_BUNDLE_ID),
-        ).fetchone()[0]
-        if moved:
-            conflicts.append(f"{moved} back-filled row(s) of {table} now use another bundle")
+    conflicts = undo_checks.binding_and_account_conflicts(conn, accounts, changes)
+    undo_checks.collect_backfilled_rows(conn, run, backfilled_tables)
+    conflicts += undo_checks.moved_row_conflicts(conn, backfilled_tables)
     bundle = changes.get("bundle_inserted")
     if bundle:
-        if st.fetch_row(conn, st.BUNDLES, BUNDLE_COLUMNS, "id", DEFAULT_BUNDLE_ID) != bundle:
-            conflicts.append("the Default bundle was changed")
-        ours = {b["provider"] for b in changes.get("bindings", [])}
-        others = [
-            p for (p,) in conn.execute(
-                f"SELECT provider FROM {st.BINDINGS} WHERE identity_id = ?", (DEFAULT_BUNDLE_ID,)
-            ) if p not in ours
-        ]
-        if others:
-            conflicts.append(f"the Default bundle now also binds {', '.join(sorted(others))}")
-        for table in (st.INSTANCES, st.AGENTS):
-            if not (inspection.has_instances if table == st.INSTANCES else inspection.has_agents):
-                continue
-            # Rows that already named 'default' before the run (a Default bundle deleted in
-            # AgentMux leaves them so) are not AgentMux's doing since: only newer ones conflict.
-            before_run = (
-                f" AND NOT EXISTS (SELECT 1 FROM snapshot.{table} s "
-                "WHERE s.id = t.id AND s.identity_id = t.identity_id)"
-                if any(name == "snapshot" for _seq, name, _file in conn.execute("PRAGMA database_list"))
-                else ""
-            )
-            newer = conn.execute(
-                f"SELECT count(*) FROM main.{table} t WHERE t.identity_id = ? AND NOT EXISTS "
-                "(SELECT 1 FROM temp.undo_rows u WHERE u.tbl = ? AND u.row_id = t.id)" + before_run,
-                (DEFAULT_BUNDLE_ID, table),
-            ).fetchone()[0]
-            if newer:
-                conflicts.append(f"{newer} other row(s) of {table} now use the Default bundle")
+        conflicts += undo_checks.default_bundle_conflicts(conn, inspection, changes, bundle)
     if conflicts:
         raise_undo_refused(conflicts, run)
 
     say("Backing up")
     backup_store(store_path, safety)
     reverted = {"bindings": 0, "accounts": 0, "bundle": 0, "rows": 0, "migration_record": 0}
+    warnings: list[str] = []
     say("Reverting")
-    for binding in reversed(changes.get("bindings", [])):
-        if binding["before"] is None:
-            conn.execute(
-                f"DELETE FROM {st.BINDINGS} WHERE identity_id = ? AND provider = ?",
-                (DEFAULT_BUNDLE_ID, binding["provider"]),
-            )
-        else:
-            conn.execute(
-                f"UPDATE {st.BINDINGS} SET account_id = ? WHERE identity_id = ? AND provider = ?",
-                (binding["before"], DEFAULT_BUNDLE_ID, binding["provider"]),
-            )
-        reverted["bindings"] += 1
-    for account in reversed(changes.get("accounts", [])):
-        before = account["before"]
-        if before is None:
-            conn.execute(f"DELETE FROM {accounts} WHERE id = ?", (account["id"],))
-        else:
-            sets = ", ".join(f"{c} = ?" for c in ACCOUNT_COLUMNS[1:])
-            conn.execute(
-                f"UPDATE {accounts} SET {sets} WHERE id = ?",
-                (*(before[c] for c in ACCOUNT_COLUMNS[1:]), account["id"]),
-            )
-        reverted["accounts"] += 1
-    for table in backfilled_tables:
-        gone = conn.execute(
-            f"SELECT count(*) FROM temp.undo_rows u WHERE u.tbl = ? AND NOT EXISTS "
-            f"(SELECT 1 FROM main.{table} t WHERE t.id = u.row_id)",
-            (table,),
-        ).fetchone()[0]
-        if gone:
-            warnings.append(f"{gone} back-filled row(s) of {table} were deleted since; nothing to put back")
-        reverted["rows"] += conn.execute(
-            f"UPDATE main.{table} SET identity_id = u.old FROM temp.undo_rows u "
-            f"WHERE u.tbl = ? AND u.row_id = {table}.id AND {table}.identity_id = ?",
-            (table, DEFAULT_BUNDLE_ID),
-        ).rowcount
+    reverted["bindings"] = _revert_bindings(conn, changes)
+    reverted["accounts"] = _revert_accounts(conn, accounts, changes)
+    reverted["rows"] = _put_back_backfilled_rows(conn, backfilled_tables, warnings)
     if bundle:
         conn.execute(f"DELETE FROM {st.BUNDLES} WHERE id = ?", (DEFAULT_BUNDLE_ID,))
         reverted["bundle"] = 1
@@ -303,7 +270,66 @@ def _reverse(
     return reverted, warnings
 
 
+def _revert_bindings(conn: sqlite3.Connection, changes: dict[str, Any]) -> int:
+    """Put the Default bundle's bindings back as they were, newest first; returns how many."""
+    reverted = 0
+    for binding in reversed(changes.get("bindings", [])):
+        if binding["before"] is None:
+            conn.execute(
+                f"DELETE FROM {st.BINDINGS} WHERE identity_id = ? AND provider = ?",
+                (DEFAULT_BUNDLE_ID, binding["provider"]),
+            )
+        else:
+            conn.execute(
+                f"UPDATE {st.BINDINGS} SET account_id = ? WHERE identity_id = ? AND provider = ?",
+                (binding["before"], DEFAULT_BUNDLE_ID, binding["provider"]),
+            )
+        reverted += 1
+    return reverted
+
+
+def _revert_accounts(conn: sqlite3.Connection, accounts: str, changes: dict[str, Any]) -> int:
+    """Delete the accounts the run inserted and restore those it updated; returns how many."""
+    reverted = 0
+    for account in reversed(changes.get("accounts", [])):
+        before = account["before"]
+        if before is None:
+            conn.execute(f"DELETE FROM {accounts} WHERE id = ?", (account["id"],))
+        else:
+            sets = ", ".join(f"{c} = ?" for c in ACCOUNT_COLUMNS[1:])
+            conn.execute(
+                f"UPDATE {accounts} SET {sets} WHERE id = ?",
+                (*(before[c] for c in ACCOUNT_COLUMNS[1:]), account["id"]),
+            )
+        reverted += 1
+    return reverted
+
+
+def _put_back_backfilled_rows(conn: sqlite3.Connection, backfilled_tables: list[str], warnings: list[str]) -> int:
+    """Give back-filled rows their old bundle again; returns how many, warning about rows deleted since."""
+    restored = 0
+    for table in backfilled_tables:
+        gone = conn.execute(
+            f"SELECT count(*) FROM temp.undo_rows u WHERE u.tbl = ? AND NOT EXISTS "
+            f"(SELECT 1 FROM main.{table} t WHERE t.id = u.row_id)",
+            (table,),
+        ).fetchone()[0]
+        if gone:
+            warnings.append(f"{gone} back-filled row(s) of {table} were deleted since; nothing to put back")
+        restored += conn.execute(
+            f"UPDATE main.{table} SET identity_id = u.old FROM temp.undo_rows u "
+            f"WHERE u.tbl = ? AND u.row_id = {table}.id AND {table}.identity_id = ?",
+            (table, DEFAULT_BUNDLE_ID),
+        ).rowcount
+    return restored
+
+
 def raise_undo_refused(conflicts: list[str], run: ledger.RunRecord) -> None:
+    """Refuse the undo, naming every conflict and pointing at the run's backup as the way back.
+
+    Raises:
+        UndoRefused: always.
+    """
     detail = "; ".join(conflicts)
     hint = f" To go back anyway, restore the backup: undo --from-backup {run.backup_path}" if run.backup_path else ""
     raise UndoRefused(
@@ -321,8 +347,14 @@ def undo_from_backup(
     """Restore a store from a backup (the last resort): its whole content becomes the backup's.
 
     Args:
+        paths: Where the companion keeps its ledger and backups.
+        store_path: The AgentMux store to restore.
         backup: the file to restore; default the backup taken before the store's last
             migration (never a safety copy taken before an undo or a restore).
+        busy_timeout_ms: How long to wait for AgentMux to release the store's write lock.
+
+    Returns:
+        The backup restored from and the safety copy of the store taken before restoring.
 
     Raises:
         UndoRefused: no such backup; or it fails its integrity check, is not a backup of this

@@ -137,6 +137,12 @@ class StoreWriter:
         return int(count)
 
     def record_migration(self, scope: str, duration_ms: int) -> None:
+        """Insert the store's migration record (as AgentMux's own migrations do) and remember it for undo.
+
+        Args:
+            scope: What the migration covered, as AgentMux records it.
+            duration_ms: How long the migration took.
+        """
         row = {"id": MIGRATION_ID, "applied_at": rfc3339_utc(self.at_ms), "duration_ms": duration_ms, "scope": scope}
         self.conn.execute(
             f"INSERT INTO {st.MIGRATIONS} (id, applied_at, duration_ms, scope) VALUES (?, ?, ?, ?)",

@@ -43,6 +43,7 @@ class Era(enum.StrEnum):
 
     @property
     def migratable(self) -> bool:
+        """Whether the companion can migrate a store of this era (the bundle-era schemas)."""
         return self in (Era.BUNDLE, Era.BUNDLE_ACCOUNTS_RENAMED)
 
 
@@ -99,6 +100,7 @@ def _has_hot_journal(path: Path) -> bool:
 
 
 def table_columns(conn: sqlite3.Connection, table: str) -> set[str]:
+    """The column names of ``table`` (empty when there is no such table)."""
     return {row[1] for row in conn.execute(f'PRAGMA table_info("{table}")')}
 
 

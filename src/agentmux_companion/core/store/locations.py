@@ -12,6 +12,7 @@ from agentmux_companion.core.paths import AppPaths
 
 
 class StoreKind(enum.StrEnum):
+    """How a store was found: a release channel, a legacy versions folder, a dev build, shared, or ``--store``."""
     CHANNEL = "channel"
     LEGACY_VERSIONS = "versions"
     DEV = "dev"
@@ -40,6 +41,7 @@ class StoreLocation:
 
     @property
     def label(self) -> str:
+        """How people know the store in the plan (its channel and version, or its path when given)."""
         if self.kind is StoreKind.SHARED:
             return "shared store"
         if self.kind is StoreKind.DEV:
@@ -50,6 +52,7 @@ class StoreLocation:
 
     @property
     def is_shared(self) -> bool:
+        """Whether this is the store shared by every AgentMux build (``store.db``)."""
         return self.kind is StoreKind.SHARED or self.path.name == "store.db"
 
 
