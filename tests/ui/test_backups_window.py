@@ -114,7 +114,8 @@ def test_the_result_view_opens_the_backups_window(
     with qtbot.waitSignal(controller.migrate_finished, timeout=20_000):
         controller.migrate([sandbox.store])
     button = window.result_page.backups_button
-    assert button.isVisible() and button.accessibleName() == "Backups"
+    assert button.isVisible()
+    assert button.accessibleName() == "Backups"
     button.click()
     backups = controller.backups_window
     assert backups is not None

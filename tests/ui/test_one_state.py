@@ -142,4 +142,5 @@ def test_the_result_names_its_backup_as_the_backups_window_does(
     [entry] = backup_catalog.entries(controller.paths.ledger_path)
     assert entry.verified
     assert f"Backup: {entry.describe()}" in text
-    assert entry.describe().startswith("Before migrating — ") and entry.describe().endswith("— verified")
+    assert entry.describe().startswith("Before migrating — ")
+    assert entry.describe().endswith("— verified")

@@ -60,7 +60,9 @@ class BackupsOwner(Protocol):
         """Where a failed read or restore is reported."""
         ...
 
-    def request_rescan_after_work(self) -> None: ...
+    def request_rescan_after_work(self) -> None:
+        """Rescan once the restore is done: it changed a store."""
+        ...
 
 
 @dataclass(frozen=True)

@@ -120,6 +120,7 @@ class Controller(QObject):
 
     @property
     def demo(self) -> bool:
+        """Whether this is the demo (a sandbox folder): the real keyring is sealed off then."""
         return self.options.demo_dir is not None
 
     @property
@@ -163,6 +164,7 @@ class Controller(QObject):
 
     @property
     def keyring_panel(self) -> KeyringPanel | None:
+        """The keyring panel, if its controller was started and built it."""
         return self._keyring.panel if self._keyring is not None else None
 
     @property
@@ -172,18 +174,22 @@ class Controller(QObject):
 
     @property
     def has_tray(self) -> bool:
+        """Whether a tray icon is shown (without one, closing the window quits)."""
         return self.tray is not None
 
     @property
     def scans_started(self) -> int:
+        """How many scans have started so far (tests wait on it)."""
         return self.scanning.started
 
     @property
     def scan_running(self) -> bool:
+        """Whether a scan job is under way."""
         return self.scanning.job is not None
 
     @property
     def watcher(self) -> ChangeWatcher:
+        """What watches the files the plan depends on."""
         return self.scanning.watcher
 
     # ------------------------------------------------------------------------------------------
@@ -280,6 +286,7 @@ class Controller(QObject):
         self.writes.undo(store_paths)
 
     def show_about(self) -> None:
+        """The tray's "About", over the window when it is shown."""
         self.desktop.show_about(self.parent_widget())
 
     def confirm_undo_last(self) -> None:
@@ -293,6 +300,7 @@ class Controller(QObject):
         self.keyring.show_panel(self.keyring_store_paths())
 
     def keyring_store_paths(self) -> list[Path]:
+        """The stores whose bindings a keyring copy reads (none before the first plan)."""
         return keyring_stores(self.plan) if self.plan is not None else []
 
     # ------------------------------------------------------------------------------------------
@@ -335,21 +343,25 @@ class Controller(QObject):
             self.keyring_accounts = facts.keyring_accounts
 
     def window_open(self) -> bool:
+        """Whether the window is on screen to say things (shown, not minimized)."""
         return self.window is not None and self.window.isVisible() and not self.window.isMinimized()
 
     # ------------------------------------------------------------------------------------------
     # Jobs (the writes themselves run in .writes)
 
     def request_rescan_after_work(self) -> None:
+        """Rescan once the work under way is done (it changed what a scan sees)."""
         self.scanning.rescan_pending = True
 
     @Slot(object)
     def on_job_failed(self, failure: JobFailure) -> None:
+        """A job failed: say so in the window and on the tray."""
         self.funnel.error(failure.error, failure.details)
         self.publish_outcome(TrayState.ERROR, self.tr("Something went wrong; see the window"))
 
     @Slot()
     def on_job_done(self) -> None:
+        """A job ended: the window goes back to idle once no job runs."""
         if self.window is not None and not self.runner.busy:
             self.window.show_idle()
 
@@ -357,10 +369,12 @@ class Controller(QObject):
     # State and messages
 
     def publish_outcome(self, state: TrayState, line: str) -> None:
+        """Show a write's outcome; it stays until a plan needs action again."""
         self.outcome = (state, line)
         self.publish_state(state, line)
 
     def publish_state(self, state: TrayState, line: str) -> None:
+        """Show ``state`` and ``line`` on the tray and to whoever listens (the window)."""
         self.state = state
         self.status_line = line
         prefix = self.tr("AgentMux Companion (demo)") if self.demo else self.tr("AgentMux Companion")

@@ -1,5 +1,4 @@
-"""Scanning for the GUI: when the controller looks at the stores and logins again, and what it
-tells the user about what it found, once.
+"""Scanning for the GUI: when the stores and logins are looked at again, and what is told, once.
 
 A scan runs as a :class:`~.workers.Job`; a request while other work runs (a write, a restore, a
 scan) is held and runs once when that work is done, so bursts of file changes and a write's own
@@ -115,8 +114,11 @@ class Scanning(QObject):
         self._reported_refusals = current
 
     def announce_work(self, first_scan: bool) -> None:
-        """There is newly something to migrate: the window on the very first launch, else a
-        notification when the window is not there to say it."""
+        """There is newly something to migrate: say so, once.
+
+        On the very first launch the window opens; later a notification says it, when the window
+        is not there to.
+        """
         c = self.controller
         settings = c.settings
         shown_before = settings.value("plan_window_shown", False, type=bool)

@@ -1,5 +1,4 @@
-"""The plan window as the controller opens it: built on first need, its requests wired to the
-controller, brought forward.
+"""The plan window as the controller opens it: built on first need, wired, brought forward.
 
 The window is a view (:mod:`.plan_window`): it lays out and reports clicks. Which click does
 what (Migrate and Undo through :mod:`.writes`, Rescan, Finish, closing it without a tray quits),

@@ -46,10 +46,12 @@ class BoundAccount:
 
     @property
     def credentials_path(self) -> Path:
+        """The CLI's credentials file in ``config_dir``, where the login the copy reads lives."""
         return self.config_dir / CREDENTIALS_FILE_NAME
 
     @property
     def keyring_account(self) -> str:
+        """The keyring account the copy is stored under, ``acct:<account_id>``, as AgentMux reads it."""
         return keyring_account(self.account_id)
 
 

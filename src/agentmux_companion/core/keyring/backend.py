@@ -64,9 +64,11 @@ class SizeLimit:
     encoding: str = "utf-16-le"
 
     def size_of(self, text: str) -> int:
+        """The size of ``text`` in bytes as the backend stores it (lone surrogates included)."""
         return len(text.encode(self.encoding, "surrogatepass"))
 
     def fits(self, text: str) -> bool:
+        """Whether ``text`` fits in one entry, or must be chunked."""
         return self.size_of(text) <= self.max_bytes
 
 
@@ -91,6 +93,7 @@ _SIZE_LIMITS: dict[str, SizeLimit] = {
 
 
 def class_path(backend: object) -> str:
+    """The backend's ``module.Class``: stable across versions, unlike its display name."""
     cls = type(backend)
     return f"{cls.__module__}.{cls.__qualname__}"
 
@@ -116,6 +119,7 @@ class BackendReport:
     chained: tuple[str, ...] = ()
 
     def to_json(self) -> dict[str, Any]:
+        """The report as JSON, as ``doctor`` and the ``keyring`` commands print it (no secret in it)."""
         return {
             "name": self.name,
             "class": self.class_path,
@@ -221,6 +225,7 @@ class KeyringAdapter:
 
     @property
     def size_limit(self) -> SizeLimit | None:
+        """The backend's per-entry limit (a longer secret is chunked), or None when it has none."""
         return self.report.size_limit
 
     def _call(self, function: Callable[[], _T], what: str) -> _T:
@@ -263,7 +268,7 @@ class KeyringAdapter:
 
 
 def detect_backend(timeout_s: float = DEFAULT_TIMEOUT_S) -> KeyringBackend:
-    """keyring's choice of backend, found within the time bound (detection talks to D-Bus)."""
+    """The ``keyring`` library's choice of backend, found within the time bound (detection talks to D-Bus)."""
 
     def run() -> KeyringBackend:
         import keyring

@@ -50,6 +50,7 @@ class Manifest:
     chars: int
 
     def encode(self) -> str:
+        """The manifest as the compact JSON stored in the ``acct:<id>`` entry."""
         return json.dumps(
             {MANIFEST_MARK: MANIFEST_VERSION, "count": self.count, "sha256": self.sha256, "chars": self.chars},
             separators=(",", ":"),
@@ -61,10 +62,12 @@ class Manifest:
         return "sha256:" + self.sha256[:12]
 
     def matches(self, text: str) -> bool:
+        """Whether the joined chunks are the whole text the manifest describes (not torn or stale)."""
         return len(text) == self.chars and text_sha256(text) == self.sha256
 
     @classmethod
     def for_text(cls, text: str, count: int) -> Manifest:
+        """The manifest for ``text`` split into ``count`` chunks."""
         return cls(count, text_sha256(text), len(text))
 
 

@@ -79,9 +79,11 @@ class AccountCopy:
 
     @property
     def ok(self) -> bool:
+        """Whether the keyring now holds the login: copied now, or already there unchanged."""
         return self.outcome in (Outcome.COPIED, Outcome.UNCHANGED)
 
     def to_json(self) -> dict[str, Any]:
+        """The account's result as JSON (masked fingerprint only, never the secret)."""
         a = self.account
         return {
             "provider": a.provider, "account_id": a.account_id, "service": SERVICE,
@@ -112,9 +114,11 @@ class CopyReport:
 
     @property
     def all_ok(self) -> bool:
+        """Whether every bound account's login is in the keyring (the exit status follows it)."""
         return all(c.ok for c in self.copies)
 
     def to_json(self) -> dict[str, Any]:
+        """The report as JSON, as ``keyring copy --json`` prints it."""
         return {
             "backend": self.backend.to_json() if self.backend else None,
             "copies": [c.to_json() for c in self.copies],

@@ -1,5 +1,4 @@
-"""What the keyring holds under one ``acct:<id>`` entry: read it, read the whole secret back, and
-delete its chunks.
+"""What the keyring holds under one ``acct:<id>`` entry: read it, read it back, delete its chunks.
 
 A copy may be one entry or a manifest plus chunks (:mod:`.chunks`), so "what is there now" is a
 question copy, status and removal all ask, and they must answer it the same way: a fingerprint
@@ -30,6 +29,7 @@ class Held:
 
     @property
     def fingerprint(self) -> str | None:
+        """The masked fingerprint of the secret held (a manifest's is its whole text's), or None."""
         if self.manifest is not None:
             return self.manifest.fingerprint
         return fingerprint(self.value.encode("utf-8")) if self.value is not None else None
@@ -57,8 +57,14 @@ def read_back(adapter: KeyringAdapter, account: str) -> str | None:
 
 
 def delete_chunks(adapter: KeyringAdapter, account: str, start: int, known_end: int) -> int:
-    """Delete chunks ``start``.. of ``account``: those a record knows of, then any further ones
-    found (a copy whose record was lost). Returns how many entries were deleted."""
+    """Delete chunks ``start``.. of ``account``, including ones no record knows of.
+
+    Chunks below ``known_end`` are deleted without looking first; past it, deleting goes
+    on while chunks are found (left by a copy whose record was lost).
+
+    Returns:
+        How many entries were deleted.
+    """
     deleted = 0
     index = start
     while index < MAX_CHUNKS:

@@ -27,8 +27,11 @@ class NoKeyringService(KeyringUnavailable):
 
 
 class KeyringLockedError(KeyringUnavailable):
-    """The keyring is locked and stayed locked: the unlock prompt was dismissed or the password
-    was wrong (the Secret Service does not tell the two apart)."""
+    """The keyring is locked and stayed locked.
+
+    The unlock prompt was dismissed or the password was wrong: the Secret Service does not tell
+    the two apart.
+    """
 
 
 class InsecureBackend(KeyringUnavailable):

@@ -68,6 +68,7 @@ class CopyRecord:
 
     @property
     def complete(self) -> bool:
+        """Whether the copy finished; a ``writing`` record is one under way or cut off part-way."""
         return self.state == COPIED
 
     def owns(self, fingerprint: str) -> bool:
@@ -80,6 +81,7 @@ class CopyRecord:
         return max(self.chunks, self.previous_chunks)
 
     def to_json(self) -> dict[str, Any]:
+        """The record as JSON (its fingerprint is masked; the ledger never holds a secret)."""
         return {
             "backend": self.backend, "backend_name": self.backend_name, "service": self.service,
             "account": self.account, "account_id": self.account_id, "provider": self.provider,
@@ -96,6 +98,7 @@ _COLUMNS = (
 
 
 def ledger_path(paths: AppPaths) -> Path:
+    """Where the keyring copies are recorded: apart from the migration ledger, in the data dir."""
     return paths.data_dir / LEDGER_FILE_NAME
 
 
@@ -122,6 +125,7 @@ def all_copies(path: Path) -> list[CopyRecord]:
 
 
 def find(path: Path, backend: str, service: str, account: str) -> CopyRecord | None:
+    """The record of the copy in ``backend`` under (service, account), or None (an absent ledger is not created)."""
     if not path.exists():
         return None
     with closing(_open(path)) as conn:

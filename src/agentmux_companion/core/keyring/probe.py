@@ -39,9 +39,11 @@ class ProbeResult:
 
     @property
     def ok(self) -> bool:
+        """Whether all three steps worked, so the keyring can be written to."""
         return self.write == self.read == self.delete == "ok"
 
     def to_json(self) -> dict[str, Any]:
+        """The steps' results as JSON (the throwaway value is never included)."""
         return {"write": self.write, "read": self.read, "delete": self.delete, "error": self.error}
 
 

@@ -25,6 +25,8 @@ log = logging.getLogger(__name__)
 
 
 class Removal(enum.StrEnum):
+    """What removing one recorded copy did; only REMOVED deleted keyring entries."""
+
     REMOVED = "removed"
     ALREADY_GONE = "already_gone"  # nothing of the copy was left in the keyring
     LEFT_CHANGED = "left_changed"  # the entry holds a value the companion did not write: kept
@@ -33,12 +35,15 @@ class Removal(enum.StrEnum):
 
 @dataclass(frozen=True)
 class RemovedCopy:
+    """One recorded copy, what removing it did, and how many keyring entries went."""
+
     record: ledger.CopyRecord
     outcome: Removal
     entries_deleted: int
     message: str
 
     def to_json(self) -> dict[str, Any]:
+        """The copy's record as JSON, with the outcome added."""
         document = self.record.to_json()
         document.update({"outcome": self.outcome.value, "entries_deleted": self.entries_deleted,
                          "message": self.message})
@@ -47,15 +52,19 @@ class RemovedCopy:
 
 @dataclass(frozen=True)
 class RemoveReport:
+    """The result of :func:`remove_copies` (``backend`` is None when nothing was recorded)."""
+
     backend: BackendReport | None
     copies: tuple[RemovedCopy, ...]
     ledger: Path
 
     @property
     def all_removed(self) -> bool:
+        """Whether no recorded copy was left in a keyring (the exit status follows it)."""
         return all(c.outcome in (Removal.REMOVED, Removal.ALREADY_GONE) for c in self.copies)
 
     def to_json(self) -> dict[str, Any]:
+        """The report as JSON, as ``keyring remove --json`` prints it."""
         return {
             "backend": self.backend.to_json() if self.backend else None,
             "ledger": str(self.ledger),
@@ -99,7 +108,12 @@ def remove_copies(
     reported; copies recorded for another backend are reported and kept.
 
     Args:
+        paths: where the companion keeps its data (the keyring ledger among it).
+        adapter: the keyring to use; default: the backend detected, opened when there is
+            something to remove.
+        timeout_s: the bound on each keyring call when opening the keyring here.
         account_ids: only these accounts (default: every recorded copy).
+        progress: told about each account before it is removed (the GUI's status line).
 
     Raises:
         KeyringUnavailable: the keyring cannot be used; nothing was deleted after the failure.

@@ -53,6 +53,7 @@ class CopyStatus:
     message: str
 
     def to_json(self) -> dict[str, Any]:
+        """The copy's record as JSON, with how it stands added."""
         document = self.record.to_json()
         document.update({
             "current_fingerprint": self.current_fingerprint, "freshness": self.freshness.value,
@@ -71,6 +72,7 @@ class SnapshotStatus:
     ledger: Path
 
     def to_json(self) -> dict[str, Any]:
+        """The status as JSON, as ``keyring status --json`` prints it."""
         return {
             "backend": self.backend.to_json() if self.backend else None,
             "keyring_error": self.keyring_error,

@@ -72,6 +72,7 @@ class AccountRow:
     note: str = ""
 
     def to_json(self) -> dict[str, Any]:
+        """The row as JSON; the fingerprint is masked, as everywhere."""
         return {
             "provider": self.provider, "keyring_entry": self.keyring_entry, "fingerprint": self.fingerprint,
             "state": self.state.value, "copied_at_ms": self.copied_at_ms, "bound": self.bound,
@@ -95,10 +96,12 @@ class KeyringView:
 
     @property
     def bound_count(self) -> int:
+        """How many rows are accounts a store binds now."""
         return sum(1 for r in self.rows if r.bound)
 
     @property
     def recorded_count(self) -> int:
+        """How many rows have a copy recorded in the ledger."""
         return sum(1 for r in self.rows if r.copied_at_ms is not None)
 
 
