@@ -263,37 +263,39 @@ BACKUPS_ACTIONS = {
 }
 
 
-def _add_backups_actions(backups: Parser) -> None:
-    from agentmux_companion.core.backup_prune import DEFAULT_KEEP
+def _add_actions(command: Parser, name: str, actions: dict[str, str], own_options: Any) -> None:
+    """The actions of a command group (``keyring copy``, ``backups prune``, ...).
 
-    actions = backups.add_subparsers(dest="backups_action", metavar="ACTION", parser_class=Parser,
-                                     required=True, title="actions")
-    for action, words in BACKUPS_ACTIONS.items():
-        bp = actions.add_parser(action, help=words, description=words[0].upper() + words[1:] + ".",
-                                epilog=_epilog((f"backups {action}", f"backups {action} --json")))
-        own = bp.add_argument_group(f"options of backups {action}")
-        if action == "prune":
-            own.add_argument("--keep", type=int, default=DEFAULT_KEEP, metavar="N",
-                             help=f"other backups to keep per store (default {DEFAULT_KEEP})")
-            own.add_argument("--yes", action="store_true", help="do not ask for confirmation")
-        common = bp.add_argument_group("common options")
+    Args:
+        command: the group's parser.
+        name: the group's name, for ``<name>_action`` and the help texts.
+        actions: each action's one-line help.
+        own_options: ``own_options(action, group)`` adds the action's own options.
+    """
+    sub = command.add_subparsers(dest=f"{name}_action", metavar="ACTION", parser_class=Parser,
+                                 required=True, title="actions")
+    for action, words in actions.items():
+        parser = sub.add_parser(action, help=words, description=words[0].upper() + words[1:] + ".",
+                                epilog=_epilog((f"{name} {action}", f"{name} {action} --json")))
+        own_options(action, parser.add_argument_group(f"options of {name} {action}"))
+        common = parser.add_argument_group("common options")
         add_location_options(common, suppress=True)
         add_output_options(common, suppress=True)
 
 
-def _add_keyring_actions(keyring: Parser) -> None:
-    keyring_sub = keyring.add_subparsers(dest="keyring_action", metavar="ACTION", parser_class=Parser,
-                                         required=True, title="actions")
-    for action, words in KEYRING_ACTIONS.items():
-        kp = keyring_sub.add_parser(action, help=words, description=words[0].upper() + words[1:] + ".",
-                                    epilog=_epilog((f"keyring {action}", f"keyring {action} --json")))
-        own = kp.add_argument_group(f"options of keyring {action}")
-        _add_timeout(own)
-        if action == "remove":
-            own.add_argument("--yes", action="store_true", help="do not ask for confirmation")
-        common = kp.add_argument_group("common options")
-        add_location_options(common, suppress=True)
-        add_output_options(common, suppress=True)
+def _backups_action_options(action: str, own: Any) -> None:
+    if action == "prune":
+        from agentmux_companion.core.backup_prune import DEFAULT_KEEP
+
+        own.add_argument("--keep", type=int, default=DEFAULT_KEEP, metavar="N",
+                         help=f"other backups to keep per store (default {DEFAULT_KEEP})")
+        own.add_argument("--yes", action="store_true", help="do not ask for confirmation")
+
+
+def _keyring_action_options(action: str, own: Any) -> None:
+    _add_timeout(own)
+    if action == "remove":
+        own.add_argument("--yes", action="store_true", help="do not ask for confirmation")
 
 
 def build_parser(only: str | None = None) -> Parser:
@@ -318,9 +320,9 @@ def build_parser(only: str | None = None) -> Parser:
         command, own = _subcommand(sub, name, cli_options=name != "gui")
         add_own(own)
         if name == "keyring":
-            _add_keyring_actions(command)
+            _add_actions(command, name, KEYRING_ACTIONS, _keyring_action_options)
         elif name == "backups":
-            _add_backups_actions(command)
+            _add_actions(command, name, BACKUPS_ACTIONS, _backups_action_options)
     return parser
 
 
