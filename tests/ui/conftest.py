@@ -27,6 +27,7 @@ from agentmux_companion.core.providers import ProviderRegistry, load_registry
 from agentmux_companion.core.sandbox import DemoSandbox, build_demo_sandbox
 from agentmux_companion.ui.controller import Controller, ControllerOptions, PlanBuilder
 from agentmux_companion.ui.dialogs import ConfirmDialog
+from agentmux_companion.ui.plan_window import PlanWindow
 
 
 @pytest.fixture(autouse=True)
@@ -120,6 +121,15 @@ def make_controller(qtbot: QtBot, paths: AppPaths, registry: ProviderRegistry) -
 def start_and_scan(qtbot: QtBot, controller: Controller) -> None:
     with qtbot.waitSignal(controller.scan_finished, timeout=20_000):
         controller.start()
+
+
+def window_with_plan(qtbot: QtBot, make_controller: MakeController) -> tuple[Controller, PlanWindow]:
+    """A controller without a tray that has scanned (so its window shows the plan), and that window."""
+    controller = make_controller(options=ControllerOptions(use_tray=False, debounce_ms=50))
+    start_and_scan(qtbot, controller)
+    window = controller.window
+    assert window is not None
+    return controller, window
 
 
 def bundles(store: Path) -> list[tuple[str, str]]:

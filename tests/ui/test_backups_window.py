@@ -19,9 +19,8 @@ from agentmux_companion.core.paths import AppPaths
 from agentmux_companion.core.providers import ProviderRegistry
 from agentmux_companion.core.sandbox import DemoSandbox
 from agentmux_companion.core.store import explicit_locations
-from agentmux_companion.ui.controller import ControllerOptions
 from tests.helpers.stores import dump_store
-from tests.ui.conftest import MakeController, UrlRecorder, start_and_scan
+from tests.ui.conftest import MakeController, UrlRecorder, window_with_plan
 
 
 def test_backups_window_lists_restores_and_shows_in_folder(
@@ -107,10 +106,7 @@ def test_the_result_view_opens_the_backups_window(
     qtbot: QtBot, make_controller: MakeController, sandbox: DemoSandbox
 ) -> None:
     """Issue #10: the Backups window is reached from the result of a migration too."""
-    controller = make_controller(options=ControllerOptions(use_tray=False, debounce_ms=50))
-    start_and_scan(qtbot, controller)
-    window = controller.window
-    assert window is not None
+    controller, window = window_with_plan(qtbot, make_controller)
     with qtbot.waitSignal(controller.migrate_finished, timeout=20_000):
         controller.migrate([sandbox.store])
     button = window.result_page.backups_button

@@ -19,7 +19,7 @@ from agentmux_companion.core.providers import ProviderRegistry
 from agentmux_companion.core.sandbox import DemoSandbox
 from agentmux_companion.ui.controller import ControllerOptions
 from agentmux_companion.ui.dialogs import ConfirmDialog
-from tests.ui.conftest import MakeController, answer, bundles, start_and_scan
+from tests.ui.conftest import MakeController, answer, bundles, start_and_scan, window_with_plan
 
 DEFAULT = ("default", "Default")
 
@@ -35,10 +35,7 @@ def press_enter_everywhere(qtbot: QtBot, widgets: list[QWidget]) -> None:
 def test_enter_in_every_list_and_table_never_writes(
     qtbot: QtBot, make_controller: MakeController, sandbox: DemoSandbox
 ) -> None:
-    controller = make_controller(options=ControllerOptions(use_tray=False, debounce_ms=50))
-    start_and_scan(qtbot, controller)
-    window = controller.window
-    assert window is not None
+    controller, window = window_with_plan(qtbot, make_controller)
     window.activateWindow()
     page = window.plan_page
     assert window.migrate_button.isEnabled()
@@ -60,10 +57,7 @@ def test_enter_in_every_list_and_table_never_writes(
 def test_migrate_asks_in_plain_words_with_verb_buttons_and_cancel_is_the_default(
     qtbot: QtBot, make_controller: MakeController, sandbox: DemoSandbox
 ) -> None:
-    controller = make_controller(options=ControllerOptions(use_tray=False, debounce_ms=50))
-    start_and_scan(qtbot, controller)
-    window = controller.window
-    assert window is not None
+    controller, window = window_with_plan(qtbot, make_controller)
     qtbot.mouseClick(window.migrate_button, Qt.MouseButton.LeftButton)
     dialog = controller.dialog
     assert isinstance(dialog, ConfirmDialog)

@@ -16,16 +16,13 @@ from agentmux_companion.core.sandbox import DemoSandbox, claude_credentials, wri
 from agentmux_companion.ui.controller import ControllerOptions
 from agentmux_companion.ui.icons import TrayState
 from agentmux_companion.ui.keyring_health import Health
-from tests.ui.conftest import MakeController, answer, bundles, start_and_scan
+from tests.ui.conftest import MakeController, answer, bundles, start_and_scan, window_with_plan
 
 
 def test_launch_scan_migrate_result_undo(
     qtbot: QtBot, make_controller: MakeController, sandbox: DemoSandbox, paths: AppPaths, registry: ProviderRegistry
 ) -> None:
-    controller = make_controller(options=ControllerOptions(use_tray=False, debounce_ms=50))
-    start_and_scan(qtbot, controller)
-    window = controller.window
-    assert window is not None
+    controller, window = window_with_plan(qtbot, make_controller)
     assert window.isVisible()
     assert controller.state is TrayState.ACTION_NEEDED
     assert "Claude Code" in controller.status_line
@@ -119,10 +116,7 @@ def test_launch_scan_migrate_result_undo(
 
 
 def test_keyboard_only(qtbot: QtBot, make_controller: MakeController, sandbox: DemoSandbox) -> None:
-    controller = make_controller(options=ControllerOptions(use_tray=False, debounce_ms=50))
-    start_and_scan(qtbot, controller)
-    window = controller.window
-    assert window is not None
+    controller, window = window_with_plan(qtbot, make_controller)
     window.activateWindow()
     # These tests have no D-Bus session: once the background check says so, the keyring option is
     # unavailable and Tab skips it (test_keyring_ui.py covers it with a real keyring).
@@ -216,10 +210,7 @@ def test_tray_mode_first_launch_opens_the_window_once(qtbot: QtBot, make_control
 def test_changes_on_disk_trigger_a_rescan(
     qtbot: QtBot, make_controller: MakeController, sandbox: DemoSandbox
 ) -> None:
-    controller = make_controller(options=ControllerOptions(use_tray=False, debounce_ms=50))
-    start_and_scan(qtbot, controller)
-    window = controller.window
-    assert window is not None
+    controller, window = window_with_plan(qtbot, make_controller)
     assert str(sandbox.home / ".claude" / ".credentials.json") in controller.watcher.files()
     assert window.provider_rows()[2][2] == "Nothing to add"
     scans = controller.scans_started

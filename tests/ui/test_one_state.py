@@ -15,16 +15,13 @@ from agentmux_companion.core.sandbox import DemoSandbox
 from agentmux_companion.ui.controller import ControllerOptions
 from agentmux_companion.ui.icons import TrayState
 from agentmux_companion.ui.plan_window import WindowState
-from tests.ui.conftest import MakeController, answer, start_and_scan
+from tests.ui.conftest import MakeController, answer, start_and_scan, window_with_plan
 
 
 def test_the_window_shows_one_state_and_no_stale_banner(
     qtbot: QtBot, make_controller: MakeController, sandbox: DemoSandbox
 ) -> None:
-    controller = make_controller(options=ControllerOptions(use_tray=False, debounce_ms=50))
-    start_and_scan(qtbot, controller)
-    window = controller.window
-    assert window is not None
+    controller, window = window_with_plan(qtbot, make_controller)
     assert window.state is WindowState.PLAN
     assert window.plan_page.isVisible()
     assert not window.result_page.isVisible()
@@ -64,10 +61,7 @@ def test_the_window_shows_one_state_and_no_stale_banner(
 def test_a_message_of_an_earlier_state_goes_when_the_state_changes(
     qtbot: QtBot, make_controller: MakeController, sandbox: DemoSandbox
 ) -> None:
-    controller = make_controller(options=ControllerOptions(use_tray=False, debounce_ms=50))
-    start_and_scan(qtbot, controller)
-    window = controller.window
-    assert window is not None
+    controller, window = window_with_plan(qtbot, make_controller)
     with qtbot.waitSignal(controller.funnel.message_posted, timeout=20_000):
         controller.undo([sandbox.store])  # nothing migrated yet: undo refuses, the banner says so
     qtbot.waitUntil(lambda: not controller.runner.busy)
@@ -132,10 +126,7 @@ def test_the_result_names_its_backup_as_the_backups_window_does(
     """Issue #10: the result view after a migrate names its backup in the Backups window's words."""
     from agentmux_companion.core import backup_catalog
 
-    controller = make_controller(options=ControllerOptions(use_tray=False, debounce_ms=50))
-    start_and_scan(qtbot, controller)
-    window = controller.window
-    assert window is not None
+    controller, window = window_with_plan(qtbot, make_controller)
     with qtbot.waitSignal(controller.migrate_finished, timeout=20_000):
         controller.migrate([sandbox.store])
     text = window.result_page.result_label.text()
