@@ -35,6 +35,12 @@ from tests.helpers.stores import (
     write_creds,
 )
 
+#: A trigger (the contract's tables and columns stay as they are) that rejects the back-fill.
+FROZEN_AGENT_ROWS = (
+    "CREATE TRIGGER no_backfill BEFORE UPDATE OF identity_id ON db_agent_instances "
+    "BEGIN SELECT RAISE(ABORT, 'agent rows are frozen'); END"
+)
+
 
 def a_store(home: Path, shape: StoreShape = StoreShape.WITH_AGENTS, spec: StoreSpec = LEGACY_SPEC) -> Path:
     return build_store(channel_store_path(home / ".agentmux", "1.0.0"), shape, spec)
@@ -48,9 +54,7 @@ def migrate(home: Path, *extra: str | Path) -> tuple[int, str]:
 
 def test_a_trigger_that_rejects_the_backfill_is_refused(private_home: Path) -> None:
     write_all_creds(private_home, ["claude"])
-    store = a_store(private_home, spec=StoreSpec(instances=["", "blank"], extra_sql=[
-        "CREATE TRIGGER no_backfill BEFORE UPDATE OF identity_id ON db_agent_instances "
-        "BEGIN SELECT RAISE(ABORT, 'agent rows are frozen'); END"]))
+    store = a_store(private_home, spec=StoreSpec(instances=["", "blank"], extra_sql=[FROZEN_AGENT_ROWS]))
     before = dump_store(store)
     code, text = migrate(private_home, "--store", store)
     assert code == 3, text
@@ -244,9 +248,8 @@ def test_a_leftover_rollback_journal_is_not_called_corruption(private_home: Path
 
 def test_one_store_failing_never_stops_the_others(private_home: Path, tmp_path: Path) -> None:
     write_all_creds(private_home, ["claude"])
-    frozen = build_store(tmp_path / "a" / "objects.db", StoreShape.WITH_AGENTS, StoreSpec(instances=[""], extra_sql=[
-        "CREATE TRIGGER no_backfill BEFORE UPDATE OF identity_id ON db_agent_instances "
-        "BEGIN SELECT RAISE(ABORT, 'agent rows are frozen'); END"]))
+    frozen = build_store(tmp_path / "a" / "objects.db", StoreShape.WITH_AGENTS,
+                         StoreSpec(instances=[""], extra_sql=[FROZEN_AGENT_ROWS]))
     fine = build_store(tmp_path / "b" / "objects.db", StoreShape.WITH_AGENTS, LEGACY_SPEC)
     result = run_cli("migrate", "--yes", "--json", "--home", private_home, "--store", frozen, "--store", fine,
                      "--now-ms", NOW_MS)

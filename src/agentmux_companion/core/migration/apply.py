@@ -124,7 +124,7 @@ def apply_store(
                 f"{busy_timeout_ms / 1000:g} s. Nothing was written; close AgentMux and try again"
             ) from exc
         known = known_error(exc, f"the store {path}") if isinstance(exc, (OSError, sqlite3.Error)) else None
-        if known is not None and known is not exc:
+        if known is not None:
             raise known from exc
         raise
     ledger.set_state(paths.ledger_path, run.run_id, "committed")

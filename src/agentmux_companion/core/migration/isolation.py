@@ -378,21 +378,21 @@ def runs_with_unsettled_files(ledger_path: Path) -> list[str]:
         return [row[0] for row in conn.execute("SELECT DISTINCT run_id FROM companion_files WHERE settled = 0")]
 
 
-def settle_finished_runs(ledger_path: Path, store_path: Path | None = None) -> list[str]:
+def settle_finished_runs(ledger_path: Path, locked_store: Path | None = None) -> list[str]:
     """Remove the files of runs that ended without a live migration; returns warnings.
 
     Called on the write path: a run killed before its store committed, or an undo killed after
     its store committed, leaves files that nothing uses. Runs ``abandoned`` or ``undone`` (of any
-    store) are final. With ``store_path`` the caller holds that store's write transaction, so a
-    run of it still ``started`` without recorded changes cannot be inside its own transaction:
-    it died before its COMMIT (a waiting run has created nothing yet), and its files go too.
+    store) are final. A ``locked_store`` is one whose write transaction the caller holds: a run of
+    it still ``started`` without recorded changes died before its COMMIT, and its files go too.
     """
     pending = set(runs_with_unsettled_files(ledger_path))
     if not pending:
         return []
     warnings: list[str] = []
-    dead = {r.id for r in ledger.runs_for_store(ledger_path, store_path) if r.state == "started" and not r.stats} \
-        if store_path is not None else set()
+    dead: set[str] = set()
+    if locked_store is not None:
+        dead = {r.id for r in ledger.runs_for_store(ledger_path, locked_store) if r.state == "started" and not r.stats}
     for run_id in sorted(pending):
         if run_id in dead or ledger.state_of(ledger_path, run_id) in ("abandoned", "undone"):
             warnings += remove_run_files(ledger_path, run_id)

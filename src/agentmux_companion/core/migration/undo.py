@@ -105,7 +105,8 @@ def undo_last(
     # a kill in between leaves an undone run whose files the next write settles), and those of
     # runs that never committed.
     warnings += isolation.remove_run_files(paths.ledger_path, run.id)
-    warnings += isolation.settle_finished_runs(paths.ledger_path, store_path)
+    # (Only final runs: the store's lock is released now, so another run may be under way.)
+    warnings += isolation.settle_finished_runs(paths.ledger_path)
     return UndoResult(store_path, run.id, "precise", reverted, str(safety), warnings=tuple(warnings))
 
 
