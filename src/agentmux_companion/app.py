@@ -24,10 +24,9 @@ import sys
 import tempfile
 import traceback
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass
 from pathlib import Path
 from types import TracebackType
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, NamedTuple
 
 from agentmux_companion import __version__
 from agentmux_companion.cli.options import GUI_PROG, build_gui_parser
@@ -49,8 +48,7 @@ SMOKE_TIMEOUT_MS = 60_000
 _AGENTMUX_ENV = ("AGENTMUX_HOME_OVERRIDE", "AGENTMUX_SHARED_DIR", "AGENTMUX_CHANNEL")
 
 
-@dataclass
-class Launch:
+class Launch(NamedTuple):
     """What this launch runs against."""
 
     args: argparse.Namespace

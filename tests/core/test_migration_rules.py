@@ -348,7 +348,7 @@ def test_decide_reuses_the_account_bound_in_default() -> None:
     """
     credentials = [probe_provider(p, Path("/nonexistent-home"), NOW_MS) for p in REGISTRY.providers]
     present = [c if c.provider != "claude" else
-               type(c)(**{**c.__dict__, "present": True, "status": None}) for c in credentials]
+               c._replace(present=True, status=None) for c in credentials]
     state = StoreState(covered={}, default_exists=True, default_name_taken_by=None,
                        default_bindings={"claude": "acc-old"}, instances_to_backfill=0,
                        agents_to_backfill=0, migration_recorded=False)

@@ -141,8 +141,9 @@ def test_a_large_secret_is_chunked_with_the_manifest_written_last(
     assert claude_writes == [chunk_account(account, i) for i in range(claude.chunks)] + [account]
     manifest = parse_manifest(windows.get_password(SERVICE, account))
     assert manifest is not None
-    assert manifest.count == claude.chunks
-    joined = "".join(windows.get_password(SERVICE, chunk_account(account, i)) or "" for i in range(manifest.count))
+    assert manifest.chunk_count == claude.chunks
+    joined = "".join(windows.get_password(SERVICE, chunk_account(account, i)) or ""
+                     for i in range(manifest.chunk_count))
     assert joined == text
     assert manifest.matches(joined)
     assert all(len(v.encode("utf-16-le")) <= WINDOWS_BLOB_LIMIT for v in windows.entries.values())

@@ -105,6 +105,8 @@ def test_bad_arguments_are_a_usage_error() -> None:
     # Writes, their confirmation and the desktop actions load when first asked for.
     "agentmux_companion.ui.writes", "agentmux_companion.ui.dialogs", "agentmux_companion.ui.desktop_actions",
     "agentmux_companion.core.migration.apply", "agentmux_companion.core.migration.undo",
+    # The standard library's costlier modules the first plan does without (uuid loads platform).
+    "uuid", "importlib.resources", "dataclasses",
 ])
 def test_heavy_imports_stay_off_the_start_path(module: str) -> None:
     code = (
@@ -117,3 +119,27 @@ def test_heavy_imports_stay_off_the_start_path(module: str) -> None:
     result = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True, timeout=60,
                             check=False)
     assert result.stdout.splitlines()[-1] == "0 False", result.stderr
+
+
+def test_pyside_never_reads_the_companions_sources() -> None:
+    # PySide6 reads the source of each module imported after it unless its table already knows
+    # the module (agentmux_companion.ui.skip_pyside_feature_scan); on the way to the window that
+    # was about 10 ms. Recorded here: which modules it still reads while the window is built.
+    code = (
+        "import sys\n"
+        "import agentmux_companion.ui\n"
+        "feature = sys.modules['__feature__']\n"
+        "read = []\n"
+        "original = feature._mod_uses_pyside\n"
+        "feature._mod_uses_pyside = lambda module: read.append(module.__name__) or original(module)\n"
+        "from agentmux_companion.ui import controller, window_wiring\n"
+        "from agentmux_companion.core.migration import apply\n"
+        "print(sorted(n for n in read if n.startswith('agentmux_companion') or n in ('logging', 'pathlib')))\n"
+        "print(feature.pyside_feature_dict['agentmux_companion.ui.plan_window'], "
+        "feature.pyside_feature_dict['logging'])\n"
+    )
+    env = dict(os.environ, QT_QPA_PLATFORM="offscreen")
+    result = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True, timeout=60,
+                            check=False)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.splitlines() == ["[]", "0 -1"]

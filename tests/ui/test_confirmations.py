@@ -5,7 +5,6 @@ No key in a list or table writes, and a running AgentMux is said first with an o
 
 from __future__ import annotations
 
-import dataclasses
 from collections.abc import Callable
 
 from PySide6.QtCore import Qt
@@ -124,8 +123,8 @@ def running_builder(paths: AppPaths, registry: ProviderRegistry, running: list[b
     """The real plan, with AgentMux reported running while ``running[0]`` (a real process cannot be faked)."""
     def build(_progress: Callable[[str], None]) -> MigrationPlan:
         plan = build_plan(paths, registry, None, None, include_all=True)
-        stores = tuple(dataclasses.replace(s, agentmux_running=running[0]) for s in plan.stores)
-        return dataclasses.replace(plan, stores=stores)
+        stores = tuple(s._replace(agentmux_running=running[0]) for s in plan.stores)
+        return plan._replace(stores=stores)
 
     return build
 

@@ -6,7 +6,6 @@ import argparse
 import sys
 from collections.abc import Mapping
 from functools import cached_property
-from pathlib import Path
 from typing import TYPE_CHECKING
 
 from agentmux_companion.cli.output import Console
@@ -43,13 +42,10 @@ class Context:
 
     @cached_property
     def registry(self) -> ProviderRegistry:
-        """The provider registry (resources/providers.toml)."""
-        import agentmux_companion
+        """The provider registry shipped with the package (resources/providers.toml)."""
         from agentmux_companion.core.providers import load_registry
 
-        # The file beside the package (as installed, and as PyInstaller collects it): reading it
-        # directly spares importlib.resources' readers on the way to every command.
-        return load_registry(Path(agentmux_companion.__file__).parent / "resources" / "providers.toml")
+        return load_registry()
 
     @property
     def now_ms(self) -> int | None:

@@ -14,9 +14,8 @@ import json
 import os
 import sys
 from collections.abc import Sequence
-from dataclasses import dataclass
 from itertools import zip_longest
-from typing import Any, TextIO
+from typing import Any, NamedTuple, TextIO
 
 from agentmux_companion.core.log import redact
 
@@ -79,8 +78,7 @@ class Fit(enum.Enum):
     WRAP = "wrap"  # prose: wrap onto more lines
 
 
-@dataclass(frozen=True)
-class Column:
+class Column(NamedTuple):
     """One column of a :func:`render_table`: its header, how it shrinks, its narrowest width."""
 
     header: str

@@ -32,12 +32,12 @@ import shutil
 import sqlite3
 import threading
 import time
-import uuid
 from contextlib import closing, suppress
 from pathlib import Path
 
 from agentmux_companion.core import backup_catalog as catalog
 from agentmux_companion.core.backup_sweep import PARTIAL_SUFFIX, SIDE_SUFFIXES
+from agentmux_companion.core.contract import new_uuid4
 from agentmux_companion.core.errors import BackupRefused, NoRoom, UnsafePath
 from agentmux_companion.core.paths import (
     O_CLOEXEC,
@@ -133,7 +133,7 @@ class PlannedBackup:
         self.store_path = store_path
         self.reason = reason
         self.run_id = run_id
-        self.backup_id = run_id if reason == "migrate" and run_id else str(uuid.uuid4())
+        self.backup_id = run_id if reason == "migrate" and run_id else new_uuid4()
         stamp = time.strftime("%Y%m%dT%H%M%SZ", time.gmtime())
         self.folder = paths.backups_dir / store_slug(store_path)
         self.path = self.folder / f"{stamp}-{reason}-{self.backup_id}.db"

@@ -20,9 +20,8 @@ from __future__ import annotations
 import datetime
 import sqlite3
 from contextlib import closing
-from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 
 from agentmux_companion.core.migration import ledger
 
@@ -51,8 +50,7 @@ REASONS = ("migrate", "undo", "restore")
 _WORDS = {"migrate": "Before migrating", "undo": "Before undoing", "restore": "Before restoring"}
 
 
-@dataclass(frozen=True)
-class CatalogEntry:
+class CatalogEntry(NamedTuple):
     """One catalogued backup.
 
     Attributes:

@@ -17,8 +17,8 @@ from __future__ import annotations
 import os
 from collections import defaultdict
 from contextlib import suppress
-from dataclasses import dataclass
 from pathlib import Path
+from typing import NamedTuple
 
 from agentmux_companion.core import backup_catalog as catalog
 from agentmux_companion.core.migration import ledger
@@ -30,8 +30,7 @@ DEFAULT_KEEP = 2
 _LIVE = ("committed", "undoing", "started")
 
 
-@dataclass(frozen=True)
-class PrunePlan:
+class PrunePlan(NamedTuple):
     """What pruning would delete and keep, each with the reason it is kept."""
 
     delete: tuple[catalog.CatalogEntry, ...]

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import enum
 import json
+import os
 from pathlib import Path
 
 #: The store's tables the migration reads or writes (docs/agentmux-store.md §3).
@@ -133,3 +134,24 @@ def semantics_for(is_shared: bool, user_version: int, has_migrations: bool) -> t
     return Semantics.AMBIENT, (
         f"this store is at version {user_version}, written by a build that uses each CLI's own login folder"
     )
+
+
+def uuid4_text(sixteen_bytes: bytes) -> str:
+    """The id form AgentMux mints (lowercase, hyphenated, version 4) made from 16 bytes.
+
+    The same text as ``str(uuid.UUID(bytes=sixteen_bytes, version=4))``: the version nibble set
+    to 4 and the variant bits to ``10``. Written out because the ``uuid`` module loads
+    ``platform`` and more (about 3 ms) on the way to the first plan that mints an account.
+    """
+    if len(sixteen_bytes) != 16:
+        raise ValueError(f"a UUID takes 16 bytes, not {len(sixteen_bytes)}")
+    octets = bytearray(sixteen_bytes)
+    octets[6] = (octets[6] & 0x0F) | 0x40
+    octets[8] = (octets[8] & 0x3F) | 0x80
+    text = octets.hex()
+    return f"{text[:8]}-{text[8:12]}-{text[12:16]}-{text[16:20]}-{text[20:]}"
+
+
+def new_uuid4() -> str:
+    """A fresh random id in the form AgentMux mints (as ``uuid.uuid4()``: 16 bytes of ``os.urandom``)."""
+    return uuid4_text(os.urandom(16))

@@ -24,9 +24,8 @@ import faulthandler
 import logging
 import os
 import stat
-from dataclasses import dataclass
 from pathlib import Path
-from typing import BinaryIO, Protocol
+from typing import BinaryIO, NamedTuple, Protocol
 
 from agentmux_companion.core.paths import ensure_private_dir
 
@@ -55,8 +54,7 @@ class HasLogDir(Protocol):
         ...
 
 
-@dataclass(frozen=True)
-class PreviousCrash:
+class PreviousCrash(NamedTuple):
     """A run that ended in a hard crash, found at the next start.
 
     Attributes:

@@ -15,9 +15,8 @@ import math
 import os
 import stat
 import sys
-from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 
 from agentmux_companion.core.log import register_secret
 from agentmux_companion.core.providers import CREDENTIALS_FILE_NAME, Provider
@@ -51,8 +50,7 @@ class FileKind(enum.StrEnum):
     OTHER = "other"
 
 
-@dataclass(frozen=True)
-class AmbientCredential:
+class AmbientCredential(NamedTuple):
     """What was found at one provider's ambient credentials path.
 
     Attributes:

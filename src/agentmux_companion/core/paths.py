@@ -10,8 +10,8 @@ import contextlib
 import os
 import stat
 from collections.abc import Mapping
-from dataclasses import dataclass
 from pathlib import Path
+from typing import NamedTuple
 
 import platformdirs
 
@@ -25,8 +25,7 @@ APP_AUTHOR = "AgentMux"
 COMPANION_DIR_ENV = "AGENTMUX_COMPANION_DIR"
 
 
-@dataclass(frozen=True)
-class AppPaths:
+class AppPaths(NamedTuple):
     """Where things are.
 
     Attributes:

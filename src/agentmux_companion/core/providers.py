@@ -10,19 +10,20 @@ from __future__ import annotations
 import re
 import sys
 import tomllib
-from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 
 from agentmux_companion.core.errors import CompanionError
 
 _ID_RE = re.compile(r"^[a-z][a-z0-9_-]*$")
 _ENV_RE = re.compile(r"^[A-Z][A-Z0-9_]*$")
 CREDENTIALS_FILE_NAME = ".credentials.json"
+# Read as a plain file beside the package (a frozen build keeps that layout, packaging/*.spec):
+# importlib.resources would load its readers and zipfile on the way to the first window.
+SHIPPED_REGISTRY = Path(__file__).parents[1] / "resources" / "providers.toml"
 
 
-@dataclass(frozen=True)
-class Provider:
+class Provider(NamedTuple):
     """One provider of the registry.
 
     Attributes:
@@ -59,8 +60,7 @@ class Provider:
         return tuple(found)
 
 
-@dataclass(frozen=True)
-class ProviderRegistry:
+class ProviderRegistry(NamedTuple):
     """All providers, in registry order (the migration's order for OAuth ones)."""
 
     providers: tuple[Provider, ...]
@@ -138,12 +138,6 @@ def _parse_entry(entry: Any, index: int, source: str) -> Provider:
 
 
 def load_registry(path: Path | None = None) -> ProviderRegistry:
-    """Load the registry shipped with the package, or the one at ``path``."""
-    if path is not None:
-        return ProviderRegistry.from_toml(path.read_text(encoding="utf-8"), str(path))
-    from importlib import resources  # its readers cost start-up time; the CLI passes ``path``
-
-    text = resources.files("agentmux_companion").joinpath("resources/providers.toml").read_text(
-        encoding="utf-8"
-    )
-    return ProviderRegistry.from_toml(text)
+    """Load the registry shipped with the package (:data:`SHIPPED_REGISTRY`), or the one at ``path``."""
+    path = SHIPPED_REGISTRY if path is None else path
+    return ProviderRegistry.from_toml(path.read_text(encoding="utf-8"), str(path))

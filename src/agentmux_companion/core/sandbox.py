@@ -12,8 +12,8 @@ import json
 import sqlite3
 from collections.abc import Iterable
 from contextlib import closing
-from dataclasses import dataclass
 from pathlib import Path
+from typing import NamedTuple
 
 BUNDLES_DDL = """
 CREATE TABLE db_identity_bundles (
@@ -268,8 +268,7 @@ ISOLATED_USER_VERSION = 10
 DEMO_ERAS = ("ambient", "isolated")
 
 
-@dataclass(frozen=True)
-class DemoSandbox:
+class DemoSandbox(NamedTuple):
     """A home with ambient credentials and an AgentMux root with a bundle-era store.
 
     Attributes:

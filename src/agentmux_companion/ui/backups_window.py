@@ -9,9 +9,8 @@ and what will change, and says afterwards what it did.
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Protocol
+from typing import TYPE_CHECKING, NamedTuple, Protocol
 
 from PySide6.QtCore import Qt, QUrl, Signal, Slot
 from PySide6.QtGui import QDesktopServices
@@ -65,8 +64,7 @@ class BackupsOwner(Protocol):
         ...
 
 
-@dataclass(frozen=True)
-class ListedBackup:
+class ListedBackup(NamedTuple):
     """One catalogued backup and what restoring it would take back (read on a worker)."""
 
     entry: catalog.CatalogEntry

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import enum
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from typing import NamedTuple
 
 from PySide6.QtCore import Qt, Signal, Slot
 from PySide6.QtWidgets import QDialog, QDialogButtonBox, QLabel, QPushButton, QVBoxLayout, QWidget
@@ -42,8 +42,7 @@ class Choice(enum.Enum):
     WAIT = "wait"  # wait for AgentMux to close, then ask again
 
 
-@dataclass(frozen=True)
-class Confirmation:
+class Confirmation(NamedTuple):
     """What a confirmation says.
 
     Attributes:
@@ -61,7 +60,7 @@ class Confirmation:
     changes: tuple[str, ...]
     reassurance: str = ""
     agentmux_running: bool = False
-    details: tuple[str, ...] = field(default=())
+    details: tuple[str, ...] = ()
 
 
 class ConfirmDialog(QDialog):

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import enum
-from importlib import resources
 from pathlib import Path
 
 from PySide6.QtGui import QIcon
@@ -23,8 +22,9 @@ class TrayState(enum.StrEnum):
 
 def icons_dir() -> Path:
     """The folder of the packaged icons (beside the modules, in the wheel and in the frozen build)."""
-    # Package data lives beside the modules (also in the PyInstaller build, which collects it).
-    return Path(str(resources.files("agentmux_companion").joinpath("resources/icons")))
+    # Package data lives beside the modules (also in the PyInstaller build, which collects it);
+    # read as plain files, as the provider registry is (importlib.resources costs start-up time).
+    return Path(__file__).parents[1] / "resources" / "icons"
 
 
 def icon_path(state: TrayState) -> Path:

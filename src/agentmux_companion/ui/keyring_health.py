@@ -8,8 +8,7 @@ keyring panel first needs it, after the window is up.
 from __future__ import annotations
 
 import enum
-from dataclasses import dataclass
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, NamedTuple
 
 from PySide6.QtCore import QCoreApplication
 
@@ -33,8 +32,7 @@ class Health(enum.StrEnum):
     UNAVAILABLE = "unavailable"  # no keyring can be reached (no D-Bus session, no daemon, timeout)
 
 
-@dataclass(frozen=True)
-class BackendHealth:
+class BackendHealth(NamedTuple):
     """The keyring backend in use, in the form the views show it.
 
     Attributes:

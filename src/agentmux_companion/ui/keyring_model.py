@@ -7,8 +7,7 @@ importing the controller that owns it.
 from __future__ import annotations
 
 import enum
-from dataclasses import dataclass
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, NamedTuple
 
 from agentmux_companion.core.keyring.view import AccountRow
 from agentmux_companion.ui.keyring_health import BackendHealth
@@ -18,8 +17,7 @@ if TYPE_CHECKING:
     from agentmux_companion.core.keyring.removal import RemoveReport
 
 
-@dataclass(frozen=True)
-class KeyringOverview:
+class KeyringOverview(NamedTuple):
     """Everything the keyring panel shows, gathered by one job.
 
     Attributes:
@@ -50,8 +48,7 @@ class CopyOrigin(enum.Enum):
     PANEL = "panel"  # the keyring panel's Copy
 
 
-@dataclass(frozen=True)
-class CopyOutcome:
+class CopyOutcome(NamedTuple):
     """A copy's report and the overview read right after it (the panel shows both)."""
 
     report: CopyReport
@@ -59,8 +56,7 @@ class CopyOutcome:
     origin: CopyOrigin
 
 
-@dataclass(frozen=True)
-class RemoveOutcome:
+class RemoveOutcome(NamedTuple):
     """A removal's report and the overview read right after it (the panel shows both)."""
     report: RemoveReport
     overview: KeyringOverview

@@ -10,8 +10,7 @@ from __future__ import annotations
 
 import enum
 import logging
-from dataclasses import dataclass
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, NamedTuple
 
 from PySide6.QtCore import QCoreApplication, QObject, Signal
 
@@ -44,8 +43,7 @@ class Level(enum.StrEnum):
     ERROR = "error"
 
 
-@dataclass(frozen=True)
-class UserMessage:
+class UserMessage(NamedTuple):
     """Something to tell the user.
 
     Attributes:
@@ -59,8 +57,7 @@ class UserMessage:
     text: str
 
 
-@dataclass(frozen=True)
-class CrashReport:
+class CrashReport(NamedTuple):
     """A bug: a short summary and the redacted details (traceback, versions) to copy."""
 
     summary: str

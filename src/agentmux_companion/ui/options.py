@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from dataclasses import dataclass, field
+from collections.abc import Callable, Sequence
 from pathlib import Path
+from typing import NamedTuple
 
 from agentmux_companion.core import store as st
 from agentmux_companion.core.migration.plan import MigrationPlan
@@ -19,8 +19,7 @@ MENU_FACTS_DELAY_MS = 400
 KEYRING_CHECK_DELAY_MS = 300
 
 
-@dataclass
-class ControllerOptions:
+class ControllerOptions(NamedTuple):
     """How this run of the GUI behaves.
 
     Attributes:
@@ -41,6 +40,6 @@ class ControllerOptions:
     use_tray: bool | None = None
     debounce_ms: int = 400
     first_launch_window: bool = True
-    extra_watch_paths: list[Path] = field(default_factory=list)
+    extra_watch_paths: Sequence[Path] = ()
     keyring_timeout_s: float | None = None
     agentmux_wait_ms: int = 2000

@@ -8,7 +8,7 @@ the plan window's "More" menu when there is no tray.
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from typing import NamedTuple
 
 from PySide6.QtCore import QObject, Signal, Slot
 from PySide6.QtGui import QAction
@@ -17,8 +17,7 @@ from PySide6.QtWidgets import QMenu, QSystemTrayIcon
 from agentmux_companion.ui.icons import TrayState, state_icon
 
 
-@dataclass(frozen=True)
-class MenuEntry:
+class MenuEntry(NamedTuple):
     """One line of the tray menu.
 
     Attributes:

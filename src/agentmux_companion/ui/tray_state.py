@@ -7,8 +7,8 @@ facts are read by a job on a runner of their own, so reading them never makes th
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
 from pathlib import Path
+from typing import NamedTuple
 
 from PySide6.QtCore import QCoreApplication, QObject, QTimer, Signal
 
@@ -46,8 +46,7 @@ def keyring_stores(plan: MigrationPlan) -> list[Path]:
     return [s.path for s in plan.stores if s.location.default_target]
 
 
-@dataclass(frozen=True)
-class MenuFacts:
+class MenuFacts(NamedTuple):
     """What the tray menu needs beyond the plan, read after each scan.
 
     Attributes:

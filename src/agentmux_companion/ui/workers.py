@@ -12,8 +12,7 @@ from __future__ import annotations
 import logging
 import traceback
 from collections.abc import Callable
-from dataclasses import dataclass
-from typing import Any
+from typing import Any, NamedTuple
 
 from PySide6.QtCore import QObject, QRunnable, QThreadPool, Signal, Slot
 
@@ -23,8 +22,7 @@ log = logging.getLogger(__name__)
 JobFunction = Callable[[Callable[[str], None]], Any]
 
 
-@dataclass(frozen=True)
-class JobFailure:
+class JobFailure(NamedTuple):
     """Why a job failed: the exception and its formatted traceback (captured on the worker thread).
 
     Attributes:

@@ -10,9 +10,9 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from types import MappingProxyType
+from typing import TYPE_CHECKING, Any, NamedTuple
 
 from PySide6.QtCore import QObject, QTimer, Slot
 
@@ -33,12 +33,11 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 
-@dataclass(frozen=True)
-class MigrateOutcome:
+class MigrateOutcome(NamedTuple):
     """A migration's results and the stores it can undo now (delivered on the GUI thread)."""
     results: tuple[StoreResult, ...]
     undoable: frozenset[Path]
-    backups: Mapping[str, str] = field(default_factory=dict)
+    backups: Mapping[str, str] = MappingProxyType({})  # shared, and read-only
     """Each migrated store's backup in words, by store path: "Before migrating — 2 Dec 10:14 — …"."""
     backup_warnings: tuple[str, ...] = ()
 
@@ -66,8 +65,7 @@ def describe_backups(
     return words, warnings
 
 
-@dataclass(frozen=True)
-class Waiting:
+class Waiting(NamedTuple):
     """A write the user chose to hold until AgentMux closes."""
 
     undo: bool

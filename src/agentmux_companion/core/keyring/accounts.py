@@ -13,8 +13,8 @@ from __future__ import annotations
 import sqlite3
 from collections.abc import Sequence
 from contextlib import closing
-from dataclasses import dataclass, replace
 from pathlib import Path
+from typing import NamedTuple
 
 from agentmux_companion.core import store as st
 from agentmux_companion.core.contract import oauth_dir_of
@@ -26,8 +26,7 @@ def keyring_account(account_id: str) -> str:
     return f"acct:{account_id}"
 
 
-@dataclass(frozen=True)
-class BoundAccount:
+class BoundAccount(NamedTuple):
     """An OAuth account bound in a store, whose login lives in a CLI's config dir.
 
     Attributes:
@@ -55,8 +54,7 @@ class BoundAccount:
         return keyring_account(self.account_id)
 
 
-@dataclass(frozen=True)
-class BoundAccounts:
+class BoundAccounts(NamedTuple):
     """The accounts found, and stores that could not be read for them (path, reason)."""
 
     accounts: tuple[BoundAccount, ...]
@@ -100,5 +98,5 @@ def bound_oauth_accounts(store_paths: Sequence[Path]) -> BoundAccounts:
             if known is None:
                 found[account_id] = BoundAccount(path, str(provider), str(account_id), folder, (str(bundle),))
             elif known.store_path == path and bundle not in known.bundles:
-                found[account_id] = replace(known, bundles=(*known.bundles, str(bundle)))
+                found[account_id] = known._replace(bundles=(*known.bundles, str(bundle)))
     return BoundAccounts(tuple(found.values()), tuple(skipped))

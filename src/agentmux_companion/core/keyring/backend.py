@@ -19,8 +19,7 @@ from __future__ import annotations
 
 import os
 from collections.abc import Callable
-from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any, TypeVar
+from typing import TYPE_CHECKING, Any, NamedTuple, TypeVar
 
 from agentmux_companion.core.errors import KeyringUnavailable
 from agentmux_companion.core.keyring.calls import call_with_timeout, translate_error
@@ -50,8 +49,7 @@ _T = TypeVar("_T")
 # What is known about backends
 
 
-@dataclass(frozen=True)
-class SizeLimit:
+class SizeLimit(NamedTuple):
     """How much one keyring entry holds, measured the way the backend measures it.
 
     Attributes:
@@ -98,8 +96,7 @@ def class_path(backend: object) -> str:
     return f"{cls.__module__}.{cls.__qualname__}"
 
 
-@dataclass(frozen=True)
-class BackendReport:
+class BackendReport(NamedTuple):
     """The backend in use and whether the companion will use it; immutable, safe to show.
 
     Attributes:

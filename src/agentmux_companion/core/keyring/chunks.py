@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import hashlib
 import json
-from dataclasses import dataclass
+from typing import NamedTuple
 
 from agentmux_companion.core.keyring.backend import SizeLimit
 
@@ -35,24 +35,23 @@ def chunk_account(account: str, index: int) -> str:
     return f"{account}#chunk{index}"
 
 
-@dataclass(frozen=True)
-class Manifest:
+class Manifest(NamedTuple):
     """What the entry under ``acct:<id>`` says when the secret is chunked.
 
     Attributes:
-        count: number of chunks, ``#chunk0`` to ``#chunk<count-1>``.
+        chunk_count: number of chunks, ``#chunk0`` to ``#chunk<chunk_count-1>`` (``count`` in the entry).
         sha256: hex SHA-256 of the whole text (UTF-8), checked after joining the chunks.
         chars: length of the whole text in characters, a cheap first check.
     """
 
-    count: int
+    chunk_count: int
     sha256: str
     chars: int
 
     def encode(self) -> str:
         """The manifest as the compact JSON stored in the ``acct:<id>`` entry."""
         return json.dumps(
-            {MANIFEST_MARK: MANIFEST_VERSION, "count": self.count, "sha256": self.sha256, "chars": self.chars},
+            {MANIFEST_MARK: MANIFEST_VERSION, "count": self.chunk_count, "sha256": self.sha256, "chars": self.chars},
             separators=(",", ":"),
         )
 

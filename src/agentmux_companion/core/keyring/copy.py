@@ -24,9 +24,8 @@ import enum
 import logging
 import time
 from collections.abc import Sequence
-from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 
 from agentmux_companion.core.credentials import (
     _register_token_values,
@@ -66,8 +65,7 @@ class Outcome(enum.StrEnum):
     FAILED = "failed"  # written, but the read-back did not match
 
 
-@dataclass(frozen=True)
-class AccountCopy:
+class AccountCopy(NamedTuple):
     """The result for one account. ``fingerprint`` is masked; ``chunks`` is 0 for a whole value."""
 
     account: BoundAccount
@@ -94,8 +92,7 @@ class AccountCopy:
         }
 
 
-@dataclass(frozen=True)
-class CopyReport:
+class CopyReport(NamedTuple):
     """The result of :func:`copy_bound_accounts`.
 
     Attributes:
@@ -191,7 +188,7 @@ def _copy_one(
             "Delete that entry yourself if you want the companion's copy there",
             fp,
         )
-    old_chunks = max(record.max_chunks if record else 0, entry.manifest.count if entry.manifest else 0)
+    old_chunks = max(record.max_chunks if record else 0, entry.manifest.chunk_count if entry.manifest else 0)
     new_chunks = len(pieces) if pieces else 0
 
     already = record is not None and record.complete and entry.fingerprint == fp and record.chunks == new_chunks

@@ -10,7 +10,7 @@ through :class:`~.backend.KeyringAdapter`, so it is time-bounded and its failure
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
+from typing import NamedTuple
 
 from agentmux_companion.core.credentials import fingerprint
 from agentmux_companion.core.keyring.backend import SERVICE, KeyringAdapter
@@ -20,8 +20,7 @@ from agentmux_companion.core.keyring.chunks import MAX_CHUNKS, Manifest, chunk_a
 Progress = Callable[[str], None]
 
 
-@dataclass(frozen=True)
-class Held:
+class Held(NamedTuple):
     """What the keyring holds under ``acct:<id>``: nothing, a whole text, or a chunk manifest."""
 
     value: str | None
@@ -47,7 +46,7 @@ def read_back(adapter: KeyringAdapter, account: str) -> str | None:
     if entry.manifest is None:
         return entry.value
     pieces = []
-    for index in range(entry.manifest.count):
+    for index in range(entry.manifest.chunk_count):
         piece = adapter.get(SERVICE, chunk_account(account, index))
         if piece is None:
             return None

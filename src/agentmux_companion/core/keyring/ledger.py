@@ -16,9 +16,8 @@ from __future__ import annotations
 
 import sqlite3
 from contextlib import closing
-from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 
 from agentmux_companion.core.paths import AppPaths, ensure_private_dir
 
@@ -47,8 +46,7 @@ CREATE TABLE IF NOT EXISTS keyring_copies (
 WRITING, COPIED = "writing", "copied"
 
 
-@dataclass(frozen=True)
-class CopyRecord:
+class CopyRecord(NamedTuple):
     """One keyring entry (with its chunks) that the companion wrote."""
 
     backend: str

@@ -11,8 +11,7 @@ from __future__ import annotations
 
 import contextlib
 import secrets
-from dataclasses import dataclass
-from typing import Any
+from typing import Any, NamedTuple
 
 from agentmux_companion.core.errors import KeyringUnavailable
 from agentmux_companion.core.keyring.backend import KeyringAdapter
@@ -22,8 +21,7 @@ from agentmux_companion.core.keyring.failures import KeyringTimeout
 PROBE_SERVICE = "agentmux-companion-probe"
 
 
-@dataclass(frozen=True)
-class ProbeResult:
+class ProbeResult(NamedTuple):
     """One write/read/delete round trip with a throwaway entry (service ``agentmux-companion-probe``).
 
     Attributes:

@@ -12,9 +12,8 @@ from __future__ import annotations
 import enum
 import logging
 from collections.abc import Sequence
-from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 
 from agentmux_companion.core.keyring import ledger
 from agentmux_companion.core.keyring.backend import DEFAULT_TIMEOUT_S, SERVICE, BackendReport, KeyringAdapter
@@ -33,8 +32,7 @@ class Removal(enum.StrEnum):
     OTHER_BACKEND = "other_backend"  # the copy is in a backend that is not the one in use
 
 
-@dataclass(frozen=True)
-class RemovedCopy:
+class RemovedCopy(NamedTuple):
     """One recorded copy, what removing it did, and how many keyring entries went."""
 
     record: ledger.CopyRecord
@@ -50,8 +48,7 @@ class RemovedCopy:
         return document
 
 
-@dataclass(frozen=True)
-class RemoveReport:
+class RemoveReport(NamedTuple):
     """The result of :func:`remove_copies` (``backend`` is None when nothing was recorded)."""
 
     backend: BackendReport | None
@@ -85,7 +82,7 @@ def _remove_one(adapter: KeyringAdapter, record: ledger.CopyRecord, ledger_file:
             )
         if adapter.delete(SERVICE, key):  # the manifest first: the chunks stop forming a secret
             deleted += 1
-    known = max(record.max_chunks, entry.manifest.count if entry.manifest else 0)
+    known = max(record.max_chunks, entry.manifest.chunk_count if entry.manifest else 0)
     deleted += delete_chunks(adapter, key, 0, known)
     ledger.forget(ledger_file, record.backend, record.service, key)
     if deleted:

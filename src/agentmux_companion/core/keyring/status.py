@@ -11,9 +11,8 @@ cannot be asked is reported in the result, not raised.
 from __future__ import annotations
 
 import enum
-from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 
 from agentmux_companion.core.credentials import fingerprint, read_credentials_bytes
 from agentmux_companion.core.errors import KeyringUnavailable
@@ -42,8 +41,7 @@ class InKeyring(enum.StrEnum):
     OTHER_BACKEND = "other_backend"  # copied into a backend that is not the one in use
 
 
-@dataclass(frozen=True)
-class CopyStatus:
+class CopyStatus(NamedTuple):
     """One recorded copy and how it stands."""
 
     record: ledger.CopyRecord
@@ -62,8 +60,7 @@ class CopyStatus:
         return document
 
 
-@dataclass(frozen=True)
-class SnapshotStatus:
+class SnapshotStatus(NamedTuple):
     """The result of :func:`snapshot_status`."""
 
     copies: tuple[CopyStatus, ...]

@@ -14,9 +14,8 @@ from __future__ import annotations
 
 import enum
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, NamedTuple
 
 from agentmux_companion.core.credentials import fingerprint, read_credentials_bytes
 from agentmux_companion.core.keyring.accounts import BoundAccount, bound_oauth_accounts
@@ -47,8 +46,7 @@ class CopyState(enum.StrEnum):
     TOO_LARGE = "too_large"  # the last copy attempt found the login too large for the keyring
 
 
-@dataclass(frozen=True)
-class AccountRow:
+class AccountRow(NamedTuple):
     """One login and its keyring copy; holds no secret (fingerprints are masked).
 
     Attributes:
@@ -80,8 +78,7 @@ class AccountRow:
         }
 
 
-@dataclass(frozen=True)
-class KeyringView:
+class KeyringView(NamedTuple):
     """Every login's copy, and why the keyring could not be asked (None when it could).
 
     Attributes:
@@ -105,8 +102,7 @@ class KeyringView:
         return sum(1 for r in self.rows if r.copied_at_ms is not None)
 
 
-@dataclass(frozen=True)
-class BoundLogin:
+class BoundLogin(NamedTuple):
     """A bound account and its credentials file's fingerprint now ('' when unreadable)."""
 
     account: BoundAccount

@@ -20,7 +20,6 @@ from __future__ import annotations
 
 import sqlite3
 import time
-import uuid
 from collections.abc import Callable, Sequence
 from contextlib import closing
 from pathlib import Path
@@ -28,9 +27,7 @@ from typing import Any
 
 from agentmux_companion.core import store as st
 from agentmux_companion.core.backup import PlannedBackup, backup_store, plan_backup
-from agentmux_companion.core.contract import (
-    Semantics,
-)
+from agentmux_companion.core.contract import Semantics, new_uuid4
 from agentmux_companion.core.credentials import Status, probe_config_dir
 from agentmux_companion.core.errors import (
     CompanionError,
@@ -266,7 +263,7 @@ class _Run:
                 folder = line.credential.config_dir
                 status = line.credential.status or Status.UNKNOWN
             # The account id the preview showed: the one reused, or the new one minted then.
-            account_id = line.reuse_account_id or promised_ids.get(line.provider) or str(uuid.uuid4())
+            account_id = line.reuse_account_id or promised_ids.get(line.provider) or new_uuid4()
             if writer.seed(line.provider, folder, status, account_id):
                 seeded += 1
         return seeded, bundle_created, bundle_ready

@@ -11,9 +11,8 @@ from __future__ import annotations
 
 import enum
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 
 from agentmux_companion.core import store as st
 from agentmux_companion.core.contract import (
@@ -44,8 +43,7 @@ class BundleAction(enum.StrEnum):
     NONE = "none"
 
 
-@dataclass(frozen=True)
-class ProviderPlan:
+class ProviderPlan(NamedTuple):
     """One provider's line in one store's plan.
 
     Attributes:
@@ -113,8 +111,7 @@ def _copy_word(target: IsolationTarget | None) -> str | None:
     return "copy" if target.will_copy else "nothing_to_copy"
 
 
-@dataclass(frozen=True)
-class Repoint:
+class Repoint(NamedTuple):
     """An account of the Default bundle that the isolation sweep points at AgentMux's copy (§7b).
 
     Attributes:
@@ -146,8 +143,7 @@ class Repoint:
         }
 
 
-@dataclass(frozen=True)
-class Decision:
+class Decision(NamedTuple):
     """The outcome of §7 (and §7b) for one store, before anything is written."""
 
     providers: tuple[ProviderPlan, ...]

@@ -23,8 +23,8 @@ import os
 import sqlite3
 import stat
 from contextlib import closing, suppress
-from dataclasses import dataclass
 from pathlib import Path
+from typing import NamedTuple
 
 from agentmux_companion.core.contract import SEEDED_SENTINEL, isolation_dir, oauth_dir_of
 from agentmux_companion.core.credentials import (
@@ -50,8 +50,7 @@ CREATE INDEX IF NOT EXISTS companion_files_run ON companion_files(run_id, settle
 """
 
 
-@dataclass(frozen=True)
-class IsolationTarget:
+class IsolationTarget(NamedTuple):
     """What copy-once semantics will do for one provider, as seen before writing.
 
     Attributes:
@@ -240,8 +239,7 @@ def _write_copy(temp: Path, target: Path, data: bytes, mode: int) -> None:
 # Taking the files away again (undo, or a run that never committed)
 
 
-@dataclass(frozen=True)
-class _Entry:
+class _Entry(NamedTuple):
     seq: int
     kind: str
     path: Path

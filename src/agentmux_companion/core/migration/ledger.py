@@ -27,10 +27,10 @@ import os
 import sqlite3
 from collections.abc import Iterator
 from contextlib import closing, contextmanager
-from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 
+from agentmux_companion.core.contract import new_uuid4
 from agentmux_companion.core.errors import CompanionFilesUnusable, UnsafePath
 from agentmux_companion.core.paths import check_sqlite_files, create_private_file, ensure_private_dir
 
@@ -50,8 +50,7 @@ CREATE INDEX IF NOT EXISTS companion_runs_store ON companion_runs(store_path, st
 """
 
 
-@dataclass(frozen=True)
-class RunRecord:
+class RunRecord(NamedTuple):
     """One run of the ledger."""
 
     id: str
@@ -69,9 +68,7 @@ class RunRecord:
 
 def new_run_id() -> str:
     """A fresh random id for a migration or undo run."""
-    import uuid  # loads platform and more: only a run that writes needs an id
-
-    return str(uuid.uuid4())
+    return new_uuid4()
 
 
 def open_ledger(path: Path) -> sqlite3.Connection:

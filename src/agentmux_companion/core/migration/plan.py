@@ -12,12 +12,12 @@ import sqlite3
 import time
 from collections.abc import Iterable, Mapping, Sequence
 from contextlib import closing
-from dataclasses import dataclass, field, replace
 from pathlib import Path
-from typing import Any
+from types import MappingProxyType
+from typing import Any, NamedTuple
 
 from agentmux_companion.core import store as st
-from agentmux_companion.core.contract import Semantics, semantics_for
+from agentmux_companion.core.contract import Semantics, new_uuid4, semantics_for, uuid4_text
 from agentmux_companion.core.credentials import AmbientCredential, probe_provider
 from agentmux_companion.core.migration.decide import Action, BundleAction, Decision, ProviderPlan, Repoint, decide
 from agentmux_companion.core.migration.isolation import IsolationTarget, isolation_target, leftover_paths
@@ -37,8 +37,7 @@ def now_ms() -> int:
     return time.time_ns() // 1_000_000
 
 
-@dataclass(frozen=True)
-class StorePlan:
+class StorePlan(NamedTuple):
     """What the migration would do to one store.
 
     Attributes:
@@ -123,8 +122,7 @@ class StorePlan:
         }
 
 
-@dataclass(frozen=True)
-class MigrationPlan:
+class MigrationPlan(NamedTuple):
     """The whole preview: every store considered, and the ambient credentials found.
 
     Attributes:
@@ -142,7 +140,7 @@ class MigrationPlan:
     stores: tuple[StorePlan, ...]
     credentials: tuple[AmbientCredential, ...]
     backups_dir: Path
-    notes: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
+    notes: Mapping[str, tuple[str, ...]] = MappingProxyType({})  # shared, and read-only
 
     @property
     def will_write(self) -> bool:
@@ -187,13 +185,11 @@ def new_account_id(store: Path, provider: str, fixed_clock: int | None) -> str:
 
     Either way it has the form AgentMux mints (lowercase, hyphenated, version 4).
     """
-    import hashlib  # with uuid (platform, ...): loaded when a plan has an account to mint, not at start-up
-    import uuid
-
     if fixed_clock is None:
-        return str(uuid.uuid4())
-    seed = hashlib.sha256(f"{store.resolve()}\0{provider}\0{fixed_clock}".encode()).digest()[:16]
-    return str(uuid.UUID(bytes=seed, version=4))
+        return new_uuid4()
+    import hashlib  # OpenSSL: loaded when a plan mints an id from its inputs (tests, --now-ms)
+
+    return uuid4_text(hashlib.sha256(f"{store.resolve()}\0{provider}\0{fixed_clock}".encode()).digest()[:16])
 
 
 def store_semantics(location: st.StoreLocation, inspection: st.StoreInspection) -> tuple[Semantics, str]:
@@ -252,7 +248,7 @@ def plan_store(
                       semantics=semantics, home=home, targets=targets)
     # New accounts get their id now, so the preview names the exact rows apply will write.
     providers = tuple(
-        replace(line, account_id=line.reuse_account_id or new_account_id(location.path, line.provider, fixed_clock))
+        line._replace(account_id=line.reuse_account_id or new_account_id(location.path, line.provider, fixed_clock))
         if line.action is Action.BIND else line
         for line in decision.providers
     )

@@ -18,8 +18,8 @@ from __future__ import annotations
 import sqlite3
 from collections.abc import Callable
 from contextlib import closing
-from dataclasses import dataclass
 from pathlib import Path
+from typing import NamedTuple
 
 from agentmux_companion.core import backup as bk
 from agentmux_companion.core import backup_catalog as catalog
@@ -34,8 +34,7 @@ Settle = Callable[[sqlite3.Connection], None]
 Evidence = Callable[[sqlite3.Connection, ledger.RunRecord], bool]
 
 
-@dataclass(frozen=True)
-class Restored:
+class Restored(NamedTuple):
     """What a restore did.
 
     Attributes:

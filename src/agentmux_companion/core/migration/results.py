@@ -4,9 +4,8 @@ from __future__ import annotations
 
 import enum
 from collections.abc import Sequence
-from dataclasses import asdict, dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 
 from agentmux_companion.core import store as st
 from agentmux_companion.core.contract import Semantics
@@ -14,8 +13,7 @@ from agentmux_companion.core.errors import CompanionError, ExitCode, StoreBusy, 
 from agentmux_companion.core.migration.decide import Action
 
 
-@dataclass(frozen=True)
-class MigrationStats:
+class MigrationStats(NamedTuple):
     """The seven result counts of the migration (§7 step 5, and §7b's ``providers_repointed``)."""
 
     providers_examined: int = 0
@@ -28,7 +26,7 @@ class MigrationStats:
 
     def to_json(self) -> dict[str, Any]:
         """The counts as a JSON object, one key per field."""
-        return asdict(self)
+        return self._asdict()
 
 
 class Outcome(enum.StrEnum):
@@ -46,8 +44,7 @@ class Outcome(enum.StrEnum):
         return self is Outcome.MIGRATED
 
 
-@dataclass(frozen=True)
-class StoreResult:
+class StoreResult(NamedTuple):
     """What happened to one store.
 
     Attributes:
@@ -68,7 +65,7 @@ class StoreResult:
     path: Path
     era: st.Era
     outcome: Outcome
-    stats: MigrationStats = field(default_factory=MigrationStats)
+    stats: MigrationStats = MigrationStats()
     backup: str = ""
     run_id: str = ""
     agents_backfilled: int = 0
@@ -147,8 +144,7 @@ def exit_code_for(results: Sequence[StoreResult]) -> ExitCode:
     return ExitCode.OK
 
 
-@dataclass(frozen=True)
-class UndoResult:
+class UndoResult(NamedTuple):
     """What an undo did.
 
     Attributes:

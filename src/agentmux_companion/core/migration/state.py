@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import sqlite3
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from types import MappingProxyType
+from typing import NamedTuple
 
 from agentmux_companion.core import store as st
 from agentmux_companion.core.contract import (
@@ -15,8 +16,7 @@ from agentmux_companion.core.contract import (
 )
 
 
-@dataclass(frozen=True)
-class StoreState:
+class StoreState(NamedTuple):
     """The facts of a store that the migration's decisions depend on (§7).
 
     Read once from a consistent snapshot: during planning from a read-only connection, during
@@ -34,7 +34,7 @@ class StoreState:
     instances_to_backfill: int
     agents_to_backfill: int
     migration_recorded: bool
-    default_secret_refs: Mapping[str, str] = field(default_factory=dict)
+    default_secret_refs: Mapping[str, str] = MappingProxyType({})  # shared, and read-only
 
 
 def read_state(conn: sqlite3.Connection, inspection: st.StoreInspection, count_rows: bool = True) -> StoreState:

@@ -8,7 +8,6 @@ nothing: the backup (``undo --from-backup``) remains the last resort.
 
 from __future__ import annotations
 
-import dataclasses
 import sqlite3
 from collections.abc import Callable, Iterator
 from contextlib import closing, contextmanager
@@ -55,7 +54,7 @@ def last_undoable_run(paths: AppPaths, store_path: Path) -> ledger.RunRecord | N
             with closing(st.open_readonly(store_path)) as conn:
                 settled = _settled_state(conn, inspection.accounts_table, run)
             if settled == "committed":
-                return dataclasses.replace(run, state="committed")
+                return run._replace(state="committed")
             continue
         if run.state == "committed":
             return run

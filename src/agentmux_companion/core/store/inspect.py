@@ -11,8 +11,8 @@ import os
 import sqlite3
 import stat
 from contextlib import closing
-from dataclasses import dataclass
 from pathlib import Path
+from typing import NamedTuple
 
 from agentmux_companion.core.contract import (
     ACCOUNTS_NEW,
@@ -47,8 +47,7 @@ class Era(enum.StrEnum):
         return self in (Era.BUNDLE, Era.BUNDLE_ACCOUNTS_RENAMED)
 
 
-@dataclass(frozen=True)
-class StoreInspection:
+class StoreInspection(NamedTuple):
     """What a read-only look at a store found.
 
     Attributes:

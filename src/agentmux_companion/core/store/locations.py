@@ -5,8 +5,8 @@ from __future__ import annotations
 import enum
 import re
 from collections.abc import Iterable
-from dataclasses import dataclass
 from pathlib import Path
+from typing import NamedTuple
 
 from agentmux_companion.core.paths import AppPaths
 
@@ -20,8 +20,7 @@ class StoreKind(enum.StrEnum):
     EXPLICIT = "explicit"
 
 
-@dataclass(frozen=True)
-class StoreLocation:
+class StoreLocation(NamedTuple):
     """A store file found on disk (or named with ``--store``).
 
     Attributes:
