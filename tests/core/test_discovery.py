@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+import shutil
+import subprocess
+import sys
+import time
 from pathlib import Path
 
 import pytest
@@ -10,7 +14,13 @@ from agentmux_companion.core.migration.plan import build_plan
 from agentmux_companion.core.paths import AppPaths
 from agentmux_companion.core.providers import load_registry
 from agentmux_companion.core.sandbox import StoreShape
-from agentmux_companion.core.store import StoreKind, StoreLocation, discover_stores, version_key
+from agentmux_companion.core.store import (
+    StoreKind,
+    StoreLocation,
+    agentmux_process_running,
+    discover_stores,
+    version_key,
+)
 from tests.helpers.stores import NOW_MS, build_store, channel_store_path
 
 
@@ -130,3 +140,34 @@ def test_shared_store_is_a_default_target_only_of_the_bundle_era(
     assert [s.path for s in plan.stores] == ([channel, shared] if targeted else [channel])
     everything = build_plan(paths, load_registry(), None, NOW_MS, include_all=True)
     assert {s.path for s in everything.stores} == {channel, shared, old}
+
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="reads /proc; other systems ask ps or tasklist")
+@pytest.mark.parametrize(("name", "is_agentmux"), [
+    ("agentmux", True), ("agentmuxsrv", True), ("agentmux-rs", True),
+    ("agentmux-companion", False), ("agentmuxer", False),
+])
+def test_running_agentmux_is_told_by_its_process_name(tmp_path: Path, name: str, is_agentmux: bool) -> None:
+    # A real process under that name: a copy of `sleep`.
+    program = tmp_path / name
+    shutil.copy(shutil.which("sleep") or "/bin/sleep", program)
+    before = agentmux_process_running()
+    process = subprocess.Popen([str(program), "30"])
+    try:
+        deadline = time.monotonic() + 5
+        while not _process_started(process.pid) and time.monotonic() < deadline:
+            time.sleep(0.02)
+        assert agentmux_process_running() is (is_agentmux or before)
+    finally:
+        process.kill()
+        process.wait()
+    assert agentmux_process_running() is before  # gone again (unless a real AgentMux runs here)
+
+
+def _process_started(pid: int) -> bool:
+    # Until exec, /proc/<pid>/comm still holds the parent's name.
+    try:
+        return Path(f"/proc/{pid}/exe").resolve().name != Path(sys.executable).resolve().name
+    except OSError:
+        return False

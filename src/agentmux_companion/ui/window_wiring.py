@@ -19,7 +19,6 @@ from PySide6.QtWidgets import QMenu
 
 from agentmux_companion.ui.icons import app_icon
 from agentmux_companion.ui.plan_window import PlanWindow
-from agentmux_companion.ui.tray_menu import fill_more_menu
 
 if TYPE_CHECKING:
     from agentmux_companion.ui.controller_port import ControllerPort
@@ -28,6 +27,13 @@ if TYPE_CHECKING:
 def _tr(text: str) -> str:
     # The controller's translation context: these words were the controller's and keep their translations.
     return QCoreApplication.translate("Controller", text)
+
+
+def _fill_more_menu(menu: QMenu, c: ControllerPort) -> None:
+    # The tray menu's module (and the tray icon's) loads when the menu first opens, not with the window.
+    from agentmux_companion.ui.tray_menu import fill_more_menu
+
+    fill_more_menu(menu, c.menu_entries())
 
 
 def build_plan_window(c: ControllerPort) -> tuple[PlanWindow, QMenu]:
@@ -55,7 +61,7 @@ def build_plan_window(c: ControllerPort) -> tuple[PlanWindow, QMenu]:
     if not c.demo:
         window.show_keyring_backend(c.keyring_health)
     more_menu = QMenu(window)
-    more_menu.aboutToShow.connect(lambda: fill_more_menu(more_menu, c.menu_entries()))
+    more_menu.aboutToShow.connect(lambda: _fill_more_menu(more_menu, c))
     window.set_more_menu(more_menu if c.tray is None else None)
     if c.plan is not None:
         window.show_plan(c.plan)

@@ -16,22 +16,31 @@ _AGENTMUX_PROCESS = re.compile(r"^agentmux(srv)?([-_.]?rs)?(\.exe)?$", re.IGNORE
 def agentmux_process_running() -> bool:
     """Whether an AgentMux app or server process runs (best effort; Linux reads /proc)."""
     if sys.platform.startswith("linux"):
-        proc = Path("/proc")
-        try:
-            entries = list(proc.iterdir())
-        except OSError:
-            return False
-        for entry in entries:
-            if not entry.name.isdigit():
-                continue
-            try:
-                name = (entry / "comm").read_text(encoding="utf-8", errors="replace").strip()
-            except OSError:
-                continue
-            if _AGENTMUX_PROCESS.match(name):
-                return True
-        return False
+        return any(_AGENTMUX_PROCESS.match(name) for name in _linux_process_names())
     return _process_list_mentions_agentmux()
+
+
+def _linux_process_names() -> list[str]:
+    """The short name (``comm``) of every process in /proc that can still be read."""
+    # os.scandir and raw reads: this runs in every plan, and a pathlib.Path per process cost
+    # about as much as the rest of the store's inspection.
+    names: list[str] = []
+    try:
+        entries = [entry.name for entry in os.scandir("/proc") if entry.name.isdigit()]
+    except OSError:
+        return names
+    for pid in entries:
+        try:
+            fd = os.open(f"/proc/{pid}/comm", os.O_RDONLY)
+        except OSError:  # the process ended, or is not ours to read
+            continue
+        try:
+            names.append(os.read(fd, 256).decode("utf-8", "replace").strip())
+        except OSError:
+            continue
+        finally:
+            os.close(fd)
+    return names
 
 
 def _process_list_mentions_agentmux() -> bool:
