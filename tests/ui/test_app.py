@@ -105,6 +105,8 @@ def test_bad_arguments_are_a_usage_error() -> None:
     # Writes, their confirmation and the desktop actions load when first asked for.
     "agentmux_companion.ui.writes", "agentmux_companion.ui.dialogs", "agentmux_companion.ui.desktop_actions",
     "agentmux_companion.core.migration.apply", "agentmux_companion.core.migration.undo",
+    # Without a tray, the tray menu's module loads when the window's More menu first opens.
+    "agentmux_companion.ui.tray_menu",
     # The standard library's costlier modules the first plan does without (uuid loads platform).
     "uuid", "importlib.resources", "dataclasses",
 ])
