@@ -2,6 +2,6 @@
 
 import sys
 
-from agentmux_companion.cli import main
+from agentmux_companion.cli import console_main
 
-sys.exit(main())
+sys.exit(console_main())

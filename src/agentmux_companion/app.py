@@ -31,6 +31,7 @@ from typing import TYPE_CHECKING, Any, NamedTuple
 from agentmux_companion import __version__
 from agentmux_companion.cli.options import GUI_PROG, build_gui_parser
 from agentmux_companion.core import store as st
+from agentmux_companion.core.collector import pause_for_start_up, resume_after_start_up
 from agentmux_companion.core.errors import CompanionError, ExitCode
 from agentmux_companion.core.log import redact, setup_logging
 from agentmux_companion.core.paths import COMPANION_DIR_ENV, AppPaths
@@ -45,6 +46,7 @@ if TYPE_CHECKING:
 log = logging.getLogger("agentmux_companion.app")
 
 SMOKE_TIMEOUT_MS = 60_000
+START_UP_LIMIT_MS = 5_000
 _AGENTMUX_ENV = ("AGENTMUX_HOME_OVERRIDE", "AGENTMUX_SHARED_DIR", "AGENTMUX_CHANNEL")
 
 
@@ -189,6 +191,16 @@ def launch(args: argparse.Namespace, env: Mapping[str, str] | None = None) -> in
 
 def _run_gui(launch: Launch) -> int:
     """Start the tray companion and run Qt's event loop until it quits; returns the exit code."""
+    # No cycle collections on the way to the first plan (core/collector.py): resumed once it is
+    # on screen, or a few seconds in whatever happens, and in any case when this returns.
+    collector_was_on = pause_for_start_up()
+    try:
+        return _start_and_run(launch, lambda: resume_after_start_up(collector_was_on))
+    finally:
+        resume_after_start_up(collector_was_on)
+
+
+def _start_and_run(launch: Launch, start_up_done: Callable[[], None]) -> int:
     args, paths = launch.args, launch.paths
     # The Qt-free part first: PySide6 inspects the source of every module imported after it (for
     # its __feature__ switches), so the core modules the scan needs cost less imported before it.
@@ -241,6 +253,7 @@ def _run_gui(launch: Launch) -> int:
         instance.activation_requested.connect(controller.show_window)
 
     smoke = _SmokeCheck(app, controller) if args.smoke else None
+    _when_started(controller, start_up_done)
     controller.start()
     if smoke is not None:
         smoke.started()
@@ -254,6 +267,18 @@ def _run_gui(launch: Launch) -> int:
     exit_code = smoke.exit_code if smoke is not None else ExitCode.OK
     log.info("gui exiting (%d)", exit_code)
     return exit_code
+
+
+def _when_started(controller: Controller, start_up_done: Callable[[], None]) -> None:
+    """Call ``start_up_done`` once the first plan is painted, or after START_UP_LIMIT_MS at the latest."""
+    from PySide6.QtCore import QTimer
+
+    def first_plan_shown(_plan: object) -> None:
+        controller.scan_finished.disconnect(first_plan_shown)
+        QTimer.singleShot(0, start_up_done)  # after this turn of the event loop has painted it
+
+    controller.scan_finished.connect(first_plan_shown)
+    QTimer.singleShot(START_UP_LIMIT_MS, start_up_done)  # a first scan that fails or takes long
 
 
 def _claim_single_instance(launch: Launch) -> str | None:

@@ -295,3 +295,23 @@ def test_a_backup_failing_the_full_check_is_kept_marked_not_verified(tmp_path: P
     assert [(b["path"], b["verified"]) for b in listed] == [(backup, False)]
     text = run_cli("backups", "list", "--home", private_home, "--store", store).out
     assert "not verified" in text
+
+
+def test_the_programs_quick_exit_leaves_every_write_finished(tmp_path: Path, private_home: Path) -> None:
+    # The program freezes its objects out of Python's last collections (cli.console_main): a
+    # migration run as a real process must still end with its backup checked and catalogued,
+    # its run committed in the ledger, the store closed cleanly and its log flushed.
+    write_all_creds(private_home)
+    store = build_store(tmp_path / "objects.db", StoreShape.WITH_AGENTS, LEGACY_SPEC)
+    result = run_cli_process("migrate", "--yes", "--json", "--home", private_home, "--store", store)
+    assert result.code == 0, result.err
+    outcome = result.json()["stores"][0]
+    paths = AppPaths.resolve(home=private_home)
+    last_logged = paths.log_file.read_text(encoding="utf-8").rstrip().splitlines()[-1]
+    assert f"migrate {store}: migrated" in last_logged
+    listed = run_cli("backups", "list", "--json", "--home", private_home, "--store", store).json()["backups"]
+    assert [(b["path"], b["verified"]) for b in listed] == [(outcome["backup"], True)]
+    with closing(sqlite3.connect(str(paths.ledger_path))) as ledger:
+        states = ledger.execute("SELECT state FROM companion_runs WHERE id = ?", (outcome["run_id"],)).fetchall()
+    assert states == [("committed",)]
+    assert not store.with_name(store.name + "-wal").exists()  # the last connection closed and checkpointed

@@ -135,7 +135,7 @@ def test_entry_points() -> None:
     import tomllib
 
     pyproject = tomllib.loads((PACKAGE.parents[1] / "pyproject.toml").read_text(encoding="utf-8"))
-    assert pyproject["project"]["scripts"]["agentmux-companion"] == "agentmux_companion.cli:main"
+    assert pyproject["project"]["scripts"]["agentmux-companion"] == "agentmux_companion.cli:console_main"
     assert pyproject["project"]["gui-scripts"]["agentmux-companion-gui"] == "agentmux_companion.app:main"
     for command in ([sys.executable, "-m", "agentmux_companion", "--version"],
                     [str(Path(sys.executable).with_name("agentmux-companion")), "--version"]):

@@ -145,3 +145,24 @@ def test_pyside_never_reads_the_companions_sources() -> None:
                             check=False)
     assert result.returncode == 0, result.stderr
     assert result.stdout.splitlines() == ["[]", "0 -1"]
+
+
+def test_no_cycle_collections_until_the_first_plan_then_start_ups_objects_frozen() -> None:
+    # core/collector.py: paused on the way to the first plan, resumed (with one collection and the
+    # survivors frozen) once it is shown, and never left paused when the launcher returns.
+    code = (
+        "import gc, sys\n"
+        "from agentmux_companion import app\n"
+        "from agentmux_companion.ui.controller import Controller\n"
+        "seen = []\n"
+        "original_start, original_on_plan = Controller.start, Controller.on_plan\n"
+        "Controller.start = lambda self: seen.append(('start', gc.isenabled())) or original_start(self)\n"
+        "Controller.on_plan = lambda self, plan: (seen.append(('plan', gc.isenabled()))\n"
+        "                                         or original_on_plan(self, plan))\n"
+        "rc = app.main(['--demo', '--smoke'])\n"
+        "print(rc, seen[:2], gc.isenabled(), gc.get_freeze_count() > 10_000)\n"
+    )
+    env = dict(os.environ, QT_QPA_PLATFORM="offscreen")
+    result = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True, timeout=60,
+                            check=False)
+    assert result.stdout.splitlines()[-1] == "0 [('start', False), ('plan', False)] True True", result.stderr
