@@ -48,13 +48,17 @@ from agentmux_companion.core.paths import COMPANION_DIR_ENV
 from agentmux_companion.core.sandbox import build_demo_sandbox
 from benchmarks.common import table
 
-BARE = """
+#: The bare program: an empty window, shown; ``ready`` once the event loop has shown it.
+#: ``{before_window}`` and ``{in_window}`` are empty here; the references below fill them.
+WINDOW_PROGRAM = """
 import sys
 from PySide6.QtCore import QTimer
 from PySide6.QtWidgets import QApplication, QWidget
+{before_window}
 app = QApplication(sys.argv)
 window = QWidget()
 window.resize(760, 560)
+{in_window}
 window.show()
 def ready():
     print("ready", flush=True)
@@ -62,6 +66,7 @@ def ready():
 QTimer.singleShot(0, ready)
 app.exec()
 """
+BARE = WINDOW_PROGRAM.format(before_window="", in_window="")
 
 #: What a PySide6 window pays beyond the bare one before any code of ours runs, in two steps.
 #: Showing a line of text: the ``Qt`` namespace's 94 enums, which PySide6 creates as Python
@@ -69,23 +74,14 @@ app.exec()
 #: classes the companion's start path uses: PySide6 creates each class, with its enums, the
 #: first time it is named. Reported beside the baseline, never instead of it: they show how much
 #: of the 0.5x allowance any window built from those widgets spends on PySide6 itself.
-TEXT_WINDOW = """
-import sys
-from PySide6.QtCore import Qt, QTimer
-from PySide6.QtWidgets import QApplication, QLabel, QVBoxLayout, QWidget
-{qt_classes}
-app = QApplication(sys.argv)
-window = QWidget()
-window.resize(760, 560)
+TEXT_IMPORTS = """
+from PySide6.QtCore import Qt
+from PySide6.QtWidgets import QLabel, QVBoxLayout
+"""
+ONE_LABEL = """
 label = QLabel("Looking for AgentMux stores and logins...")
 label.setAlignment(Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignVCenter)
 QVBoxLayout(window).addWidget(label)
-window.show()
-def ready():
-    print("ready", flush=True)
-    app.quit()
-QTimer.singleShot(0, ready)
-app.exec()
 """
 
 #: Prints, after a ``--smoke`` start on the sandbox, one ``from PySide6.<module> import <class>``
@@ -191,8 +187,9 @@ def main() -> int:
         classes_floor = CLASSES_FLOOR.format(count=len(qt_classes.splitlines()))
         commands = {
             BASELINE: [sys.executable, "-c", BARE],
-            TEXT_FLOOR: [sys.executable, "-c", TEXT_WINDOW.format(qt_classes="")],
-            classes_floor: [sys.executable, "-c", TEXT_WINDOW.format(qt_classes=qt_classes)],
+            TEXT_FLOOR: [sys.executable, "-c", WINDOW_PROGRAM.format(before_window=TEXT_IMPORTS, in_window=ONE_LABEL)],
+            classes_floor: [sys.executable, "-c", WINDOW_PROGRAM.format(before_window=TEXT_IMPORTS + qt_classes,
+                                                                         in_window=ONE_LABEL)],
             MAIN: [*gui_script, "--smoke", *on_sandbox],
             "`agentmux-companion gui --smoke`, same sandbox (through the CLI)": [*cli_gui, "--smoke", *on_sandbox],
             "`agentmux-companion gui --demo --smoke` (builds the sandbox too)": [*cli_gui, "--demo", "--smoke"],

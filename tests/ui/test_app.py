@@ -96,6 +96,13 @@ def test_bad_arguments_are_a_usage_error() -> None:
     assert "Traceback" not in result.stderr
 
 
+def run_python_offscreen(code: str) -> subprocess.CompletedProcess[str]:
+    """Run ``code`` in a fresh Python on the offscreen platform (start-up is what these tests watch)."""
+    env = dict(os.environ, QT_QPA_PLATFORM="offscreen")
+    return subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True, timeout=60,
+                          check=False)
+
+
 @pytest.mark.parametrize("module", [
     "keyring", "secretstorage",
     # The GUI's own modules for things first used later: the keyring snapshot, its panel, the
@@ -117,9 +124,7 @@ def test_heavy_imports_stay_off_the_start_path(module: str) -> None:
         "rc = app.main(['--demo', '--smoke'])\n"
         f"print(rc, {module!r} in sys.modules)\n"
     )
-    env = dict(os.environ, QT_QPA_PLATFORM="offscreen")
-    result = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True, timeout=60,
-                            check=False)
+    result = run_python_offscreen(code)
     assert result.stdout.splitlines()[-1] == "0 False", result.stderr
 
 
@@ -140,9 +145,7 @@ def test_pyside_never_reads_the_companions_sources() -> None:
         "print(feature.pyside_feature_dict['agentmux_companion.ui.plan_window'], "
         "feature.pyside_feature_dict['logging'])\n"
     )
-    env = dict(os.environ, QT_QPA_PLATFORM="offscreen")
-    result = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True, timeout=60,
-                            check=False)
+    result = run_python_offscreen(code)
     assert result.returncode == 0, result.stderr
     assert result.stdout.splitlines() == ["[]", "0 -1"]
 
@@ -162,7 +165,5 @@ def test_no_cycle_collections_until_the_first_plan_then_start_ups_objects_frozen
         "rc = app.main(['--demo', '--smoke'])\n"
         "print(rc, seen[:2], gc.isenabled(), gc.get_freeze_count() > 10_000)\n"
     )
-    env = dict(os.environ, QT_QPA_PLATFORM="offscreen")
-    result = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True, timeout=60,
-                            check=False)
+    result = run_python_offscreen(code)
     assert result.stdout.splitlines()[-1] == "0 [('start', False), ('plan', False)] True True", result.stderr
