@@ -202,8 +202,8 @@ def _run_gui(launch: Launch) -> int:
 
 def _start_and_run(launch: Launch, start_up_done: Callable[[], None]) -> int:
     args, paths = launch.args, launch.paths
-    # The Qt-free part first: PySide6 inspects the source of every module imported after it (for
-    # its __feature__ switches), so the core modules the scan needs cost less imported before it.
+    # The Qt-free part first: the core modules the scan needs and the registry (a bad registry
+    # fails here, before any window), then Qt (ui/__init__.py keeps PySide6 from reading sources).
     from agentmux_companion.core.migration.plan import build_plan  # noqa: F401  (the scan's core, loaded here)
     from agentmux_companion.core.providers import load_registry
 
