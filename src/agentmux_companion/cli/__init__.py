@@ -63,8 +63,7 @@ def console_main(argv: Sequence[str] | None = None) -> int:
     from agentmux_companion.core.collector import skip_collections_at_exit
 
     exit_code = main(argv)
-    sys.stdout.flush()
-    skip_collections_at_exit()
+    skip_collections_at_exit()  # the streams are still flushed by the shutdown, as before
     return exit_code
 
 
