@@ -26,8 +26,8 @@ def pause_for_start_up() -> bool:
 def resume_after_start_up(was_enabled: bool) -> None:
     """Collect the start-up's garbage once, keep what survives out of later collections, and resume.
 
-    Call it when the program has nothing urgent to do (after the first plan is painted); calling
-    it again does nothing more than a collection.
+    Call it when the program has nothing urgent to do (after the first plan is painted); once
+    collections are on again, calling it does nothing.
     """
     if not was_enabled or gc.isenabled():
         return
