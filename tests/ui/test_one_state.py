@@ -14,6 +14,7 @@ from pytestqt.qtbot import QtBot
 from agentmux_companion.core.sandbox import DemoSandbox
 from agentmux_companion.ui.controller import ControllerOptions
 from agentmux_companion.ui.icons import TrayState
+from agentmux_companion.ui.plan_page import PlanPage
 from agentmux_companion.ui.plan_window import WindowState
 from tests.ui.conftest import MakeController, answer, start_and_scan, window_with_plan
 
@@ -135,3 +136,37 @@ def test_the_result_names_its_backup_as_the_backups_window_does(
     assert f"Backup: {entry.describe()}" in text
     assert entry.describe().startswith("Before migrating — ")
     assert entry.describe().endswith("— verified")
+
+
+
+def test_each_plan_and_each_store_choice_fills_the_logins_table_once(
+    qtbot: QtBot, make_controller: MakeController
+) -> None:
+    """The first plan, a rescan's plan and a change of store each fill the table once (no rows
+    built and thrown away: at start-up that was a second table of badges on the way to the plan)."""
+    controller, _window = window_with_plan(qtbot, make_controller)
+    plan = controller.plan
+    assert plan is not None and len(plan.stores) > 1
+    page = PlanPage()
+    qtbot.addWidget(page)
+    inserted: list[int] = []
+    page.providers_table.model().rowsInserted.connect(lambda _parent, first, last: inserted.append(last - first + 1))
+
+    def logins_of_shown_store() -> int:
+        shown = page.current_store_path()
+        assert shown is not None
+        return len(plan.store(shown).providers)
+
+    page.show_plan(plan)  # the first plan: the first store is chosen and shown
+    assert logins_of_shown_store() > 0
+    assert sum(inserted) == logins_of_shown_store() == page.providers_table.rowCount()
+
+    inserted.clear()
+    page.show_plan(plan)  # a rescan: the chosen store stays chosen
+    assert sum(inserted) == logins_of_shown_store() == page.providers_table.rowCount()
+
+    inserted.clear()
+    first = page.current_store_path()
+    page.stores_list.setCurrentRow(1)  # the user picks another store
+    assert page.current_store_path() != first
+    assert sum(inserted) == logins_of_shown_store() == page.providers_table.rowCount()

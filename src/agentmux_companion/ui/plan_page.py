@@ -166,17 +166,17 @@ class PlanPage(QWidget):
             else:
                 item.setFlags(item.flags() & ~Qt.ItemFlag.ItemIsUserCheckable)
             self.stores_list.addItem(item)
+        paths = [s.path for s in plan.stores]
+        row = paths.index(current) if current in paths else 0
+        if plan.stores:
+            # Chosen with the signals still held, then shown once below: the current-item signal
+            # would fill the table a first time, only for it to be filled again.
+            self.stores_list.setCurrentRow(row)
         self.stores_list.blockSignals(False)
         rows = max(1, min(self.stores_list.count(), 3))
         frame = 2 * self.stores_list.frameWidth()
         self.stores_list.setFixedHeight(rows * max(self.stores_list.sizeHintForRow(0), 18) + frame + 4)
-        paths = [s.path for s in plan.stores]
-        row = paths.index(current) if current in paths else 0
-        if plan.stores:
-            self.stores_list.setCurrentRow(row)
-            self._show_store(plan.stores[row])
-        else:
-            self._show_store(None)
+        self._show_store(plan.stores[row] if plan.stores else None)
         self.choice_changed.emit()
 
     def show_keyring_backend(self, backend: BackendHealth) -> None:
