@@ -70,7 +70,8 @@ fast-tests: $(STAMP)
 cli-docs: $(STAMP)
 	$(BIN)/python scripts/gen_cli_docs.py
 
-bench: system-deps $(STAMP)
+bench: $(STAMP)
+	@scripts/install-system-deps.sh --bench
 	$(BIN)/python benchmarks/run_all.py
 
 dist: system-deps $(STAMP)

@@ -50,8 +50,10 @@ from benchmarks.common import table
 
 #: The bare program: an empty window, shown; ``ready`` once the event loop has shown it.
 #: ``{before_window}`` and ``{in_window}`` are empty here; the references below fill them.
+#: ``{then}`` is what follows ``ready``: quitting (here), or ending the process on the spot
+#: (``bench_gui_instructions.py``, which counts up to that line).
 WINDOW_PROGRAM = """
-import sys
+import os, sys
 from PySide6.QtCore import QTimer
 from PySide6.QtWidgets import QApplication, QWidget
 {before_window}
@@ -62,11 +64,12 @@ window.resize(760, 560)
 window.show()
 def ready():
     print("ready", flush=True)
-    app.quit()
+    {then}
 QTimer.singleShot(0, ready)
 app.exec()
 """
-BARE = WINDOW_PROGRAM.format(before_window="", in_window="")
+QUIT = "app.quit()"
+BARE = WINDOW_PROGRAM.format(before_window="", in_window="", then=QUIT)
 
 #: What a PySide6 window pays beyond the bare one before any code of ours runs, in two steps.
 #: Showing a line of text: the ``Qt`` namespace's 94 enums, which PySide6 creates as Python
@@ -187,9 +190,10 @@ def main() -> int:
         classes_floor = CLASSES_FLOOR.format(count=len(qt_classes.splitlines()))
         commands = {
             BASELINE: [sys.executable, "-c", BARE],
-            TEXT_FLOOR: [sys.executable, "-c", WINDOW_PROGRAM.format(before_window=TEXT_IMPORTS, in_window=ONE_LABEL)],
+            TEXT_FLOOR: [sys.executable, "-c",
+                         WINDOW_PROGRAM.format(before_window=TEXT_IMPORTS, in_window=ONE_LABEL, then=QUIT)],
             classes_floor: [sys.executable, "-c", WINDOW_PROGRAM.format(before_window=TEXT_IMPORTS + qt_classes,
-                                                                         in_window=ONE_LABEL)],
+                                                                         in_window=ONE_LABEL, then=QUIT)],
             MAIN: [*gui_script, "--smoke", *on_sandbox],
             "`agentmux-companion gui --smoke`, same sandbox (through the CLI)": [*cli_gui, "--smoke", *on_sandbox],
             "`agentmux-companion gui --demo --smoke` (builds the sandbox too)": [*cli_gui, "--demo", "--smoke"],
