@@ -142,11 +142,14 @@ def test_the_result_names_its_backup_as_the_backups_window_does(
 def test_each_plan_and_each_store_choice_fills_the_logins_table_once(
     qtbot: QtBot, make_controller: MakeController
 ) -> None:
-    """The first plan, a rescan's plan and a change of store each fill the table once (no rows
-    built and thrown away: at start-up that was a second table of badges on the way to the plan)."""
+    """The first plan, a rescan's plan and a change of store each fill the table once.
+
+    No rows built and thrown away: at start-up that was a second table of badges on the way to the plan.
+    """
     controller, _window = window_with_plan(qtbot, make_controller)
     plan = controller.plan
-    assert plan is not None and len(plan.stores) > 1
+    assert plan is not None
+    assert len(plan.stores) > 1
     page = PlanPage()
     qtbot.addWidget(page)
     inserted: list[int] = []
@@ -155,7 +158,9 @@ def test_each_plan_and_each_store_choice_fills_the_logins_table_once(
     def logins_of_shown_store() -> int:
         shown = page.current_store_path()
         assert shown is not None
-        return len(plan.store(shown).providers)
+        store = plan.store(shown)
+        assert store is not None
+        return len(store.providers)
 
     page.show_plan(plan)  # the first plan: the first store is chosen and shown
     assert logins_of_shown_store() > 0
