@@ -29,9 +29,9 @@ def main() -> int:
     argv = sys.argv[1:]
     if argv[:1] == ["gui"] and getattr(sys, "frozen", False):
         return run_gui(argv[1:])
-    from agentmux_companion.cli import console_main
+    from agentmux_companion.entry_points import command_line
 
-    exit_code: int = console_main(argv)
+    exit_code: int = command_line(argv)
     return exit_code
 
 

@@ -22,7 +22,7 @@ def ensure_std_streams() -> None:
 
 if __name__ == "__main__":
     ensure_std_streams()
-    from agentmux_companion.app import main
+    from agentmux_companion.entry_points import tray_companion
 
     argv = sys.argv[1:]
-    sys.exit(main(argv[1:] if argv[:1] == ["gui"] else argv))
+    sys.exit(tray_companion(argv[1:] if argv[:1] == ["gui"] else argv))

@@ -2,6 +2,6 @@
 
 import sys
 
-from agentmux_companion.cli import console_main
+from agentmux_companion.entry_points import command_line
 
-sys.exit(console_main())
+sys.exit(command_line())

@@ -191,13 +191,14 @@ def launch(args: argparse.Namespace, env: Mapping[str, str] | None = None) -> in
 
 def _run_gui(launch: Launch) -> int:
     """Start the tray companion and run Qt's event loop until it quits; returns the exit code."""
-    # No cycle collections on the way to the first plan (core/collector.py): resumed once it is
-    # on screen, or a few seconds in whatever happens, and in any case when this returns.
-    collector_was_on = pause_for_start_up()
+    # No cycle collections on the way to the first plan (core/collector.py; the program's entry
+    # point paused them already): resumed once it is on screen, or a few seconds in whatever
+    # happens, and in any case when this returns.
+    pause_for_start_up()
     try:
-        return _start_and_run(launch, lambda: resume_after_start_up(collector_was_on))
+        return _start_and_run(launch, resume_after_start_up)
     finally:
-        resume_after_start_up(collector_was_on)
+        resume_after_start_up()
 
 
 def _start_and_run(launch: Launch, start_up_done: Callable[[], None]) -> int:

@@ -135,8 +135,9 @@ def test_entry_points() -> None:
     import tomllib
 
     pyproject = tomllib.loads((PACKAGE.parents[1] / "pyproject.toml").read_text(encoding="utf-8"))
-    assert pyproject["project"]["scripts"]["agentmux-companion"] == "agentmux_companion.cli:console_main"
-    assert pyproject["project"]["gui-scripts"]["agentmux-companion-gui"] == "agentmux_companion.app:main"
+    assert pyproject["project"]["scripts"]["agentmux-companion"] == "agentmux_companion.entry_points:command_line"
+    assert (pyproject["project"]["gui-scripts"]["agentmux-companion-gui"]
+            == "agentmux_companion.entry_points:tray_companion")
     for command in ([sys.executable, "-m", "agentmux_companion", "--version"],
                     [str(Path(sys.executable).with_name("agentmux-companion")), "--version"]):
         result = subprocess.run(command, capture_output=True, text=True, check=False)
@@ -148,3 +149,34 @@ def test_busy_timeout_default_is_the_stores() -> None:
     from agentmux_companion.core.store import BUSY_TIMEOUT_MS
 
     assert build_parser().parse_args(["migrate"]).busy_timeout_ms == BUSY_TIMEOUT_MS
+
+
+#: Runs an installed program's entry point as its script does (read from the installed metadata),
+#: counting Python's cycle collections from the moment the entry point's module is loaded.
+COUNT_COLLECTIONS = """
+import gc, sys
+from importlib.metadata import entry_points
+collections = []
+gc.callbacks.append(lambda phase, info: phase == "start" and collections.append(info["generation"]))
+(script,) = entry_points(group={group!r}, name={name!r})
+collections.clear()
+program = script.load()
+"""
+
+
+def test_the_command_line_loads_and_parses_without_a_cycle_collection(tmp_path: Path) -> None:
+    # core/collector.py: the entry point pauses the collector before the command line's modules load
+    # (their imports made some twenty collections, a tenth of the import); the command itself runs
+    # with it on again, and the program never leaves it off.
+    code = COUNT_COLLECTIONS.format(group="console_scripts", name="agentmux-companion") + (
+        "try:\n"
+        "    program(['--version'])\n"
+        "except SystemExit as done:\n"
+        "    print('version', done.code, len(collections))\n"
+        f"rc = program(['plan', '--json', '--home', {str(tmp_path)!r}])\n"
+        "print('plan', rc, gc.isenabled())\n"
+    )
+    result = subprocess.run([sys.executable, "-c", code], env=headless_env(), capture_output=True, text=True,
+                            timeout=60, check=False)
+    lines = [line for line in result.stdout.splitlines() if line.startswith(("version", "plan"))]
+    assert lines == ["version 0 0", f"plan {int(ExitCode.REFUSED)} True"], result.stderr

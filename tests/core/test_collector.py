@@ -17,6 +17,7 @@ from agentmux_companion.core.collector import pause_for_start_up, resume_after_s
 @pytest.fixture
 def collector_restored() -> Iterator[None]:
     yield
+    resume_after_start_up(collect=False)  # never leave a pause of these tests behind
     gc.unfreeze()
     gc.enable()
 
@@ -27,34 +28,59 @@ class _Node:
     me: _Node | None = None
 
 
+def _cycle() -> weakref.ref[_Node]:
+    """A reference cycle nothing else holds (only a collection frees it), watched through a weak reference."""
+    node = _Node()
+    node.me = node
+    return weakref.ref(node)
+
+
 @pytest.mark.usefixtures("collector_restored")
 def test_paused_then_resumed_with_start_ups_survivors_frozen() -> None:
     gc.unfreeze()
-    was_on = pause_for_start_up()
-    assert was_on
+    pause_for_start_up()
     assert not gc.isenabled()
+    pause_for_start_up()  # a second pause (the GUI launcher after the entry point) changes nothing
     survivor = [1, 2]  # made during start-up and kept
-    node = _Node()
-    node.me = node  # a cycle: only a collection frees it
-    cycle = weakref.ref(node)
-    del node
+    cycle = _cycle()
     assert cycle() is not None  # paused: nothing collected it
-    resume_after_start_up(was_on)
+    resume_after_start_up()
     assert gc.isenabled()
     assert cycle() is None  # the one collection freed the start-up's garbage
     assert not any(o is survivor for o in gc.get_objects())  # the survivors are frozen out of collections
     assert gc.get_freeze_count() > 0
-    resume_after_start_up(was_on)  # again: nothing more
+    resume_after_start_up()  # again: nothing more
     assert gc.isenabled()
+
+
+@pytest.mark.usefixtures("collector_restored")
+def test_a_command_resumes_without_collecting_its_start_up_frozen() -> None:
+    gc.unfreeze()
+    pause_for_start_up()
+    survivor = [3, 4]
+    cycle = _cycle()
+    resume_after_start_up(collect=False)  # the command line, about to run its command
+    assert gc.isenabled()
+    assert cycle() is not None  # not collected: frozen with the rest
+    assert not any(o is survivor for o in gc.get_objects())
+    assert gc.get_freeze_count() > 0
 
 
 @pytest.mark.usefixtures("collector_restored")
 def test_a_collector_that_was_off_stays_off() -> None:
     gc.unfreeze()
     gc.disable()
-    was_on = pause_for_start_up()
-    resume_after_start_up(was_on)
+    pause_for_start_up()
+    resume_after_start_up()
     assert not gc.isenabled()
+    assert gc.get_freeze_count() == 0
+
+
+@pytest.mark.usefixtures("collector_restored")
+def test_resuming_without_a_pause_does_nothing() -> None:
+    gc.unfreeze()
+    resume_after_start_up()
+    assert gc.isenabled()
     assert gc.get_freeze_count() == 0
 
 

@@ -150,6 +150,36 @@ def test_pyside_never_reads_the_companions_sources() -> None:
     assert result.stdout.splitlines() == ["[]", "0 -1"]
 
 
+def test_the_installed_program_runs_no_cycle_collection_before_its_first_plan() -> None:
+    # The tray companion's entry point as its installed script calls it (read from the installed
+    # metadata): the collector is paused before the launcher and the engine load, not only once
+    # Qt loads (their imports made some twenty collections on the way to the window).
+    code = (
+        "import gc, sys\n"
+        "from importlib.metadata import entry_points\n"
+        "collections = []\n"
+        "gc.callbacks.append(lambda phase, info: phase == 'start' and collections.append(info['generation']))\n"
+        "(script,) = entry_points(group='gui_scripts', name='agentmux-companion-gui')\n"
+        "class CountAtReady:\n"  # the smoke check writes "ready <state>" once the plan is shown
+        "    def __init__(self, out):\n"
+        "        self.out, self.at_ready = out, None\n"
+        "    def write(self, text):\n"
+        "        if text.startswith('ready') and self.at_ready is None:\n"
+        "            self.at_ready = len(collections)\n"
+        "        return self.out.write(text)\n"
+        "    def flush(self):\n"
+        "        self.out.flush()\n"
+        "collections.clear()\n"
+        "program = script.load()\n"
+        "watch = sys.stdout = CountAtReady(sys.stdout)\n"
+        "rc = program(['--demo', '--smoke'])\n"
+        "sys.stdout = watch.out\n"
+        "print(rc, watch.at_ready, gc.isenabled())\n"
+    )
+    result = run_python_offscreen(code)
+    assert result.stdout.splitlines()[-1] == "0 0 True", result.stderr
+
+
 def test_no_cycle_collections_until_the_first_plan_then_start_ups_objects_frozen() -> None:
     # core/collector.py: paused on the way to the first plan, resumed (with one collection and the
     # survivors frozen) once it is shown, and never left paused when the launcher returns.
