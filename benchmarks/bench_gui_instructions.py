@@ -39,16 +39,21 @@ from benchmarks.common import table
 #: Ends the process on the spot (no quitting, no shutdown): the count stops at ``ready``.
 EXIT = "os._exit(0)"
 
-#: ``agentmux-companion-gui``'s own ``main``, ended right after the smoke check's ``ready`` line.
+#: ``agentmux-companion-gui``'s entry point, ended right after the smoke check's ``ready`` line.
+#: The entry point pauses the cycle collector before it loads ``app``; the driver does that
+#: first too, as it needs ``app`` loaded to end the run there.
 COMPANION_TO_PLAN = """
 import os, sys
+from agentmux_companion.core.collector import pause_for_start_up
+from agentmux_companion.entry_points import tray_companion
+pause_for_start_up()
 from agentmux_companion import app
 print_ready = app._SmokeCheck._on_scan_finished
 def end_once_shown(self, plan):
     print_ready(self, plan)  # prints "ready <state>", as the timed benchmark reads it
     os._exit(0)
 app._SmokeCheck._on_scan_finished = end_once_shown
-sys.exit(app.main(sys.argv[1:]))
+sys.exit(tray_companion(sys.argv[1:]))
 """
 
 
