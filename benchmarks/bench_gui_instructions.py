@@ -57,9 +57,10 @@ sys.exit(tray_companion(sys.argv[1:]))
 """
 
 
-def importing(*modules: str) -> str:
-    """A program that imports ``modules`` in order, then ends."""
-    return "import os\n" + "".join(f"import {m}\n" for m in modules) + EXIT + "\n"
+def importing(*modules: str, collector_paused: bool = False) -> str:
+    """A program that imports ``modules`` in order, then ends (``collector_paused``: as the entry points do)."""
+    pause = "import gc\ngc.disable()\n" if collector_paused else ""
+    return "import os\n" + pause + "".join(f"import {m}\n" for m in modules) + EXIT + "\n"
 
 
 BARE = "bare PySide6 window (baseline)"
@@ -72,11 +73,12 @@ CONTROLLER = (*ENGINE, "agentmux_companion.ui.controller")
 WINDOW_MODULES = (*CONTROLLER, "agentmux_companion.ui.window_wiring")
 INTERPRETER = "the interpreter alone (`python -c` that ends at once)"
 PYSIDE = "PySide6 imported as the bare window imports it (for scale)"
-#: The companion's stages, in order: each imports what the companion has imported by then.
+#: The companion's stages, in order: each imports what the companion has imported by then, with
+#: the cycle collector paused as the companion's entry point pauses it.
 STAGES = {
-    "the companion's launcher and engine imported (no Qt yet)": importing(*ENGINE),
-    "… and PySide6 with the controller's modules": importing(*CONTROLLER),
-    "… and the plan window's modules": importing(*WINDOW_MODULES),
+    "the companion's launcher and engine imported (no Qt yet)": importing(*ENGINE, collector_paused=True),
+    "… and PySide6 with the controller's modules": importing(*CONTROLLER, collector_paused=True),
+    "… and the plan window's modules": importing(*WINDOW_MODULES, collector_paused=True),
 }
 
 
