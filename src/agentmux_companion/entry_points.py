@@ -14,7 +14,7 @@ from agentmux_companion.core.collector import pause_for_start_up
 
 
 def command_line(argv: list[str] | None = None) -> int:
-    """``agentmux-companion``: :func:`agentmux_companion.cli.console_main`, its imports unpaused by collections."""
+    """``agentmux-companion``: :func:`agentmux_companion.cli.console_main`, loaded with collections paused."""
     pause_for_start_up()
     from agentmux_companion.cli import console_main
 
