@@ -17,6 +17,7 @@ import pytest
 
 import agentmux_companion
 from agentmux_companion.core.errors import ExitCode
+from tests.helpers.entry_point_run import counting_collections
 
 PACKAGE = Path(agentmux_companion.__file__).parent
 CLI_MODULES = sorted((PACKAGE / "cli").glob("*.py"))
@@ -151,24 +152,11 @@ def test_busy_timeout_default_is_the_stores() -> None:
     assert build_parser().parse_args(["migrate"]).busy_timeout_ms == BUSY_TIMEOUT_MS
 
 
-#: Runs an installed program's entry point as its script does (read from the installed metadata),
-#: counting Python's cycle collections from the moment the entry point's module is loaded.
-COUNT_COLLECTIONS = """
-import gc, sys
-from importlib.metadata import entry_points
-collections = []
-gc.callbacks.append(lambda phase, info: phase == "start" and collections.append(info["generation"]))
-(script,) = entry_points(group={group!r}, name={name!r})
-collections.clear()
-program = script.load()
-"""
-
-
 def test_the_command_line_loads_and_parses_without_a_cycle_collection(tmp_path: Path) -> None:
     # core/collector.py: the entry point pauses the collector before the command line's modules load
     # (their imports made some twenty collections, a tenth of the import); the command itself runs
     # with it on again, and the program never leaves it off.
-    code = COUNT_COLLECTIONS.format(group="console_scripts", name="agentmux-companion") + (
+    code = counting_collections("console_scripts", "agentmux-companion") + (
         "try:\n"
         "    program(['--version'])\n"
         "except SystemExit as done:\n"

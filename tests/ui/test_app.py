@@ -10,6 +10,7 @@ from pathlib import Path
 import pytest
 
 from agentmux_companion.core.sandbox import StoreShape
+from tests.helpers.entry_point_run import counting_collections
 from tests.helpers.schema import create_store
 
 
@@ -154,13 +155,8 @@ def test_the_installed_program_runs_no_cycle_collection_before_its_first_plan() 
     # The tray companion's entry point as its installed script calls it (read from the installed
     # metadata): the collector is paused before the launcher and the engine load, not only once
     # Qt loads (their imports made some twenty collections on the way to the window).
-    code = (
-        "import gc, sys\n"
-        "from importlib.metadata import entry_points\n"
-        "collections = []\n"
-        "gc.callbacks.append(lambda phase, info: phase == 'start' and collections.append(info['generation']))\n"
-        "(script,) = entry_points(group='gui_scripts', name='agentmux-companion-gui')\n"
-        "class CountAtReady:\n"  # the smoke check writes "ready <state>" once the plan is shown
+    count_at_ready = (  # the smoke check writes "ready <state>" once the plan is shown
+        "class CountAtReady:\n"
         "    def __init__(self, out):\n"
         "        self.out, self.at_ready = out, None\n"
         "    def write(self, text):\n"
@@ -169,9 +165,10 @@ def test_the_installed_program_runs_no_cycle_collection_before_its_first_plan() 
         "        return self.out.write(text)\n"
         "    def flush(self):\n"
         "        self.out.flush()\n"
-        "collections.clear()\n"
-        "program = script.load()\n"
-        "watch = sys.stdout = CountAtReady(sys.stdout)\n"
+        "watch = CountAtReady(sys.stdout)\n"
+    )
+    code = counting_collections("gui_scripts", "agentmux-companion-gui", prepare=count_at_ready) + (
+        "sys.stdout = watch\n"
         "rc = program(['--demo', '--smoke'])\n"
         "sys.stdout = watch.out\n"
         "print(rc, watch.at_ready, gc.isenabled())\n"
