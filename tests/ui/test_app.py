@@ -129,6 +129,35 @@ def test_heavy_imports_stay_off_the_start_path(module: str) -> None:
     assert result.stdout.splitlines()[-1] == "0 False", result.stderr
 
 
+@pytest.mark.parametrize("smoke", [True, False], ids=["smoke", "a normal start"])
+def test_the_first_plan_is_shown_without_building_pysides_qt_namespace(smoke: bool) -> None:
+    # ui/qt_values.py: PySide6 builds all 94 enums of its Qt namespace the first time anything
+    # names it, about an eighth of a bare window's start; the first window needs none of them.
+    # Checked once the first plan is in the window and, on a normal start, again a turn of the
+    # event loop later (painted, its keyring check and menu facts under way); --smoke quits at once.
+    argv = ["--demo", "--smoke"] if smoke else ["--demo"]
+    code = (
+        "import sys\n"
+        "from PySide6 import QtCore\n"
+        "from agentmux_companion import app\n"
+        "from agentmux_companion.ui.controller import Controller\n"
+        "built = []\n"
+        "original_on_plan = Controller.on_plan\n"
+        "def on_plan(self, plan):\n"
+        "    original_on_plan(self, plan)\n"
+        "    built.append('Qt' in vars(QtCore))\n"
+        "    def later():\n"
+        "        built.append('Qt' in vars(QtCore))\n"
+        "        QtCore.QCoreApplication.quit()\n"
+        "    QtCore.QTimer.singleShot(0, later)\n"
+        "Controller.on_plan = on_plan\n"
+        f"rc = app.main({argv!r})\n"
+        "print(rc, built[:2])\n"
+    )
+    result = run_python_offscreen(code)
+    assert result.stdout.splitlines()[-1] == ("0 [False]" if smoke else "0 [False, False]"), result.stderr
+
+
 def test_pyside_never_reads_the_companions_sources() -> None:
     # PySide6 reads the source of each module imported after it unless its table already knows
     # the module (agentmux_companion.ui.skip_pyside_feature_scan); on the way to the window that

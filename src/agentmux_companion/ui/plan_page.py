@@ -2,14 +2,16 @@
 
 A view: it lays out the :class:`MigrationPlan` it is given, keeps its widgets to itself, and
 reports the user's choices through signals. No key in its list or table writes anything: the
-window's buttons never become the default, and Enter there does nothing.
+window's buttons never become the default, and Enter there does nothing. It is built and
+filled on the way to the first plan, so it never names PySide6's ``Qt`` namespace
+(:mod:`.qt_values`) but where a store cannot be migrated.
 """
 
 from __future__ import annotations
 
 from pathlib import Path
 
-from PySide6.QtCore import QSize, Qt, Signal, Slot
+from PySide6.QtCore import QSize, Signal, Slot
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QCheckBox,
@@ -27,6 +29,15 @@ from PySide6.QtWidgets import (
 from agentmux_companion.core.migration.plan import MigrationPlan, ProviderPlan, StorePlan
 from agentmux_companion.ui.keyring_health import CHECKING, BackendHealth, Health, health_words, reason_words
 from agentmux_companion.ui.messages import escape
+from agentmux_companion.ui.qt_values import (
+    ACCESSIBLE_TEXT_ROLE,
+    CHECK_STATE_ROLE,
+    CHECKED,
+    SIZE_HINT_ROLE,
+    UNCHECKED,
+    USER_ROLE,
+    set_enum_property,
+)
 from agentmux_companion.ui.widgets import (
     UNCHECKED_BOX_STYLE,
     Disclosure,
@@ -48,7 +59,7 @@ from agentmux_companion.ui.words import (
     why_words,
 )
 
-PATH_ROLE = Qt.ItemDataRole.UserRole + 1
+PATH_ROLE = USER_ROLE + 1
 COLUMNS = 4  # provider, login, what happens, why (files and fingerprints are under Details)
 
 #: What the keyring copy is for, and that it goes stale, in one sentence (the option's words).
@@ -94,7 +105,7 @@ class PlanPage(QWidget):
         self.providers_table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
         self.providers_table.setTabKeyNavigation(False)
         self.providers_table.setWordWrap(True)
-        self.providers_table.setTextElideMode(Qt.TextElideMode.ElideMiddle)
+        set_enum_property(self.providers_table, "textElideMode", "ElideMiddle")
         self.providers_table.verticalHeader().setVisible(False)
         header = self.providers_table.horizontalHeader()
         for column in (0, 1, 2):
@@ -159,11 +170,12 @@ class PlanPage(QWidget):
             item = QListWidgetItem(store_line(store_plan))
             item.setData(PATH_ROLE, str(store_plan.path))
             item.setToolTip(str(store_plan.path))
-            if store_plan.will_write:
-                item.setFlags(item.flags() | Qt.ItemFlag.ItemIsUserCheckable)
+            if store_plan.will_write:  # a new item is user-checkable: it needs only its state
                 checked = self._checked.get(store_plan.path, store_plan.location.default_target)
-                item.setCheckState(Qt.CheckState.Checked if checked else Qt.CheckState.Unchecked)
+                item.setData(CHECK_STATE_ROLE, CHECKED if checked else UNCHECKED)
             else:
+                from PySide6.QtCore import Qt  # only here: a store that cannot be migrated is rare
+
                 item.setFlags(item.flags() & ~Qt.ItemFlag.ItemIsUserCheckable)
             self.stores_list.addItem(item)
         paths = [s.path for s in plan.stores]
@@ -206,7 +218,7 @@ class PlanPage(QWidget):
         paths = []
         for row in range(self.stores_list.count()):
             item = self.stores_list.item(row)
-            if item.flags() & Qt.ItemFlag.ItemIsUserCheckable and item.checkState() == Qt.CheckState.Checked:
+            if item.data(CHECK_STATE_ROLE) == CHECKED:
                 paths.append(Path(item.data(PATH_ROLE)))
         return paths
 
@@ -220,7 +232,7 @@ class PlanPage(QWidget):
         rows = []
         for row in range(self.providers_table.rowCount()):
             cells = [table_item(self.providers_table, row, c).text() for c in range(COLUMNS)]
-            cells[1] = str(table_item(self.providers_table, row, 1).data(Qt.ItemDataRole.AccessibleTextRole))
+            cells[1] = str(table_item(self.providers_table, row, 1).data(ACCESSIBLE_TEXT_ROLE))
             cells[3] = table_item(self.providers_table, row, 3).toolTip()
             rows.append((cells[0], cells[1], cells[2], cells[3]))
         return rows
@@ -277,10 +289,10 @@ class PlanPage(QWidget):
             table.setItem(row, column, item)
         # The badge draws the status; the item keeps it for screen readers, not painted twice.
         badge_item = items[1]
-        badge_item.setData(Qt.ItemDataRole.AccessibleTextRole, cells[1])
+        badge_item.setData(ACCESSIBLE_TEXT_ROLE, cells[1])
         badge_item.setText("")
         badge = StatusBadge(status)
-        badge_item.setData(Qt.ItemDataRole.SizeHintRole, badge.sizeHint() + QSize(16, 10))
+        badge_item.setData(SIZE_HINT_ROLE, badge.sizeHint() + QSize(16, 10))
         table.setCellWidget(row, 1, badge_cell(badge))
 
     def _home_relative(self, text: str) -> str:
@@ -298,6 +310,7 @@ class PlanPage(QWidget):
 
     @Slot(QListWidgetItem)
     def _on_store_item_changed(self, item: QListWidgetItem) -> None:
-        if item.flags() & Qt.ItemFlag.ItemIsUserCheckable:
-            self._checked[Path(item.data(PATH_ROLE))] = item.checkState() == Qt.CheckState.Checked
+        state = item.data(CHECK_STATE_ROLE)
+        if state is not None:  # a store that can be migrated: it has a check box
+            self._checked[Path(item.data(PATH_ROLE))] = state == CHECKED
         self.choice_changed.emit()

@@ -5,7 +5,8 @@ the words of a result) and reports what the user asks for through signals. It ne
 core and never decides. :class:`WindowState` says which page is shown; changing it clears any
 message banner, so an old message never sits above a new state. No button is a default button:
 Enter in the Stores list or the table presses nothing, and every write is confirmed by the
-controller first.
+controller first. It is built on the way to the first plan, so it never names PySide6's ``Qt``
+namespace (:mod:`.qt_values`).
 """
 
 from __future__ import annotations
@@ -14,7 +15,7 @@ import enum
 import itertools
 from pathlib import Path
 
-from PySide6.QtCore import QEvent, Qt, QTimer, Signal, Slot
+from PySide6.QtCore import QEvent, QTimer, Signal, Slot
 from PySide6.QtGui import QResizeEvent, QShowEvent
 from PySide6.QtWidgets import (
     QCheckBox,
@@ -32,6 +33,7 @@ from agentmux_companion.core.migration.plan import MigrationPlan
 from agentmux_companion.ui.keyring_health import BackendHealth
 from agentmux_companion.ui.messages import UserMessage, escape
 from agentmux_companion.ui.plan_page import PlanPage
+from agentmux_companion.ui.qt_values import set_enum_property
 from agentmux_companion.ui.widgets import MessageBanner, ProgressStrip, VerbButton, wrapped_label
 from agentmux_companion.ui.words import plan_status
 
@@ -50,9 +52,9 @@ class ResultPage(QWidget):
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.result_label = wrapped_label("", self.tr("Result"))
-        self.result_label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        set_enum_property(self.result_label, "textInteractionFlags", "TextSelectableByMouse")
         self.keyring_label = wrapped_label("", self.tr("Keyring copy result"))
-        self.keyring_label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        set_enum_property(self.keyring_label, "textInteractionFlags", "TextSelectableByMouse")
         self.keyring_label.hide()
         texts = QWidget()
         column = QVBoxLayout(texts)

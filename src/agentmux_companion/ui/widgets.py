@@ -2,13 +2,14 @@
 
 Views only: each lays out its own children and reports what the user does through signals.
 Information is never drawn in the disabled grey (it fails contrast on light palettes): hints use
-the palette's normal text roles, which :func:`contrast_ratio` lets the tests check.
+the palette's normal text roles, which :func:`contrast_ratio` lets the tests check. The first
+window is built from these, so they never name PySide6's ``Qt`` namespace (:mod:`.qt_values`).
 """
 
 from __future__ import annotations
 
-from PySide6.QtCore import QCoreApplication, Qt, Slot
-from PySide6.QtGui import QColor, QGuiApplication, QResizeEvent
+from PySide6.QtCore import QCoreApplication, Slot
+from PySide6.QtGui import QColor, QFontMetrics, QGuiApplication, QResizeEvent
 from PySide6.QtWidgets import (
     QFrame,
     QHBoxLayout,
@@ -25,6 +26,7 @@ from PySide6.QtWidgets import (
 
 from agentmux_companion.core.log import redact
 from agentmux_companion.ui.messages import Level, UserMessage, escape
+from agentmux_companion.ui.qt_values import set_enum_property
 from agentmux_companion.ui.words import status_words
 
 # Badge colours: saturated mid-tones with white text read well on light and dark palettes alike.
@@ -64,7 +66,7 @@ class Badge(QLabel):
 
     def __init__(self, text: str, colour: str, accessible_name: str, parent: QWidget | None = None) -> None:
         super().__init__(text, parent)
-        self.setAlignment(Qt.AlignmentFlag.AlignCenter)
+        set_enum_property(self, "alignment", "AlignCenter")
         self.setStyleSheet(
             f"QLabel {{ background-color: {colour}; color: #ffffff; border-radius: 8px;"
             " padding: 2px 8px; font-weight: 600; margin: 3px 6px; }"
@@ -95,7 +97,10 @@ def badge_cell(badge: QLabel) -> QWidget:
     holder = QWidget()
     holder_layout = QHBoxLayout(holder)
     holder_layout.setContentsMargins(0, 0, 0, 0)
-    holder_layout.addWidget(badge, 0, Qt.AlignmentFlag.AlignCenter)
+    # Centred by stretches on both sides; the badge's Maximum size policy centres it vertically.
+    holder_layout.addStretch()
+    holder_layout.addWidget(badge)
+    holder_layout.addStretch()
     return holder
 
 
@@ -150,7 +155,7 @@ class MessageBanner(QFrame):
         self.title.setWordWrap(True)
         self.text = QLabel()
         self.text.setWordWrap(True)
-        self.text.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        set_enum_property(self.text, "textInteractionFlags", "TextSelectableByMouse")
         self.copy_button = QPushButton(self.tr("Copy &details"))
         self.copy_button.setAccessibleName(self.tr("Copy details"))
         self.copy_button.setAccessibleDescription(self.tr("Copies the message, with secrets masked, to the clipboard"))
@@ -166,8 +171,11 @@ class MessageBanner(QFrame):
         buttons = QVBoxLayout()
         buttons.addWidget(self.copy_button)
         buttons.addWidget(self.dismiss)
+        icon_column = QVBoxLayout()  # the icon at the top, a stretch below it
+        icon_column.addWidget(self.icon)
+        icon_column.addStretch()
         row = QHBoxLayout(self)
-        row.addWidget(self.icon, 0, Qt.AlignmentFlag.AlignTop)
+        row.addLayout(icon_column)
         row.addLayout(texts, 1)
         row.addLayout(buttons)
         self.hide()
@@ -207,6 +215,30 @@ class MessageBanner(QFrame):
         self.copy_button.setText(self.tr("Copied"))
 
 
+def elided_in_the_middle(text: str, metrics: QFontMetrics, width: int) -> str:
+    """``text`` shortened in the middle with "…" to fit ``width`` pixels.
+
+    What ``QFontMetrics.elidedText`` does with ``Qt.TextElideMode.ElideMiddle``, naming which
+    would build the whole ``Qt`` namespace (:mod:`.qt_values`). Keeps as many characters as fit,
+    the extra one at the start when their number is odd.
+    """
+    if metrics.horizontalAdvance(text) <= width:
+        return text
+
+    def keeping(count: int) -> str:
+        head = (count + 1) // 2
+        return text[:head] + "…" + text[len(text) - (count - head):]
+
+    fits, too_many = 0, len(text)  # keeping `fits` characters fits; keeping all of them does not
+    while too_many - fits > 1:
+        middle = (fits + too_many) // 2
+        if metrics.horizontalAdvance(keeping(middle)) <= width:
+            fits = middle
+        else:
+            too_many = middle
+    return keeping(fits) if fits or metrics.horizontalAdvance("…") <= width else ""
+
+
 class PathLabel(QWidget):
     """A path that fits: elided in the middle, the full path in the tooltip and a Copy button."""
 
@@ -216,7 +248,7 @@ class PathLabel(QWidget):
         self.label = QLabel()
         self.label.setAccessibleName(accessible_name)
         self.label.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Preferred)
-        self.label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        set_enum_property(self.label, "textInteractionFlags", "TextSelectableByMouse")
         self.copy_button = QToolButton()
         self.copy_button.setText(self.tr("Copy"))
         self.copy_button.setAccessibleName(self.tr("Copy {0}").format(accessible_name.lower()))
@@ -249,8 +281,7 @@ class PathLabel(QWidget):
         self._elide()
 
     def _elide(self) -> None:
-        width = max(40, self.label.width())
-        self.label.setText(self.label.fontMetrics().elidedText(self._full, Qt.TextElideMode.ElideMiddle, width))
+        self.label.setText(elided_in_the_middle(self._full, self.label.fontMetrics(), max(40, self.label.width())))
 
     @Slot()
     def _on_copy_clicked(self) -> None:
@@ -265,20 +296,23 @@ class Disclosure(QWidget):
         self.toggle = QToolButton()
         self.toggle.setText(title)
         self.toggle.setCheckable(True)
-        self.toggle.setToolButtonStyle(Qt.ToolButtonStyle.ToolButtonTextBesideIcon)
-        self.toggle.setArrowType(Qt.ArrowType.RightArrow)
+        set_enum_property(self.toggle, "toolButtonStyle", "ToolButtonTextBesideIcon")
+        set_enum_property(self.toggle, "arrowType", "RightArrow")
         self.toggle.setAccessibleName(title)
         self.toggle.setAccessibleDescription(self.tr("Shows the technical details: table names, ids and files"))
         self.toggle.toggled.connect(self._on_toggled)
         self.body = QLabel()
         self.body.setWordWrap(True)
-        self.body.setTextFormat(Qt.TextFormat.PlainText)
-        self.body.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        set_enum_property(self.body, "textFormat", "PlainText")
+        set_enum_property(self.body, "textInteractionFlags", "TextSelectableByMouse")
         self.body.setAccessibleName(title)
         self.body.hide()
+        toggle_row = QHBoxLayout()  # the toggle at its own width on the left
+        toggle_row.addWidget(self.toggle)
+        toggle_row.addStretch()
         column = QVBoxLayout(self)
         column.setContentsMargins(0, 0, 0, 0)
-        column.addWidget(self.toggle, 0, Qt.AlignmentFlag.AlignLeft)
+        column.addLayout(toggle_row)
         column.addWidget(self.body)
 
     def set_text(self, text: str) -> None:
@@ -287,7 +321,7 @@ class Disclosure(QWidget):
 
     @Slot(bool)
     def _on_toggled(self, shown: bool) -> None:
-        self.toggle.setArrowType(Qt.ArrowType.DownArrow if shown else Qt.ArrowType.RightArrow)
+        set_enum_property(self.toggle, "arrowType", "DownArrow" if shown else "RightArrow")
         self.body.setVisible(shown)
 
 

@@ -6,14 +6,15 @@ what it shows when it opens part-way through the controller's life (a plan, a sc
 under way, the keyring's health if already known) and how it comes to the front are decided
 here, once, so the controller only asks for "the window". This module is imported with the
 window, when it is first needed, never on the way to the tray; it reaches the controller through
-:class:`~.controller_port.ControllerPort` (no import cycle).
+:class:`~.controller_port.ControllerPort` (no import cycle). Like the window, it names PySide6's
+``Qt`` namespace only off the way to the first plan (:mod:`.qt_values`).
 """
 
 from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from PySide6.QtCore import QCoreApplication, Qt
+from PySide6.QtCore import QCoreApplication
 from PySide6.QtGui import QGuiApplication
 from PySide6.QtWidgets import QMenu
 
@@ -75,6 +76,8 @@ def build_plan_window(c: ControllerPort) -> tuple[PlanWindow, QMenu]:
 def bring_forward(window: PlanWindow) -> None:
     """Restore the window if minimized, show it if hidden, and raise it above the others."""
     if window.isMinimized():
+        from PySide6.QtCore import Qt  # here only: a window opened for the first time is not minimized
+
         window.setWindowState((window.windowState() & ~Qt.WindowState.WindowMinimized)
                               | Qt.WindowState.WindowActive)
     window.show()
