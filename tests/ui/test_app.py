@@ -115,8 +115,9 @@ def run_python_offscreen(code: str) -> subprocess.CompletedProcess[str]:
     "agentmux_companion.core.migration.apply", "agentmux_companion.core.migration.undo",
     # Without a tray, the tray menu's module loads when the window's More menu first opens.
     "agentmux_companion.ui.tray_menu",
-    # The standard library's costlier modules the first plan does without (uuid loads platform).
-    "uuid", "importlib.resources", "dataclasses",
+    # The standard library's costlier modules the first plan does without (uuid loads platform;
+    # hashlib loads OpenSSL: core/sha256.py).
+    "uuid", "importlib.resources", "dataclasses", "hashlib",
 ])
 def test_heavy_imports_stay_off_the_start_path(module: str) -> None:
     code = (
@@ -156,6 +157,29 @@ def test_the_first_plan_is_shown_without_building_pysides_qt_namespace(smoke: bo
     )
     result = run_python_offscreen(code)
     assert result.stdout.splitlines()[-1] == ("0 [False]" if smoke else "0 [False, False]"), result.stderr
+
+
+def test_a_normal_launch_loads_no_openssl_before_its_first_plan() -> None:
+    # Unlike --smoke, a normal launch claims the single instance, whose socket name is a digest:
+    # core/sha256.py, as the scan's fingerprints, so OpenSSL (hashlib) stays unloaded here too.
+    code = (
+        "import sys\n"
+        "from PySide6 import QtCore\n"
+        "from agentmux_companion import app\n"
+        "from agentmux_companion.ui.controller import Controller\n"
+        "loaded = []\n"
+        "original_on_plan = Controller.on_plan\n"
+        "def on_plan(self, plan):\n"
+        "    original_on_plan(self, plan)\n"
+        "    watched = {'hashlib', '_hashlib', 'agentmux_companion.ui.single_instance'}\n"
+        "    loaded.append(sorted(watched & set(sys.modules)))\n"
+        "    QtCore.QCoreApplication.quit()\n"
+        "Controller.on_plan = on_plan\n"
+        "rc = app.main(['--demo'])\n"
+        "print(rc, loaded[:1])\n"
+    )
+    result = run_python_offscreen(code)
+    assert result.stdout.splitlines()[-1] == "0 [['agentmux_companion.ui.single_instance']]", result.stderr
 
 
 def test_pyside_never_reads_the_companions_sources() -> None:

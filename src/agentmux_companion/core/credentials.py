@@ -20,6 +20,7 @@ from typing import Any, NamedTuple
 
 from agentmux_companion.core.log import register_secret
 from agentmux_companion.core.providers import CREDENTIALS_FILE_NAME, Provider
+from agentmux_companion.core.sha256 import sha256_hex
 
 #: Bigger than any real OAuth credentials file by three orders of magnitude; bigger files are not
 #: read (AgentMux would, but a multi-megabyte "credentials" file is not one to trust).
@@ -88,9 +89,7 @@ def fingerprint(data: bytes) -> str:
     It changes whenever the CLI refreshes its token, which is what makes it useful to tell a
     stale keyring snapshot from a current one.
     """
-    import hashlib  # OpenSSL loads only when there is a file to fingerprint
-
-    return "sha256:" + hashlib.sha256(data).hexdigest()[:12]
+    return "sha256:" + sha256_hex(data)[:12]
 
 
 def read_credentials_bytes(path: Path, limit: int = MAX_CREDENTIALS_BYTES) -> bytes:

@@ -8,12 +8,13 @@ runs with private homes, never see each other. A later launch connects, says ``a
 from __future__ import annotations
 
 import getpass
-import hashlib
 import logging
 from pathlib import Path
 
 from PySide6.QtCore import QObject, Signal, Slot
 from PySide6.QtNetwork import QLocalServer, QLocalSocket
+
+from agentmux_companion.core.sha256 import sha256_hex
 
 log = logging.getLogger(__name__)
 
@@ -27,7 +28,7 @@ def server_name(data_dir: Path) -> str:
         user = getpass.getuser()
     except (KeyError, OSError):  # no passwd entry (containers): the data folder still separates
         user = "unknown"
-    digest = hashlib.sha256(f"{user}\0{data_dir.resolve()}".encode()).hexdigest()[:16]
+    digest = sha256_hex(f"{user}\0{data_dir.resolve()}".encode())[:16]
     return f"agentmux-companion-{digest}"
 
 

@@ -36,6 +36,7 @@ from agentmux_companion.core.credentials import (
 )
 from agentmux_companion.core.migration import ledger
 from agentmux_companion.core.providers import CREDENTIALS_FILE_NAME, Provider
+from agentmux_companion.core.sha256 import sha256_hex
 
 FILES_SCHEMA = """
 CREATE TABLE IF NOT EXISTS companion_files (
@@ -110,12 +111,6 @@ def isolation_target(
     return IsolationTarget(dest, False, False, None, probe_config_dir(provider, dest, now_ms))
 
 
-def _sha256(data: bytes) -> str:
-    import hashlib  # OpenSSL loads only when there is a copy to check
-
-    return hashlib.sha256(data).hexdigest()
-
-
 class ImportFailed(Exception):
     """The import of one provider's login failed; the provider is skipped with this warning."""
 
@@ -183,7 +178,7 @@ def import_once(provider: Provider, home: Path, journal: FileJournal) -> Path:
     temp = target.with_name(f"{target.name}.{journal.run_id[:8]}.companion-tmp")
     intents = [("dir", folder, "") for folder in missing]
     if data is not None:
-        intents += [("temp", temp, ""), ("copy", target, _sha256(data))]
+        intents += [("temp", temp, ""), ("copy", target, sha256_hex(data))]
     journal.note([*intents, ("sentinel", sentinel, "")])
     for folder in missing:
         try:
@@ -258,7 +253,7 @@ def _unsettled(conn: sqlite3.Connection, run_id: str) -> list[_Entry]:
 
 def _file_sha256(path: Path) -> str | None:
     try:
-        return _sha256(read_credentials_bytes(path, limit=16 * 1024 * 1024))
+        return sha256_hex(read_credentials_bytes(path, limit=16 * 1024 * 1024))
     except OSError:
         return None
 

@@ -24,6 +24,7 @@ from agentmux_companion.core.migration.isolation import IsolationTarget, isolati
 from agentmux_companion.core.migration.state import StoreState, read_state
 from agentmux_companion.core.paths import AppPaths
 from agentmux_companion.core.providers import ProviderRegistry
+from agentmux_companion.core.sha256 import sha256_digest
 
 #: A plan is made of these: the plan's data model, importable from here with the plan.
 __all__ = [
@@ -187,9 +188,7 @@ def new_account_id(store: Path, provider: str, fixed_clock: int | None) -> str:
     """
     if fixed_clock is None:
         return new_uuid4()
-    import hashlib  # OpenSSL: loaded when a plan mints an id from its inputs (tests, --now-ms)
-
-    return uuid4_text(hashlib.sha256(f"{store.resolve()}\0{provider}\0{fixed_clock}".encode()).digest()[:16])
+    return uuid4_text(sha256_digest(f"{store.resolve()}\0{provider}\0{fixed_clock}".encode())[:16])
 
 
 def store_semantics(location: st.StoreLocation, inspection: st.StoreInspection) -> tuple[Semantics, str]:
