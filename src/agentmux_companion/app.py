@@ -15,11 +15,9 @@ snapshot, undo, autostart, the tray menu's dialogs and the crash dialog load on 
 from __future__ import annotations
 
 import argparse
-import contextlib
 import logging
 import os
 import shutil
-import signal
 import sys
 import tempfile
 import traceback
@@ -42,6 +40,7 @@ if TYPE_CHECKING:
     from agentmux_companion.core.crashlog import PreviousCrash
     from agentmux_companion.ui.controller import Controller
     from agentmux_companion.ui.messages import MessageFunnel
+    from agentmux_companion.ui.single_instance import SingleInstance
 
 log = logging.getLogger("agentmux_companion.app")
 
@@ -116,41 +115,6 @@ def _plan_without_display(launch: Launch) -> int:
     argv = ["plan", f"--home={launch.paths.home}", f"--agentmux-root={launch.paths.agentmux_root}"]
     argv += [f"--store={store_path}" for store_path in launch.args.store or []]
     return run(build_parser().parse_args(argv), env=launch.env)
-
-
-class _QuitSignals:
-    """Let Ctrl+C (SIGINT) and a session logout (SIGTERM) quit cleanly, without a polling timer.
-
-    So the demo sandbox and the single-instance socket are cleaned up (Unix only).
-
-    Python runs signal handlers only when the interpreter gets control; a pipe wakes the Qt event
-    loop through a QSocketNotifier when a signal arrives (``signal.set_wakeup_fd`` writes to it).
-    """
-
-    def __init__(self, app: QApplication) -> None:
-        from PySide6.QtCore import QSocketNotifier
-
-        self._reader, self._writer = os.pipe()
-        os.set_blocking(self._reader, False)
-        os.set_blocking(self._writer, False)
-        self._previous_fd = signal.set_wakeup_fd(self._writer)
-        self._previous = {s: signal.signal(s, lambda *_: app.quit()) for s in (signal.SIGINT, signal.SIGTERM)}
-        self._notifier = QSocketNotifier(self._reader, QSocketNotifier.Type.Read, app)
-        self._notifier.activated.connect(self._drain)
-
-    def _drain(self) -> None:
-        with contextlib.suppress(OSError):
-            os.read(self._reader, 64)
-
-    def close(self) -> None:
-        """Give the signals back to their previous handlers and close the pipe."""
-        self._notifier.setEnabled(False)
-        signal.set_wakeup_fd(self._previous_fd)
-        for quit_signal, handler in self._previous.items():
-            if handler is not None:  # None: set from outside Python, nothing to give back
-                signal.signal(quit_signal, handler)
-        os.close(self._reader)
-        os.close(self._writer)
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -233,7 +197,11 @@ def _start_and_run(launch: Launch, start_up_done: Callable[[], None]) -> int:
                                 previous_crash.message))
     previous_hook = sys.excepthook
     sys.excepthook = _crash_hook(funnel, previous_hook)
-    quit_signals = _QuitSignals(app) if sys.platform != "win32" else None
+    quit_signals = None
+    if sys.platform != "win32":
+        from agentmux_companion.ui.quit_signals import QuitSignals
+
+        quit_signals = QuitSignals(app)
 
     instance = None
     if instance_name:
@@ -254,7 +222,7 @@ def _start_and_run(launch: Launch, start_up_done: Callable[[], None]) -> int:
         instance.activation_requested.connect(controller.show_window)
 
     smoke = _SmokeCheck(app, controller) if args.smoke else None
-    _when_started(controller, start_up_done)
+    _when_started(controller, start_up_done, instance)
     controller.start()
     if smoke is not None:
         smoke.started()
@@ -270,16 +238,25 @@ def _start_and_run(launch: Launch, start_up_done: Callable[[], None]) -> int:
     return exit_code
 
 
-def _when_started(controller: Controller, start_up_done: Callable[[], None]) -> None:
-    """Call ``start_up_done`` once the first plan is painted, or after START_UP_LIMIT_MS at the latest."""
+def _when_started(controller: Controller, start_up_done: Callable[[], None], instance: SingleInstance | None) -> None:
+    """Once the first plan is painted (after START_UP_LIMIT_MS at the latest): the start is done.
+
+    ``start_up_done`` runs, then ``instance`` answers the launches that asked meanwhile: QtNetwork
+    loads then, not on the way to the plan.
+    """
     from PySide6.QtCore import QTimer
+
+    def started() -> None:
+        start_up_done()
+        if instance is not None:
+            instance.serve()
 
     def first_plan_shown(_plan: object) -> None:
         controller.scan_finished.disconnect(first_plan_shown)
-        QTimer.singleShot(0, start_up_done)  # after this turn of the event loop has painted it
+        QTimer.singleShot(0, started)  # after this turn of the event loop has painted it
 
     controller.scan_finished.connect(first_plan_shown)
-    QTimer.singleShot(START_UP_LIMIT_MS, start_up_done)  # a first scan that fails or takes long
+    QTimer.singleShot(START_UP_LIMIT_MS, started)  # a first scan that fails or takes long
 
 
 def _claim_single_instance(launch: Launch) -> str | None:

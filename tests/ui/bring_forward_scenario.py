@@ -59,6 +59,7 @@ def main() -> int:
         instance = SingleInstance(server_name(AppPaths.resolve(env=dict(os.environ)).data_dir))
         if not instance.listen():
             raise SystemExit("bring-forward scenario: cannot listen for a second launch")
+        instance.serve()
         instance.activation_requested.connect(controller.show_window)
         controller.start()
         pump(app, lambda: controller.plan is not None and controller.window is not None

@@ -159,9 +159,10 @@ def test_the_first_plan_is_shown_without_building_pysides_qt_namespace(smoke: bo
     assert result.stdout.splitlines()[-1] == ("0 [False]" if smoke else "0 [False, False]"), result.stderr
 
 
-def test_a_normal_launch_loads_no_openssl_before_its_first_plan() -> None:
-    # Unlike --smoke, a normal launch claims the single instance, whose socket name is a digest:
-    # core/sha256.py, as the scan's fingerprints, so OpenSSL (hashlib) stays unloaded here too.
+def test_a_normal_launch_loads_neither_openssl_nor_qtnetwork_before_its_first_plan() -> None:
+    # Unlike --smoke, a normal launch claims the single instance: its socket name is a digest
+    # (core/sha256.py, as the scan's fingerprints: no OpenSSL), and on Unix the socket is the
+    # standard library's until the first plan is shown (no QtNetwork: ui/single_instance.py).
     code = (
         "import sys\n"
         "from PySide6 import QtCore\n"
@@ -171,7 +172,7 @@ def test_a_normal_launch_loads_no_openssl_before_its_first_plan() -> None:
         "original_on_plan = Controller.on_plan\n"
         "def on_plan(self, plan):\n"
         "    original_on_plan(self, plan)\n"
-        "    watched = {'hashlib', '_hashlib', 'agentmux_companion.ui.single_instance'}\n"
+        "    watched = {'hashlib', '_hashlib', 'PySide6.QtNetwork', 'agentmux_companion.ui.single_instance'}\n"
         "    loaded.append(sorted(watched & set(sys.modules)))\n"
         "    QtCore.QCoreApplication.quit()\n"
         "Controller.on_plan = on_plan\n"
@@ -180,6 +181,36 @@ def test_a_normal_launch_loads_no_openssl_before_its_first_plan() -> None:
     )
     result = run_python_offscreen(code)
     assert result.stdout.splitlines()[-1] == "0 [['agentmux_companion.ui.single_instance']]", result.stderr
+
+
+def test_a_second_launch_brings_the_first_forward_once_its_first_plan_is_shown() -> None:
+    # The whole way, as app.py wires it: the first launch holds the name from its start and
+    # answers once its plan is shown; the second launch, started then, says so and exits 0.
+    code = (
+        "import subprocess, sys\n"
+        "from PySide6 import QtCore\n"
+        "from agentmux_companion import app\n"
+        "from agentmux_companion.ui.controller import Controller\n"
+        "from agentmux_companion.ui.single_instance import SingleInstance\n"
+        "seen = []\n"
+        "original_serve, original_show = SingleInstance.serve, Controller.show_window\n"
+        "def serve(self):\n"
+        "    original_serve(self)\n"
+        "    second = subprocess.run([sys.executable, '-m', 'agentmux_companion', 'gui', '--demo'],\n"
+        "                            capture_output=True, text=True, timeout=60)\n"
+        "    seen.append((second.returncode, 'already running' in second.stderr))\n"
+        "    QtCore.QTimer.singleShot(20_000, QtCore.QCoreApplication.quit)  # if nothing comes\n"
+        "def show_window(self):\n"
+        "    original_show(self)\n"
+        "    if seen:\n"
+        "        seen.append('brought forward')\n"
+        "        QtCore.QCoreApplication.quit()\n"
+        "SingleInstance.serve, Controller.show_window = serve, show_window\n"
+        "rc = app.main(['--demo'])\n"
+        "print(rc, seen)\n"
+    )
+    result = run_python_offscreen(code)
+    assert result.stdout.splitlines()[-1] == "0 [(0, True), 'brought forward']", result.stderr
 
 
 def test_pyside_never_reads_the_companions_sources() -> None:

@@ -57,6 +57,7 @@ def test_a_second_launch_restores_a_minimized_window(qtbot: QtBot, make_controll
     assert window is not None
     instance = SingleInstance(f"agentmux-companion-test-{id(controller):x}")
     assert instance.listen()
+    instance.serve()
     instance.activation_requested.connect(controller.show_window)
     try:
         window.showMinimized()

@@ -170,6 +170,7 @@ def test_second_launch_brings_the_first_forward_and_exits_0(qtbot: QtBot) -> Non
     name = server_name(AppPaths.resolve().data_dir)
     primary = SingleInstance(name)
     assert primary.listen()
+    primary.serve()
     try:
         env = {k: v for k, v in os.environ.items() if k not in ("DISPLAY", "WAYLAND_DISPLAY")}
         env["QT_QPA_PLATFORM"] = "offscreen"
