@@ -15,7 +15,7 @@ from pytestqt.qtbot import QtBot
 
 from agentmux_companion.core.sandbox import DemoSandbox
 from agentmux_companion.ui.controller import ControllerOptions
-from tests.ui.conftest import MakeController
+from tests.ui.conftest import MakeController, window_with_plan
 from tests.ui.layout_check import check
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -55,3 +55,18 @@ def test_a_long_path_elides_in_the_middle_with_the_full_path_to_copy(
     assert label.label.toolTip() == path
     label.copy_button.click()
     assert QGuiApplication.clipboard().text() == path
+
+
+def test_the_logins_table_fits_its_rows_again_when_the_window_is_resized(
+        qtbot: QtBot, make_controller: MakeController) -> None:
+    # The window fits the rows to the wrapped "Why" column's width each time it is resized.
+    _controller, window = window_with_plan(qtbot, make_controller)
+    table = window.plan_page.providers_table
+    window.resize(1400, 900)
+    qtbot.waitUntil(lambda: table.columnWidth(3) > 500)
+    qtbot.wait(50)
+    wide = [table.rowHeight(row) for row in range(table.rowCount())]
+    window.resize(720, 900)
+    qtbot.waitUntil(lambda: [table.rowHeight(row) for row in range(table.rowCount())] != wide, timeout=5_000)
+    narrow = [table.rowHeight(row) for row in range(table.rowCount())]
+    assert max(narrow) > max(wide)  # the reasons wrap onto more lines

@@ -12,7 +12,7 @@ from PySide6.QtWidgets import QLabel, QTableWidget, QToolButton
 from pytestqt.qtbot import QtBot
 
 from agentmux_companion.ui import qt_values
-from agentmux_companion.ui.widgets import Disclosure, elided_in_the_middle
+from agentmux_companion.ui.widgets import Disclosure, PathLabel, elided_in_the_middle
 from tests.ui.conftest import MakeController, window_with_plan
 
 
@@ -118,3 +118,21 @@ def test_a_table_keeps_qts_elision_for_its_cells(qtbot: QtBot) -> None:
     qtbot.addWidget(button)
     qt_values.set_enum_property(button, "arrowType", "UpArrow")
     assert button.arrowType() == Qt.ArrowType.UpArrow
+
+
+def test_a_path_label_elides_again_each_time_it_is_resized(qtbot: QtBot) -> None:
+    # widgets.PathLabel: elided again on every new size (elided_in_the_middle, not Qt's elidedText).
+    label = PathLabel("Backup folder")
+    qtbot.addWidget(label)
+    label.set_path(PATHS[1])
+    label.resize(900, 40)
+    label.show()
+    qtbot.waitUntil(lambda: label.label.text() == PATHS[1])
+    label.resize(260, 40)
+    qtbot.waitUntil(lambda: "…" in label.label.text())
+    narrow = label.label.text()
+    assert label.label.fontMetrics().horizontalAdvance(narrow) <= label.label.width()
+    assert label.full_text() == PATHS[1]
+    label.resize(900, 40)
+    qtbot.waitUntil(lambda: label.label.text() == PATHS[1])
+

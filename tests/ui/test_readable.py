@@ -18,7 +18,7 @@ from agentmux_companion.ui.controller import ControllerOptions
 from agentmux_companion.ui.keyring_health import Health
 from agentmux_companion.ui.plan_window import PlanWindow
 from agentmux_companion.ui.widgets import contrast_ratio
-from tests.ui.conftest import MakeController, start_and_scan
+from tests.ui.conftest import MakeController, start_and_scan, window_with_plan
 from tests.ui.screenshot_scenario import dark_palette
 
 WCAG_BODY = 4.5
@@ -169,3 +169,29 @@ def test_the_codex_note_only_when_a_codex_login_is_there(
     with qtbot.waitSignal(controller.scan_finished, timeout=20_000):
         controller.scan()
     assert "Codex" not in window.plan_page.notes_label.text()
+
+
+def test_the_check_boxes_are_restyled_when_the_palette_changes(
+        qtbot: QtBot, make_controller: MakeController, monkeypatch: pytest.MonkeyPatch) -> None:
+    # A light/dark switch restyles the unchecked boxes (PlanWindow.changeEvent), which keep the
+    # palette they were styled with otherwise.
+    _controller, window = window_with_plan(qtbot, make_controller)
+    restyled: list[bool] = []
+    page = window.plan_page
+    original = page.style_check_boxes
+
+    def counting_restyle() -> None:
+        restyled.append(True)
+        original()
+
+    monkeypatch.setattr(page, "style_check_boxes", counting_restyle)
+    qtbot.wait(50)
+    restyled.clear()
+    app = QApplication.instance()
+    assert isinstance(app, QApplication)
+    previous = app.palette()
+    try:
+        app.setPalette(dark_palette())
+        qtbot.waitUntil(lambda: bool(restyled), timeout=5_000)
+    finally:
+        app.setPalette(previous)
