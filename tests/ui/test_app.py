@@ -130,57 +130,56 @@ def test_heavy_imports_stay_off_the_start_path(module: str) -> None:
     assert result.stdout.splitlines()[-1] == "0 False", result.stderr
 
 
-@pytest.mark.parametrize("smoke", [True, False], ids=["smoke", "a normal start"])
-def test_the_first_plan_is_shown_without_building_pysides_qt_namespace(smoke: bool) -> None:
-    # ui/qt_values.py: PySide6 builds all 94 enums of its Qt namespace the first time anything
-    # names it, about an eighth of a bare window's start; the first window needs none of them.
-    # Checked once the first plan is in the window and, on a normal start, again a turn of the
-    # event loop later (painted, its keyring check and menu facts under way); --smoke quits at once.
-    argv = ["--demo", "--smoke"] if smoke else ["--demo"]
+def probed_at_the_first_plan(argv: list[str], probe: str, *, again_a_turn_later: bool) -> str:
+    """A launch's exit code and the values of ``probe`` once its first plan is in the window.
+
+    ``again_a_turn_later``: probed again a turn of the event loop later (painted, the keyring
+    check and menu facts under way), then the launch quits; otherwise it quits at once.
+    """
+    then = "    QtCore.QCoreApplication.quit()\n"
+    if again_a_turn_later:
+        then = ("    def later():\n"
+                f"        found.append({probe})\n"
+                "        QtCore.QCoreApplication.quit()\n"
+                "    QtCore.QTimer.singleShot(0, later)\n")
     code = (
         "import sys\n"
         "from PySide6 import QtCore\n"
         "from agentmux_companion import app\n"
         "from agentmux_companion.ui.controller import Controller\n"
-        "built = []\n"
+        "found = []\n"
         "original_on_plan = Controller.on_plan\n"
         "def on_plan(self, plan):\n"
         "    original_on_plan(self, plan)\n"
-        "    built.append('Qt' in vars(QtCore))\n"
-        "    def later():\n"
-        "        built.append('Qt' in vars(QtCore))\n"
-        "        QtCore.QCoreApplication.quit()\n"
-        "    QtCore.QTimer.singleShot(0, later)\n"
+        f"    found.append({probe})\n"
+        f"{then}"
         "Controller.on_plan = on_plan\n"
         f"rc = app.main({argv!r})\n"
-        "print(rc, built[:2])\n"
+        "print(rc, found[:2])\n"
     )
     result = run_python_offscreen(code)
-    assert result.stdout.splitlines()[-1] == ("0 [False]" if smoke else "0 [False, False]"), result.stderr
+    assert result.stdout, result.stderr
+    return result.stdout.splitlines()[-1]
+
+
+@pytest.mark.parametrize("smoke", [True, False], ids=["smoke", "a normal start"])
+def test_the_first_plan_is_shown_without_building_pysides_qt_namespace(smoke: bool) -> None:
+    # ui/qt_values.py: PySide6 builds all 94 enums of its Qt namespace the first time anything
+    # names it, about an eighth of a bare window's start; the first window needs none of them.
+    # On a normal start, still not a turn later (--smoke quits at once).
+    argv = ["--demo", "--smoke"] if smoke else ["--demo"]
+    found = probed_at_the_first_plan(argv, "'Qt' in vars(QtCore)", again_a_turn_later=not smoke)
+    assert found == ("0 [False]" if smoke else "0 [False, False]")
 
 
 def test_a_normal_launch_loads_neither_openssl_nor_qtnetwork_before_its_first_plan() -> None:
     # Unlike --smoke, a normal launch claims the single instance: its socket name is a digest
     # (core/sha256.py, as the scan's fingerprints: no OpenSSL), and on Unix the socket is the
     # standard library's until the first plan is shown (no QtNetwork: ui/single_instance.py).
-    code = (
-        "import sys\n"
-        "from PySide6 import QtCore\n"
-        "from agentmux_companion import app\n"
-        "from agentmux_companion.ui.controller import Controller\n"
-        "loaded = []\n"
-        "original_on_plan = Controller.on_plan\n"
-        "def on_plan(self, plan):\n"
-        "    original_on_plan(self, plan)\n"
-        "    watched = {'hashlib', '_hashlib', 'PySide6.QtNetwork', 'agentmux_companion.ui.single_instance'}\n"
-        "    loaded.append(sorted(watched & set(sys.modules)))\n"
-        "    QtCore.QCoreApplication.quit()\n"
-        "Controller.on_plan = on_plan\n"
-        "rc = app.main(['--demo'])\n"
-        "print(rc, loaded[:1])\n"
-    )
-    result = run_python_offscreen(code)
-    assert result.stdout.splitlines()[-1] == "0 [['agentmux_companion.ui.single_instance']]", result.stderr
+    modules = "{'hashlib', '_hashlib', 'PySide6.QtNetwork', 'agentmux_companion.ui.single_instance'}"
+    watched = f"sorted({modules} & set(sys.modules))"
+    found = probed_at_the_first_plan(["--demo"], watched, again_a_turn_later=False)
+    assert found == "0 [['agentmux_companion.ui.single_instance']]"
 
 
 def test_a_second_launch_brings_the_first_forward_once_its_first_plan_is_shown() -> None:

@@ -139,10 +139,12 @@ class SingleInstance(QObject):
 
         server = QLocalServer(self)
         server.newConnection.connect(self._on_new_connection)
-        if server.listen(self._bound.detach()):  # Qt owns the socket now and removes its file on close
+        if server.listen(self._bound.fileno()):
+            self._bound.detach()  # Qt owns the socket now, and removes its file on close
             self._server = server
         else:
             log.warning("single instance: cannot serve on %s: %s", self.name, server.errorString())
+            self.close()
         self._bound = None
 
     @staticmethod
@@ -176,10 +178,10 @@ class SingleInstance(QObject):
         if self._server is not None:
             self._server.close()
         if self._bound is not None:
-            self._bound.close()
-            self._bound = None
             with contextlib.suppress(OSError):
+                self._bound.close()
                 os.unlink(socket_path(self.name))
+            self._bound = None
 
     @Slot()
     def _on_new_connection(self) -> None:
