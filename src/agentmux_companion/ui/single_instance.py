@@ -180,6 +180,7 @@ class SingleInstance(QObject):
         if self._bound is not None:
             with contextlib.suppress(OSError):
                 self._bound.close()
+            with contextlib.suppress(OSError):
                 os.unlink(socket_path(self.name))
             self._bound = None
 
