@@ -101,3 +101,15 @@ def test_a_running_companion_of_an_earlier_version_is_found(qtbot: QtBot, name: 
         assert bytes(connection.readLine().data()) == b"activate\n"
     finally:
         earlier.close()
+
+
+def test_the_socket_of_an_instance_that_started_meanwhile_is_never_taken(name: str) -> None:
+    # Two launches that both found nobody: the second to bind leaves the first one's socket alone.
+    first = SingleInstance(name)
+    assert first.listen()
+    try:
+        second = SingleInstance(name)
+        assert not second.listen()
+        assert ask_running_instance_to_activate(name)  # still the first one's, and live
+    finally:
+        first.close()

@@ -72,6 +72,16 @@ def ask_running_instance_to_activate(name: str) -> bool:
     return True
 
 
+def _someone_listens(path: str) -> bool:
+    with socket.socket(socket.AF_UNIX, socket.SOCK_STREAM) as probe:
+        probe.settimeout(_CONNECT_TIMEOUT_MS / 1000)
+        try:
+            probe.connect(path)
+        except OSError:
+            return False
+    return True
+
+
 def _ask_through_named_pipe(name: str) -> bool:
     from PySide6.QtNetwork import QLocalSocket
 
@@ -119,7 +129,9 @@ class SingleInstance(QObject):
             try:
                 self._bind_for_this_user_only(bound, path)
             except OSError as exc:
-                if exc.errno != errno.EADDRINUSE:
+                # Taken: a file left by a killed instance is replaced, but never the socket of one
+                # that started since the question was asked (both launches would then run).
+                if exc.errno != errno.EADDRINUSE or _someone_listens(path):
                     raise
                 os.unlink(path)
                 self._bind_for_this_user_only(bound, path)
