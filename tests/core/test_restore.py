@@ -12,6 +12,7 @@ import sqlite3
 from contextlib import closing
 from pathlib import Path
 
+from agentmux_companion.core.backup import finish_checks
 from agentmux_companion.core.migration import ledger
 from agentmux_companion.core.migration.apply import apply_plan
 from agentmux_companion.core.migration.plan import build_plan
@@ -37,6 +38,9 @@ def migrate(home: Path, store: Path) -> str:
     paths = AppPaths.resolve(home)
     [result] = apply_plan(build_plan(paths, REGISTRY, explicit_locations([store]), NOW_MS), paths, REGISTRY)
     assert result.outcome == "migrated", result.message
+    # As the CLI and the GUI do: the backup's full check runs on after the COMMIT and records its
+    # verdict in the ledger; a test that reads the ledger next must not race it.
+    assert finish_checks() == []
     return result.backup
 
 
