@@ -4,7 +4,8 @@
 4 ms of the tray companion's start (measured against ``hashlib``, ``make bench``'s machine), for
 one credentials file's fingerprint. CPython ships SHA-256 of its own, as ``_sha256`` (3.11) and
 ``_sha2`` (3.12 on); the digest is the same, and where neither module is there, hashlib's is
-used. Large inputs (backups, keyring chunks) keep ``hashlib``, whose OpenSSL is faster on them.
+used. Hashing off that path keeps ``hashlib`` (backups, whose OpenSSL digest is faster on their
+size, and keyring chunks).
 """
 
 from __future__ import annotations

@@ -14,7 +14,8 @@ here:
 
 Everything else, and whatever runs only after the first plan (dialogs, the keyring panel, a
 restore from minimized), names ``Qt`` as usual. ``tests/ui/test_qt_values.py`` checks each value
-against the real enum, and that showing the first plan leaves the namespace unbuilt.
+against the real enum, ``tests/ui/test_app.py`` that showing the first plan leaves the namespace
+unbuilt.
 """
 
 from __future__ import annotations

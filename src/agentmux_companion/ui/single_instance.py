@@ -62,22 +62,21 @@ def ask_running_instance_to_activate(name: str) -> bool:
     """
     if _WINDOWS:
         return _ask_through_named_pipe(name)
-    with socket.socket(socket.AF_UNIX, socket.SOCK_STREAM) as client:
-        client.settimeout(_CONNECT_TIMEOUT_MS / 1000)
-        try:
-            client.connect(str(socket_path(name)))
-            client.sendall(ACTIVATE)
-        except OSError:  # no socket, a stale one nobody listens on (refused), or no answer in time
-            return False
-    return True
+    return _connect_and_send(str(socket_path(name)), ACTIVATE)
 
 
 def _someone_listens(path: str) -> bool:
-    with socket.socket(socket.AF_UNIX, socket.SOCK_STREAM) as probe:
-        probe.settimeout(_CONNECT_TIMEOUT_MS / 1000)
+    return _connect_and_send(path, b"")
+
+
+def _connect_and_send(path: str, message: bytes) -> bool:
+    """Connect to the Unix socket at ``path`` and send ``message``; False when nobody listens there."""
+    with socket.socket(socket.AF_UNIX, socket.SOCK_STREAM) as client:
+        client.settimeout(_CONNECT_TIMEOUT_MS / 1000)
         try:
-            probe.connect(path)
-        except OSError:
+            client.connect(path)
+            client.sendall(message)
+        except OSError:  # no socket, a stale one nobody listens on (refused), or no answer in time
             return False
     return True
 
