@@ -234,6 +234,34 @@ def test_pyside_never_reads_the_companions_sources() -> None:
     assert result.stdout.splitlines() == ["[]", "0 -1"]
 
 
+def test_pyside_reads_no_source_but_its_own_on_the_way_to_the_first_plan() -> None:
+    # The whole start as a user's launch makes it (the entry point, --demo --smoke), recorded from
+    # the moment PySide6 installs its import hook: a module imported after the table was filled
+    # (the standard library's signal, for the quit signals) was still read, line by line.
+    code = (
+        "import os, sys\n"
+        "read = []\n"
+        "def hook(event, args):\n"
+        "    feature = sys.modules.get('__feature__')\n"
+        "    if event == 'import' and feature is not None and not hasattr(feature, 'recorded'):\n"
+        "        original = feature._mod_uses_pyside\n"
+        "        feature._mod_uses_pyside = lambda module: read.append(module.__name__) or original(module)\n"
+        "        feature.recorded = True\n"
+        "sys.addaudithook(hook)\n"
+        "from agentmux_companion import app\n"
+        "from agentmux_companion.entry_points import tray_companion\n"
+        "on_scan_finished = app._SmokeCheck._on_scan_finished\n"
+        "def at_the_first_plan(self, plan):\n"
+        "    on_scan_finished(self, plan)\n"
+        "    print(sorted(name for name in read if not name.startswith('PySide6')))\n"
+        "app._SmokeCheck._on_scan_finished = at_the_first_plan\n"
+        "sys.exit(tray_companion(['--demo', '--smoke']))\n"
+    )
+    result = run_python_offscreen(code)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.splitlines()[-1] == "[]", result.stdout
+
+
 def test_the_installed_program_runs_no_cycle_collection_before_its_first_plan() -> None:
     # The tray companion's entry point as its installed script calls it (read from the installed
     # metadata): the collector is paused before the launcher and the engine load, not only once

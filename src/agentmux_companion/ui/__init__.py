@@ -27,10 +27,11 @@ def skip_pyside_feature_scan() -> None:
     (PYSIDE-2029). At start-up that is some fifty files and about 10 ms, on the way to the first
     window (``make bench``). The answer is known here: the companion selects no feature anywhere
     (``from __feature__ import`` appears nowhere), so its modules get the value a PySide6 module
-    without features gets, and the modules already loaded (the standard library, the Qt-free
-    core) the value of a module that does not use PySide6. A module entered here is never read;
-    every other one still is, as before. With a PySide6 that keeps no such table this does
-    nothing (start-up is slower, nothing else changes).
+    without features gets; the modules already loaded (the standard library, the Qt-free core)
+    and every other top-level module of the standard library get the value of a module that does
+    not use PySide6. A module entered here is never read; every other one still is, as before.
+    With a PySide6 that keeps no such table this does nothing (start-up is slower, nothing else
+    changes).
     """
     feature = sys.modules.get("__feature__")
     selections = getattr(feature, "pyside_feature_dict", None)
@@ -39,6 +40,10 @@ def skip_pyside_feature_scan() -> None:
     for name in list(sys.modules):
         if not name.startswith(("PySide6", "shiboken", "agentmux_companion")):
             selections.setdefault(name, _IGNORED)
+    # And the standard library's modules not loaded yet (signal, for the quit signals, on the way
+    # to the first window; subprocess when a folder is opened): none of them uses PySide6.
+    for name in sys.stdlib_module_names:
+        selections.setdefault(name, _IGNORED)
     package = __name__.rpartition(".")[0]
     root = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
     for folder, _dirs, files in os.walk(root):  # a frozen build has no folder here: PySide6 finds no source either
