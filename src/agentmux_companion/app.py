@@ -241,12 +241,20 @@ def _start_and_run(launch: Launch, start_up_done: Callable[[], None]) -> int:
 def _when_started(controller: Controller, start_up_done: Callable[[], None], instance: SingleInstance | None) -> None:
     """Once the first plan is painted (after START_UP_LIMIT_MS at the latest): the start is done.
 
-    ``start_up_done`` runs, then ``instance`` answers the launches that asked meanwhile: QtNetwork
-    loads then, not on the way to the plan.
+    The application gets its icon, ``start_up_done`` runs, then ``instance`` answers the launches
+    that asked meanwhile: QIcon and QtNetwork load then, not on the way to the plan.
     """
     from PySide6.QtCore import QTimer
 
     def started() -> None:
+        # The icon only now: nothing draws it on the way to the first plan (the tray loads its
+        # own), and PySide6's QIcon class with the SVG icon engine were some 14 million
+        # instructions there (2-3 ms). The plan window has no icon of its own: it takes this one.
+        from PySide6.QtWidgets import QApplication
+
+        from agentmux_companion.ui.icons import app_icon
+
+        QApplication.setWindowIcon(app_icon())
         start_up_done()
         if instance is not None:
             instance.serve()
@@ -293,10 +301,11 @@ def _sweep_and_enable_crash_log(launch: Launch) -> PreviousCrash | None:
 
 
 def _make_application() -> QApplication:
-    """The QApplication with the companion's names and icon, which a closed last window never quits."""
-    from PySide6.QtWidgets import QApplication
+    """The QApplication with the companion's names, which a closed last window never quits.
 
-    from agentmux_companion.ui.icons import app_icon
+    Its icon comes once the first plan is shown (:func:`_when_started`).
+    """
+    from PySide6.QtWidgets import QApplication
 
     QApplication.setApplicationName("AgentMux Companion")
     QApplication.setOrganizationName("AgentMux")
@@ -304,7 +313,6 @@ def _make_application() -> QApplication:
     QApplication.setDesktopFileName("agentmux-companion")
     app = QApplication.instance() or QApplication([sys.argv[0] if sys.argv else "agentmux-companion"])
     assert isinstance(app, QApplication)
-    app.setWindowIcon(app_icon())
     app.setQuitOnLastWindowClosed(False)  # the controller decides: with a tray, closing never quits
     return app
 

@@ -172,6 +172,16 @@ def test_the_first_plan_is_shown_without_building_pysides_qt_namespace(smoke: bo
     assert found == ("0 [False]" if smoke else "0 [False, False]")
 
 
+def test_the_window_gets_its_icon_once_the_first_plan_is_shown() -> None:
+    # PySide6's QIcon class (its ThemeIcon enum alone has 151 members) and the SVG icon engine
+    # were some 14 million instructions on the way to the first plan, where nothing draws an
+    # icon. The application's icon is set once the plan is painted, and the window, which has
+    # none of its own, takes it then.
+    probe = "('QIcon' in vars(sys.modules['PySide6.QtGui']), self.window.windowIcon().isNull())"
+    found = probed_at_the_first_plan(["--demo"], probe, again_a_turn_later=True)
+    assert found == "0 [(False, True), (True, False)]"
+
+
 def test_a_normal_launch_loads_neither_openssl_nor_qtnetwork_before_its_first_plan() -> None:
     # Unlike --smoke, a normal launch claims the single instance: its socket name is a digest
     # (core/sha256.py, as the scan's fingerprints: no OpenSSL), and on Unix the socket is the

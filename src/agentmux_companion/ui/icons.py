@@ -1,11 +1,18 @@
-"""The tray states and their icons (SVG files in ``resources/icons``)."""
+"""The tray states and their icons (SVG files in ``resources/icons``).
+
+QIcon is imported where an icon is made: the controller needs :class:`TrayState` on the way to
+the first plan, and PySide6 creates the QIcon class (its ThemeIcon enum has 151 members) the
+first time a module names it; the first plan needs no icon (``app.py`` sets it afterwards).
+"""
 
 from __future__ import annotations
 
 import enum
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-from PySide6.QtGui import QIcon
+if TYPE_CHECKING:
+    from PySide6.QtGui import QIcon
 
 APP_ICON_NAME = "agentmux-companion.svg"
 
@@ -37,6 +44,8 @@ _cache: dict[str, QIcon] = {}
 
 def state_icon(state: TrayState) -> QIcon:
     """The tray icon for ``state``, loaded once and cached."""
+    from PySide6.QtGui import QIcon
+
     key = state.value
     if key not in _cache:
         _cache[key] = QIcon(str(icon_path(state)))
@@ -45,6 +54,8 @@ def state_icon(state: TrayState) -> QIcon:
 
 def app_icon() -> QIcon:
     """The application's icon for windows and the task bar, loaded once and cached."""
+    from PySide6.QtGui import QIcon
+
     if "app" not in _cache:
         _cache["app"] = QIcon(str(icons_dir() / APP_ICON_NAME))
     return _cache["app"]

@@ -329,7 +329,10 @@ class VerbButton(QPushButton):
     """A button that never becomes the default by itself: Enter in a list or table presses nothing."""
 
     def __init__(self, text: str, accessible_name: str, description: str = "", parent: QWidget | None = None) -> None:
-        super().__init__(text, parent)
+        # The text is set, not passed: PySide6 weighs QPushButton(text, parent) against its
+        # (icon, text) overload, which creates the QIcon class (app.py sets the icon later).
+        super().__init__(parent)
+        self.setText(text)
         self.setAutoDefault(False)
         self.setDefault(False)
         self.setAccessibleName(accessible_name)

@@ -18,7 +18,6 @@ from PySide6.QtCore import QCoreApplication
 from PySide6.QtGui import QGuiApplication
 from PySide6.QtWidgets import QMenu
 
-from agentmux_companion.ui.icons import app_icon
 from agentmux_companion.ui.plan_window import PlanWindow
 
 if TYPE_CHECKING:
@@ -44,7 +43,6 @@ def build_plan_window(c: ControllerPort) -> tuple[PlanWindow, QMenu]:
     no tray (then it is the only way to them).
     """
     window = PlanWindow()
-    window.setWindowIcon(app_icon())
     if c.options.demo_dir is not None:
         window.set_demo(str(c.options.demo_dir), _tr("Start at login and the keyring copy"))
     window.migrate_requested.connect(lambda paths: c.writes.request_migrate(paths))
