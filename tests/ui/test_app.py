@@ -182,6 +182,13 @@ def test_the_window_gets_its_icon_once_the_first_plan_is_shown() -> None:
     assert found == "0 [(False, True), (True, False)]"
 
 
+def test_the_first_plan_is_shown_without_building_the_result_page() -> None:
+    # The result page (a scroll area, six buttons) waits for the first result: the window's
+    # pages at the first plan are the plan's and the work's (tests/ui/test_flow.py has the rest).
+    found = probed_at_the_first_plan(["--demo", "--smoke"], "self.window.pages.count()", again_a_turn_later=False)
+    assert found == "0 [2]"
+
+
 def test_a_normal_launch_loads_neither_openssl_nor_qtnetwork_before_its_first_plan() -> None:
     # Unlike --smoke, a normal launch claims the single instance: its socket name is a digest
     # (core/sha256.py, as the scan's fingerprints: no OpenSSL), and on Unix the socket is the

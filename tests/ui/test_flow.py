@@ -162,18 +162,53 @@ def test_keyboard_only(qtbot: QtBot, make_controller: MakeController, sandbox: D
     assert not window.isVisible()
 
 
+def test_the_result_page_is_built_with_the_first_result_and_tabs_in_reading_order(
+        qtbot: QtBot, make_controller: MakeController) -> None:
+    # Not on the way to the first plan (plan_window.PlanWindow.result_page); once a result is
+    # shown, Tab goes through its buttons, then the window's own, and back round.
+    _controller, window = window_with_plan(qtbot, make_controller)
+    window.activateWindow()
+    assert window.pages.count() == 2
+    window.show_result("Migrated", "done", backup=True, undo=True, finish=True, autostart_on=True)
+    assert window.pages.count() == 3
+    assert window.pages.currentWidget() is window.result_page
+    page = window.result_page
+    page.open_backup_button.setFocus()
+    order = []
+    for _ in range(12):
+        focused = QApplication.focusWidget()
+        assert focused is not None
+        order.append(focused)
+        QTest.keyClick(focused, Qt.Key.Key_Tab)
+    names = {id(w): n for n, w in [*vars(page).items(), *vars(window).items()] if hasattr(w, "setFocus")}
+    seen = [names.get(id(w), w.accessibleName()) for w in order]
+    # The page's buttons in reading order, then the window's own (their box orders them; Migrate
+    # is hidden on a result, the banner too with no message) and the result's text, named.
+    assert seen[:6] == ["open_backup_button", "backups_button", "undo_button", "back_button", "stop_autostart",
+                        "finish_button"]
+    again = seen.index("open_backup_button", 1)
+    assert sorted(seen[6:again]) == ["close_button", "more_button", "rescan_button", "text_area"]
+    assert page.text_area.accessibleName() == "Result text"
+
+
 def test_accessible_names(qtbot: QtBot, make_controller: MakeController) -> None:
-    from PySide6.QtWidgets import QAbstractButton, QAbstractItemView, QLabel
+    from PySide6.QtWidgets import QLabel, QWidget
 
     controller = make_controller(options=ControllerOptions(use_tray=False))
     start_and_scan(qtbot, controller)
     window = controller.window
     assert window is not None
-    interactive = window.findChildren(QAbstractButton) + window.findChildren(QAbstractItemView)
-    unnamed = [w for w in interactive if not w.accessibleName() and not isinstance(w, QLabel)
-               and w.parent() is not window.plan_page.providers_table]
-    # Buttons inside Qt's own item views (header corner buttons) are Qt's business.
-    assert [w.objectName() or type(w).__name__ for w in unnamed if w.isVisibleTo(window)] == []
+
+    def unnamed_that_take_focus() -> list[str]:
+        # Every control Tab can reach, on the page shown; labels say their own text.
+        reachable = [w for w in window.findChildren(QWidget)
+                     if w.focusPolicy().value & Qt.FocusPolicy.TabFocus.value and w.isVisibleTo(window)]
+        return [w.objectName() or type(w).__name__ for w in reachable
+                if not w.accessibleName() and not isinstance(w, QLabel)]
+
+    assert unnamed_that_take_focus() == []
+    window.show_result("Migrated", "done", backup=True, undo=True, finish=True, autostart_on=True)
+    assert unnamed_that_take_focus() == []
 
 
 def test_no_tray_opens_the_window_and_closing_quits(qtbot: QtBot, make_controller: MakeController) -> None:

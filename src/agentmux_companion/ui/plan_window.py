@@ -61,10 +61,12 @@ class ResultPage(QWidget):
         column.addWidget(self.result_label)
         column.addWidget(self.keyring_label)
         column.addStretch(1)
-        scroll = QScrollArea()
-        scroll.setWidgetResizable(True)
-        scroll.setWidget(texts)
-        scroll.setFrameShape(QScrollArea.Shape.NoFrame)
+        # Takes the focus (a long result scrolls by keyboard), so it is named for screen readers.
+        self.text_area = QScrollArea()
+        self.text_area.setAccessibleName(self.tr("Result text"))
+        self.text_area.setWidgetResizable(True)
+        self.text_area.setWidget(texts)
+        self.text_area.setFrameShape(QScrollArea.Shape.NoFrame)
         self.open_backup_button = VerbButton(self.tr("Open &backup folder"), self.tr("Open backup folder"))
         self.backups_button = VerbButton(self.tr("Bac&kups…"), self.tr("Backups"),
                                          self.tr("Every backup the companion took, with Restore"))
@@ -84,7 +86,7 @@ class ResultPage(QWidget):
         buttons.addWidget(self.finish_button)
         layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
-        layout.addWidget(scroll, 1)
+        layout.addWidget(self.text_area, 1)
         layout.addLayout(buttons)
 
 
@@ -133,9 +135,9 @@ class PlanWindow(QDialog):
         working_layout.addStretch(1)
         working_layout.addWidget(self.progress)
         working_layout.addStretch(2)
-        self.result_page = ResultPage()
+        self._result_page: ResultPage | None = None  # built with the first result (result_page)
         self.pages = QStackedWidget()
-        for page in (self.plan_page, working, self.result_page):
+        for page in (self.plan_page, working):
             self.pages.addWidget(page)
 
         self.more_button = VerbButton(self.tr("Mor&e"), self.tr("More actions"))
@@ -150,16 +152,9 @@ class PlanWindow(QDialog):
         self.buttons.addButton(self.rescan_button, QDialogButtonBox.ButtonRole.ActionRole)
         self.buttons.addButton(self.close_button, QDialogButtonBox.ButtonRole.RejectRole)
 
-        result = self.result_page
         self.migrate_button.clicked.connect(self._on_migrate_clicked)
         self.rescan_button.clicked.connect(self.rescan_requested)
         self.close_button.clicked.connect(self.reject)
-        result.undo_button.clicked.connect(self.undo_requested)
-        result.open_backup_button.clicked.connect(self.open_backup_requested)
-        result.backups_button.clicked.connect(self.backups_requested)
-        result.back_button.clicked.connect(lambda: self.set_state(WindowState.PLAN))
-        result.finish_button.clicked.connect(
-            lambda: self.finish_requested.emit(result.stop_autostart.isVisible() and result.stop_autostart.isChecked()))
 
         layout = QVBoxLayout(self)
         layout.addWidget(self.demo_label)
@@ -167,14 +162,37 @@ class PlanWindow(QDialog):
         layout.addWidget(self.banner)
         layout.addWidget(self.pages, 1)
         layout.addWidget(self.buttons)
-        chain: list[QWidget] = [*self.plan_page.focus_chain(), result.open_backup_button, result.backups_button,
-                                result.undo_button,
-                                result.back_button, result.stop_autostart, result.finish_button, self.more_button,
-                                self.migrate_button, self.rescan_button, self.close_button, self.banner.copy_button,
-                                self.banner.dismiss]
+        chain: list[QWidget] = [*self.plan_page.focus_chain(), self.more_button, self.migrate_button,
+                                self.rescan_button, self.close_button, self.banner.copy_button, self.banner.dismiss]
         for before, after in itertools.pairwise(chain):
             QWidget.setTabOrder(before, after)
         self._fit_default_size()
+
+    @property
+    def result_page(self) -> ResultPage:
+        """The last action's page, built the first time it is needed (not on the way to the first plan)."""
+        if self._result_page is None:
+            self._result_page = self._build_result_page()
+        return self._result_page
+
+    def _build_result_page(self) -> ResultPage:
+        # Some 14 million instructions (its scroll area, six buttons and labels) that the first
+        # plan does without: a result comes after a migration, which takes longer than that.
+        result = ResultPage()
+        result.undo_button.clicked.connect(self.undo_requested)
+        result.open_backup_button.clicked.connect(self.open_backup_requested)
+        result.backups_button.clicked.connect(self.backups_requested)
+        result.back_button.clicked.connect(lambda: self.set_state(WindowState.PLAN))
+        result.finish_button.clicked.connect(
+            lambda: self.finish_requested.emit(result.stop_autostart.isVisible() and result.stop_autostart.isChecked()))
+        self.pages.addWidget(result)  # the page of WindowState.RESULT, after the plan's and the work's
+        # In the tab order its buttons come between the plan page's controls and the window's own.
+        chain: list[QWidget] = [self.plan_page.focus_chain()[-1], result.open_backup_button, result.backups_button,
+                                result.undo_button, result.back_button, result.stop_autostart,
+                                result.finish_button, self.more_button]
+        for before, after in itertools.pairwise(chain):
+            QWidget.setTabOrder(before, after)
+        return result
 
     # ------------------------------------------------------------------------------------------
     # What the controller calls
@@ -197,6 +215,8 @@ class PlanWindow(QDialog):
         if state is not self.state:
             self.banner.clear()
         self.state = state
+        if state is WindowState.RESULT:
+            self.result_page  # noqa: B018  (built now if it was not: its page is about to be shown)
         self.pages.setCurrentIndex(list(WindowState).index(state))
         if state is WindowState.PLAN and self.plan_page.plan is not None and not self._scanning:
             self.status_label.setText(plan_status(self.plan_page.plan))
