@@ -20,7 +20,6 @@ from PySide6.QtGui import QResizeEvent, QShowEvent
 from PySide6.QtWidgets import (
     QCheckBox,
     QDialog,
-    QDialogButtonBox,
     QHBoxLayout,
     QMenu,
     QScrollArea,
@@ -146,11 +145,15 @@ class PlanWindow(QDialog):
         self.migrate_button.setEnabled(False)
         self.rescan_button = VerbButton(self.tr("&Rescan"), self.tr("Rescan"))
         self.close_button = VerbButton(self.tr("&Close"), self.tr("Close"))
-        self.buttons = QDialogButtonBox()
-        self.buttons.addButton(self.more_button, QDialogButtonBox.ButtonRole.HelpRole)
-        self.buttons.addButton(self.migrate_button, QDialogButtonBox.ButtonRole.ActionRole)
-        self.buttons.addButton(self.rescan_button, QDialogButtonBox.ButtonRole.ActionRole)
-        self.buttons.addButton(self.close_button, QDialogButtonBox.ButtonRole.RejectRole)
+        # A row, not a QDialogButtonBox: the box reorders Tab by its own layout (More came after
+        # Close), and its class was 4 million instructions on the way to the first plan.
+        self.buttons = QWidget()
+        row = QHBoxLayout(self.buttons)
+        row.setContentsMargins(0, 0, 0, 0)
+        row.addWidget(self.more_button)
+        row.addStretch(1)
+        for button in (self.migrate_button, self.rescan_button, self.close_button):
+            row.addWidget(button)
 
         self.migrate_button.clicked.connect(self._on_migrate_clicked)
         self.rescan_button.clicked.connect(self.rescan_requested)
@@ -186,10 +189,10 @@ class PlanWindow(QDialog):
         result.finish_button.clicked.connect(
             lambda: self.finish_requested.emit(result.stop_autostart.isVisible() and result.stop_autostart.isChecked()))
         self.pages.addWidget(result)  # the page of WindowState.RESULT, after the plan's and the work's
-        # In the tab order its buttons come between the plan page's controls and the window's own.
-        chain: list[QWidget] = [self.plan_page.focus_chain()[-1], result.open_backup_button, result.backups_button,
-                                result.undo_button, result.back_button, result.stop_autostart,
-                                result.finish_button, self.more_button]
+        # In the tab order its text and buttons come between the plan page's controls and the window's.
+        chain: list[QWidget] = [self.plan_page.focus_chain()[-1], result.text_area, result.open_backup_button,
+                                result.backups_button, result.undo_button, result.back_button,
+                                result.stop_autostart, result.finish_button, self.more_button]
         for before, after in itertools.pairwise(chain):
             QWidget.setTabOrder(before, after)
         return result
