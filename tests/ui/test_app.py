@@ -192,8 +192,9 @@ def test_the_first_plan_is_shown_without_building_the_result_page() -> None:
 def test_a_normal_launch_loads_neither_openssl_nor_qtnetwork_before_its_first_plan() -> None:
     # Unlike --smoke, a normal launch claims the single instance: its socket name is a digest
     # (core/sha256.py, as the scan's fingerprints: no OpenSSL), and on Unix the socket is the
-    # standard library's until the first plan is shown (no QtNetwork: ui/single_instance.py).
-    modules = "{'hashlib', '_hashlib', 'PySide6.QtNetwork', 'agentmux_companion.ui.single_instance'}"
+    # standard library's until the first plan is shown (no QtNetwork: ui/single_instance.py),
+    # made by _socket (the socket module's import builds four enums).
+    modules = "{'hashlib', '_hashlib', 'socket', 'PySide6.QtNetwork', 'agentmux_companion.ui.single_instance'}"
     watched = f"sorted({modules} & set(sys.modules))"
     found = probed_at_the_first_plan(["--demo"], watched, again_a_turn_later=False)
     assert found == "0 [['agentmux_companion.ui.single_instance']]"
