@@ -218,8 +218,8 @@ class PlanWindow(QDialog):
         if state is not self.state:
             self.banner.clear()
         self.state = state
-        if state is WindowState.RESULT:
-            self.result_page  # noqa: B018  (built now if it was not: its page is about to be shown)
+        if state is WindowState.RESULT and self._result_page is None:  # its page is about to be shown
+            self._result_page = self._build_result_page()
         self.pages.setCurrentIndex(list(WindowState).index(state))
         if state is WindowState.PLAN and self.plan_page.plan is not None and not self._scanning:
             self.status_label.setText(plan_status(self.plan_page.plan))
