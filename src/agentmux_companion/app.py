@@ -168,9 +168,11 @@ def _run_gui(launch: Launch) -> int:
 def _start_and_run(launch: Launch, start_up_done: Callable[[], None]) -> int:
     args, paths = launch.args, launch.paths
     # The Qt-free part first: the core modules the scan needs and the registry (a bad registry
-    # fails here, before any window), then Qt (ui/__init__.py keeps PySide6 from reading sources).
-    from agentmux_companion.core.migration.plan import build_plan  # noqa: F401  (the scan's core, loaded here)
+    # fails here, before any window), then the first scan, then Qt (ui/__init__.py keeps PySide6
+    # from reading sources).
+    from agentmux_companion.core.migration.plan import plan_every_store
     from agentmux_companion.core.providers import load_registry
+    from agentmux_companion.core.scan_ahead import ScanAhead
 
     registry = load_registry()
 
@@ -184,6 +186,12 @@ def _start_and_run(launch: Launch, start_up_done: Callable[[], None]) -> int:
         sys.stderr.write(f"agentmux-companion: {exc.message}\n")
         return int(exc.exit_code)
     previous_crash = _sweep_and_enable_crash_log(launch)
+    # Run alone, before PySide6 loads and the window is built beside it, the scan takes a few
+    # milliseconds; beside the build, both are slower (core/scan_ahead.py). A slow one is not
+    # waited for past a bound: the first scan's job collects it.
+    stores = list(args.store) if args.store else None
+    first_scan = ScanAhead(lambda: plan_every_store(paths, registry, stores))
+    first_scan.wait()
 
     from agentmux_companion.ui.controller import Controller, ControllerOptions
     from agentmux_companion.ui.messages import MessageFunnel
@@ -212,7 +220,7 @@ def _start_and_run(launch: Launch, start_up_done: Callable[[], None]) -> int:
 
     options = ControllerOptions(
         demo_dir=launch.demo_root,
-        stores=list(args.store) if args.store else None,
+        stores=stores,
         busy_timeout_ms=args.busy_timeout_ms,
         first_launch_window=not args.smoke,
     )
@@ -223,7 +231,7 @@ def _start_and_run(launch: Launch, start_up_done: Callable[[], None]) -> int:
 
     smoke = _SmokeCheck(app, controller) if args.smoke else None
     _when_started(controller, start_up_done, instance)
-    controller.start()
+    controller.start(first_scan)
     if smoke is not None:
         smoke.started()
     app.exec()

@@ -189,6 +189,33 @@ def test_the_first_plan_is_shown_without_building_the_result_page() -> None:
     assert found == "0 [2]"
 
 
+def test_the_first_scan_runs_alone_before_pyside_loads_and_is_the_first_plan_shown() -> None:
+    # core/scan_ahead.py: run beside the window's construction, the scan and the build took turns
+    # at the interpreter lock and both were slower. It runs before PySide6 loads now, on its own
+    # thread, once: the first scan's job collects that plan rather than scanning again.
+    code = (
+        "import sys, threading\n"
+        "from agentmux_companion.core.migration import plan as plan_module\n"
+        "from agentmux_companion import app\n"
+        "scans, shown = [], []\n"
+        "build_plan = plan_module.build_plan\n"
+        "def recorded(*args, **kwargs):\n"
+        "    plan = build_plan(*args, **kwargs)\n"
+        "    scans.append(('PySide6' in sys.modules, threading.current_thread().name, plan))\n"
+        "    return plan\n"
+        "plan_module.build_plan = recorded\n"
+        "when_started = app._when_started\n"
+        "def also_record(controller, *rest):\n"
+        "    when_started(controller, *rest)\n"
+        "    controller.scan_finished.connect(shown.append)\n"
+        "app._when_started = also_record\n"
+        "rc = app.main(['--demo', '--smoke'])\n"
+        "print(rc, [(pyside, thread) for pyside, thread, _plan in scans], shown[0] is scans[0][2])\n"
+    )
+    result = run_python_offscreen(code)
+    assert result.stdout.splitlines()[-1] == "0 [(False, 'first scan')] True", result.stderr
+
+
 def test_a_normal_launch_loads_neither_openssl_nor_qtnetwork_before_its_first_plan() -> None:
     # Unlike --smoke, a normal launch claims the single instance: its socket name is a digest
     # (core/sha256.py, as the scan's fingerprints: no OpenSSL), and on Unix the socket is the
@@ -315,7 +342,7 @@ def test_no_cycle_collections_until_the_first_plan_then_start_ups_objects_frozen
         "from agentmux_companion.ui.controller import Controller\n"
         "seen = []\n"
         "original_start, original_on_plan = Controller.start, Controller.on_plan\n"
-        "Controller.start = lambda self: seen.append(('start', gc.isenabled())) or original_start(self)\n"
+        "Controller.start = lambda self, *args: seen.append(('start', gc.isenabled())) or original_start(self, *args)\n"
         "Controller.on_plan = lambda self, plan: (seen.append(('plan', gc.isenabled()))\n"
         "                                         or original_on_plan(self, plan))\n"
         "rc = app.main(['--demo', '--smoke'])\n"

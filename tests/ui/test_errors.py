@@ -25,6 +25,7 @@ from agentmux_companion.core.errors import (
 )
 from agentmux_companion.core.migration.plan import MigrationPlan
 from agentmux_companion.core.sandbox import DemoSandbox, StoreShape
+from agentmux_companion.core.scan_ahead import ScanAhead
 from agentmux_companion.ui.controller import ControllerOptions
 from agentmux_companion.ui.icons import TrayState
 from agentmux_companion.ui.messages import Level, message_for_error
@@ -159,8 +160,9 @@ def test_undo_refused_is_a_message_not_a_crash(
     assert controller.funnel.last_crash is None
 
 
+@pytest.mark.parametrize("scanned_ahead", [False, True], ids=["a scan", "the first scan, run ahead of the GUI"])
 def test_a_bug_opens_the_crash_dialog_with_redacted_details(
-    qtbot: QtBot, make_controller: MakeController
+    qtbot: QtBot, make_controller: MakeController, scanned_ahead: bool
 ) -> None:
     secret = "sk-ant-oat01-THIS-MUST-NOT-LEAK-123456"
 
@@ -168,8 +170,10 @@ def test_a_bug_opens_the_crash_dialog_with_redacted_details(
         raise RuntimeError(f"unexpected shape near {secret}")
 
     controller = make_controller(options=ControllerOptions(use_tray=False), plan_builder=broken_scan)
+    # The launcher's first scan fails on its own thread; its job reports it like any scan's.
+    first_scan = ScanAhead(lambda: broken_scan(lambda _step: None)) if scanned_ahead else None
     with qtbot.waitSignal(controller.funnel.crashed, timeout=20_000):
-        controller.start()
+        controller.start(first_scan)
     dialog = controller.crash_dialog
     assert dialog is not None
     assert dialog.isVisible()

@@ -14,10 +14,11 @@ from collections.abc import Callable
 from PySide6.QtCore import Qt, QTimer
 from pytestqt.qtbot import QtBot
 
-from agentmux_companion.core.migration.plan import MigrationPlan, build_plan
+from agentmux_companion.core.migration.plan import MigrationPlan, build_plan, plan_every_store
 from agentmux_companion.core.paths import AppPaths
 from agentmux_companion.core.providers import ProviderRegistry
 from agentmux_companion.core.sandbox import DemoSandbox
+from agentmux_companion.core.scan_ahead import ScanAhead
 from agentmux_companion.ui.controller import ControllerOptions
 from agentmux_companion.ui.icons import TrayState
 from tests.ui.conftest import MakeController, answer, bundles, start_and_scan
@@ -68,6 +69,42 @@ def test_a_slow_scan_keeps_the_window_responsive(
         release.set()
     ticker.timer.stop()
     assert controller.state is TrayState.ACTION_NEEDED
+
+
+def test_a_first_scan_still_running_when_the_window_opens_is_collected_by_its_job(
+    qtbot: QtBot, make_controller: MakeController, paths: AppPaths, registry: ProviderRegistry
+) -> None:
+    # The launcher waits for its first scan only so long (core/scan_ahead.py): one held longer,
+    # by a busy store say, is still running when the window opens, and the plan comes when it ends.
+    entered, release = threading.Event(), threading.Event()
+
+    def held_scan() -> MigrationPlan:
+        entered.set()
+        release.wait(60)
+        return plan_every_store(paths, registry)
+
+    first_scan = ScanAhead(held_scan)
+    assert entered.wait(10)
+    assert not first_scan.wait(0.01)
+    controller = make_controller(options=ControllerOptions(use_tray=False))
+    ticker = Ticker()
+    ticker.timer.start()
+    controller.start(first_scan)
+    start = ticker.ticks
+    qtbot.waitUntil(lambda: ticker.ticks >= start + 10)
+    window = controller.window
+    assert window is not None
+    assert window.isVisible()
+    assert window.status_label.text() == "Looking for AgentMux stores and logins…"
+    assert not window.migrate_button.isEnabled()
+    assert controller.scan_running
+    with qtbot.waitSignal(controller.scan_finished, timeout=20_000) as finished:
+        release.set()
+    ticker.timer.stop()
+    assert finished.args[0] is first_scan.result()  # that scan's plan, not a second scan's
+    assert controller.scans_started == 1
+    assert controller.state is TrayState.ACTION_NEEDED
+    assert window.provider_rows()
 
 
 def test_a_locked_store_during_migrate_keeps_the_window_responsive(

@@ -38,6 +38,8 @@ from agentmux_companion.ui.tray_state import MenuFacts, MenuFactsReader, keyring
 from agentmux_companion.ui.workers import JobFailure, JobRunner
 
 if TYPE_CHECKING:
+    from agentmux_companion.core.scan_ahead import ScanAhead
+
     # Imported where first needed: none of them is on the way to the first window with its plan.
     from agentmux_companion.ui.backups_window import BackupsWindow
     from agentmux_companion.ui.crash_dialog import CrashDialog
@@ -195,11 +197,13 @@ class Controller(QObject):
     # ------------------------------------------------------------------------------------------
     # Start-up and windows
 
-    def start(self) -> None:
-        """Scan in the background and show the tray (or, without one, the window) meanwhile."""
-        # The scan first: its worker reads the files and the stores while this thread builds the
-        # window (SQLite and file reads let go of the interpreter), so the plan is there sooner.
-        self.scan()
+    def start(self, first_scan: ScanAhead[MigrationPlan] | None = None) -> None:
+        """Scan in the background and show the tray (or, without one, the window) meanwhile.
+
+        ``first_scan``: the first scan, started by the launcher before Qt loaded
+        (:mod:`agentmux_companion.core.scan_ahead`); the first scan's job collects its plan.
+        """
+        self.scanning.scan_first(first_scan)
         use_tray = self.options.use_tray
         if use_tray is None:
             use_tray = QSystemTrayIcon.isSystemTrayAvailable()

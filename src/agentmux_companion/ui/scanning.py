@@ -22,15 +22,15 @@ from typing import TYPE_CHECKING
 
 from PySide6.QtCore import QCoreApplication, QObject, Slot
 
-from agentmux_companion.core import store as st
 from agentmux_companion.core.errors import StoreRefused
-from agentmux_companion.core.migration.plan import MigrationPlan, build_plan
+from agentmux_companion.core.migration.plan import MigrationPlan, plan_every_store
 from agentmux_companion.ui.change_watcher import ChangeWatcher, watch_paths
 from agentmux_companion.ui.messages import message_for_error
 from agentmux_companion.ui.options import PlanBuilder
 from agentmux_companion.ui.workers import Job
 
 if TYPE_CHECKING:
+    from agentmux_companion.core.scan_ahead import ScanAhead
     from agentmux_companion.ui.controller_port import ControllerPort
 
 log = logging.getLogger(__name__)
@@ -67,20 +67,29 @@ class Scanning(QObject):
     def _build_plan(self, progress: Callable[[str], None]) -> MigrationPlan:
         c = self.controller
         progress(_tr("Looking for AgentMux stores and logins…"))
-        locations = st.explicit_locations(c.options.stores) if c.options.stores else None
         # Every store found is shown (older versions unchecked), so the user can choose.
-        return build_plan(c.paths, c.registry, locations, None, include_all=True)
+        return plan_every_store(c.paths, c.registry, c.options.stores)
 
     @Slot()
     def scan(self) -> None:
         """Rescan in the background; a request during other work runs once that work is done."""
-        c = self.controller
-        if c.runner.busy:
+        if self.controller.runner.busy:
             self.rescan_pending = True
             return
+        self._start(self.plan_builder)
+
+    def scan_first(self, ahead: ScanAhead[MigrationPlan] | None) -> None:
+        """The first scan: the one the launcher started ahead of the GUI (its job collects it), if any."""
+        if ahead is None:
+            self.scan()
+        else:
+            self._start(lambda _progress: ahead.result())
+
+    def _start(self, plan_builder: PlanBuilder) -> None:
+        c = self.controller
         self.rescan_pending = False
         self.started += 1
-        job = Job("scan", self.plan_builder, self)
+        job = Job("scan", plan_builder, self)
         job.finished.connect(c.on_plan)
         job.failed.connect(c.on_job_failed)
         job.done.connect(self._on_scan_done)  # before the controller's: it asks whether a scan still runs

@@ -328,3 +328,13 @@ def build_plan(
         backups_dir=paths.backups_dir,
         notes=notes,
     )
+
+
+def plan_every_store(paths: AppPaths, registry: ProviderRegistry,
+                     store_paths: Sequence[Path] | None = None) -> MigrationPlan:
+    """The GUI's plan: every store found, or exactly the ``--store`` ones.
+
+    Older versions of the store are planned too: the window shows them unchecked.
+    """
+    locations = st.explicit_locations(store_paths) if store_paths else None
+    return build_plan(paths, registry, locations, None, include_all=True)
