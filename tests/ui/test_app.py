@@ -172,6 +172,17 @@ def test_the_first_plan_is_shown_without_building_pysides_qt_namespace(smoke: bo
     assert found == ("0 [False]" if smoke else "0 [False, False]")
 
 
+def test_the_first_plan_is_shown_without_pysides_event_classes() -> None:
+    # widgets.PathLabel.refit: the first Python event handler called makes PySide6 build its
+    # QEvent class (179 event types) and, for one taking any event, all 50 subclasses: some 20
+    # million instructions. The first window has none; the palette watch comes a turn later.
+    probe = ("(sorted(n for m in (QtCore, sys.modules['PySide6.QtGui']) for n in vars(m) if n.endswith('Event')), "
+             "getattr(self.window, '_palette_watch', None) is not None)")
+    found = probed_at_the_first_plan(["--demo"], probe, again_a_turn_later=True)
+    assert found.startswith("0 [([], False), ([")
+    assert found.endswith("True)]")
+
+
 def test_the_window_gets_its_icon_once_the_first_plan_is_shown() -> None:
     # PySide6's QIcon class (its ThemeIcon enum alone has 151 members) and the SVG icon engine
     # were some 14 million instructions on the way to the first plan, where nothing draws an

@@ -46,20 +46,26 @@ def test_a_long_path_elides_in_the_middle_with_the_full_path_to_copy(
     path = "/home/someone/" + "very-long-folder-name/" * 12 + "backups"
     label = window.plan_page.backup_value
     label.set_path(path)
-    label.resize(300, label.height())
     qtbot.waitUntil(lambda: "…" in label.label.text())
     shown = label.label.text()
     assert shown.startswith("/home/some")
     assert shown.endswith("backups")
     assert len(shown) < len(path)
     assert label.label.toolTip() == path
+    # Elided again to each new width of the window (the page refits it: no resize handler).
+    window.resize(720, window.height())
+    qtbot.waitUntil(lambda: len(label.label.text()) < len(shown))
+    narrow = label.label.text()
+    assert label.label.fontMetrics().horizontalAdvance(narrow) <= label.label.width()
+    window.resize(1400, window.height())
+    qtbot.waitUntil(lambda: len(label.label.text()) > len(narrow))
     label.copy_button.click()
     assert QGuiApplication.clipboard().text() == path
 
 
 def test_the_logins_table_fits_its_rows_again_when_the_window_is_resized(
         qtbot: QtBot, make_controller: MakeController) -> None:
-    # The window fits the rows to the wrapped "Why" column's width each time it is resized.
+    # The page fits the rows to the wrapped "Why" column's width each time it changes.
     _controller, window = window_with_plan(qtbot, make_controller)
     table = window.plan_page.providers_table
     window.resize(1400, 900)

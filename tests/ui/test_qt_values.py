@@ -120,19 +120,25 @@ def test_a_table_keeps_qts_elision_for_its_cells(qtbot: QtBot) -> None:
     assert button.arrowType() == Qt.ArrowType.UpArrow
 
 
-def test_a_path_label_elides_again_each_time_it_is_resized(qtbot: QtBot) -> None:
-    # widgets.PathLabel: elided again on every new size (elided_in_the_middle, not Qt's elidedText).
+def test_a_path_label_elides_to_its_width_each_time_it_is_refitted(qtbot: QtBot) -> None:
+    # widgets.PathLabel: elided when set and at each refit (its owner's call when its width
+    # changes), with elided_in_the_middle, not Qt's elidedText.
     label = PathLabel("Backup folder")
     qtbot.addWidget(label)
-    label.set_path(PATHS[1])
     label.resize(900, 40)
     label.show()
-    qtbot.waitUntil(lambda: label.label.text() == PATHS[1])
+    qtbot.waitExposed(label)
+    label.set_path(PATHS[1])
+    assert label.label.text() == PATHS[1]
     label.resize(260, 40)
-    qtbot.waitUntil(lambda: "…" in label.label.text())
+    qtbot.waitUntil(lambda: label.label.width() < 260)
+    label.refit()
     narrow = label.label.text()
+    assert "…" in narrow
     assert label.label.fontMetrics().horizontalAdvance(narrow) <= label.label.width()
     assert label.full_text() == PATHS[1]
     label.resize(900, 40)
-    qtbot.waitUntil(lambda: label.label.text() == PATHS[1])
+    qtbot.waitUntil(lambda: label.label.width() > 260)
+    label.refit()
+    assert label.label.text() == PATHS[1]
 

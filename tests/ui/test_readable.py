@@ -173,8 +173,8 @@ def test_the_codex_note_only_when_a_codex_login_is_there(
 
 def test_the_check_boxes_are_restyled_when_the_palette_changes(
         qtbot: QtBot, make_controller: MakeController, monkeypatch: pytest.MonkeyPatch) -> None:
-    # A light/dark switch restyles the unchecked boxes (PlanWindow.changeEvent), which keep the
-    # palette they were styled with otherwise.
+    # A light/dark switch restyles the unchecked boxes (plan_window.PaletteWatch, from the first
+    # plan on), which keep the palette they were styled with otherwise.
     _controller, window = window_with_plan(qtbot, make_controller)
     restyled: list[bool] = []
     page = window.plan_page

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from PySide6.QtCore import QSize, Signal, Slot
+from PySide6.QtCore import QSize, QTimer, Signal, Slot
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QCheckBox,
@@ -111,6 +111,11 @@ class PlanPage(QWidget):
         for column in (0, 1, 2):
             header.setSectionResizeMode(column, QHeaderView.ResizeMode.ResizeToContents)
         header.setSectionResizeMode(3, QHeaderView.ResizeMode.Stretch)
+        # The wrapped "Why" column stretches with the page: when it (or any column) changes width,
+        # the rows and the backup path fit again (_fit_to_width). A signal, not a resize handler
+        # (widgets.PathLabel.refit says why).
+        header.sectionResized.connect(self._on_section_resized)
+        self._fit_pending = False
         providers_box = QGroupBox(self.tr("&Logins in this store"))
         QVBoxLayout(providers_box).addWidget(self.providers_table)
 
@@ -301,6 +306,19 @@ class PlanPage(QWidget):
             return text
         home = str(self.plan.home).rstrip("/\\")
         return text.replace(home + "/", "~/").replace(home + "\\", "~\\")
+
+    @Slot(int, int, int)
+    def _on_section_resized(self, _column: int, _old: int, _new: int) -> None:
+        if not self._fit_pending:  # one fit for the sections a resize changes together
+            self._fit_pending = True
+            # After this turn: the header is still laying out its sections when it says so.
+            QTimer.singleShot(0, self._fit_to_width)
+
+    @Slot()
+    def _fit_to_width(self) -> None:
+        self._fit_pending = False
+        self.providers_table.resizeRowsToContents()
+        self.backup_value.refit()
 
     @Slot(QListWidgetItem, QListWidgetItem)
     def _on_current_store_changed(self, current: QListWidgetItem | None, _previous: QListWidgetItem | None) -> None:

@@ -13,10 +13,11 @@ from __future__ import annotations
 
 import enum
 import itertools
+from collections.abc import Callable
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-from PySide6.QtCore import QEvent, QTimer, Signal, Slot
-from PySide6.QtGui import QResizeEvent, QShowEvent
+from PySide6.QtCore import QObject, QTimer, Signal, Slot
 from PySide6.QtWidgets import (
     QCheckBox,
     QDialog,
@@ -35,6 +36,9 @@ from agentmux_companion.ui.plan_page import PlanPage
 from agentmux_companion.ui.qt_values import set_enum_property
 from agentmux_companion.ui.widgets import MessageBanner, ProgressStrip, VerbButton, wrapped_label
 from agentmux_companion.ui.words import plan_status
+
+if TYPE_CHECKING:
+    from PySide6.QtCore import QEvent
 
 
 class WindowState(enum.StrEnum):
@@ -89,6 +93,23 @@ class ResultPage(QWidget):
         layout.addLayout(buttons)
 
 
+class PaletteWatch(QObject):
+    """Restyles the store check boxes when the window's palette changes (a light/dark switch).
+
+    Their style sheet names palette colours, which a widget keeps from when it was styled.
+    """
+
+    def __init__(self, parent: QWidget, restyle: Callable[[], None]) -> None:
+        super().__init__(parent)
+        self._restyle = restyle
+
+    def eventFilter(self, _watched: QObject, event: QEvent) -> bool:
+        """Restyle on a palette change; every event goes on as usual."""
+        if event.type() == event.Type.PaletteChange:  # the class through the event: not imported here
+            self._restyle()
+        return False
+
+
 class PlanWindow(QDialog):
     """The migration preview, the work in progress and the outcome.
 
@@ -135,6 +156,7 @@ class PlanWindow(QDialog):
         working_layout.addWidget(self.progress)
         working_layout.addStretch(2)
         self._result_page: ResultPage | None = None  # built with the first result (result_page)
+        self._palette_watch: PaletteWatch | None = None  # once the first plan is shown
         self.pages = QStackedWidget()
         for page in (self.plan_page, working):
             self.pages.addWidget(page)
@@ -247,6 +269,8 @@ class PlanWindow(QDialog):
         """A (new) plan; shown at once unless the window shows a result, which stays until left."""
         self._scanning = False
         self.plan_page.show_plan(plan)
+        if self._palette_watch is None:
+            QTimer.singleShot(0, self._watch_the_palette)
         if self.state is not WindowState.RESULT:
             self.status_label.setText(plan_status(plan))
         self._update_buttons()
@@ -339,25 +363,12 @@ class PlanWindow(QDialog):
         super().done(result)
         self.closed.emit()
 
-    def showEvent(self, event: QShowEvent) -> None:
-        """Fit the table rows once the shown window has its final size."""
-        super().showEvent(event)
-        self._fit_rows_after_layout()
-
-    def resizeEvent(self, event: QResizeEvent) -> None:
-        """Fit the table rows to the new size."""
-        super().resizeEvent(event)
-        self._fit_rows_after_layout()
-
-    def _fit_rows_after_layout(self) -> None:
-        # The wrapped "Why" column takes its width from the layout, which settles after this event.
-        QTimer.singleShot(0, self.plan_page.providers_table.resizeRowsToContents)
-
-    def changeEvent(self, event: QEvent) -> None:
-        """Restyle the store check boxes when the palette changes (light/dark)."""
-        super().changeEvent(event)
-        if event.type() == QEvent.Type.PaletteChange:
-            self.plan_page.style_check_boxes()
+    def _watch_the_palette(self) -> None:
+        # Once the first plan is on screen, not before: an event filter is a Python event handler
+        # (widgets.PathLabel.refit says what the first one costs).
+        if self._palette_watch is None:
+            self._palette_watch = PaletteWatch(self, self.plan_page.style_check_boxes)
+            self.installEventFilter(self._palette_watch)
 
     def _update_buttons(self) -> None:
         plan = self.plan_page.plan

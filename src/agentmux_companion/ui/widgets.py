@@ -9,7 +9,7 @@ window is built from these, so they never name PySide6's ``Qt`` namespace (:mod:
 from __future__ import annotations
 
 from PySide6.QtCore import QCoreApplication, Slot
-from PySide6.QtGui import QColor, QFontMetrics, QGuiApplication, QResizeEvent
+from PySide6.QtGui import QColor, QFontMetrics, QGuiApplication
 from PySide6.QtWidgets import (
     QFrame,
     QHBoxLayout,
@@ -269,18 +269,20 @@ class PathLabel(QWidget):
         self.label.setToolTip(path)
         self.label.setAccessibleDescription(path)
         self.copy_button.setVisible(copyable and bool(path))
-        self._elide()
+        self.refit()
 
     def full_text(self) -> str:
         """The full path, not elided."""
         return self._full
 
-    def resizeEvent(self, event: QResizeEvent) -> None:
-        """Elide the path again to the new width."""
-        super().resizeEvent(event)
-        self._elide()
+    def refit(self) -> None:
+        """Elide the path again to the label's width; its owner calls this when the width changes.
 
-    def _elide(self) -> None:
+        Not a resize handler: the first window has no Python event handler, because PySide6
+        builds its QEvent class (an enum of 179 event types) and, for a handler taking any event, every
+        event subclass the first time one is called: some 20 million instructions on the way to
+        the first plan. The plan page refits its path when its table's width changes.
+        """
         self.label.setText(elided_in_the_middle(self._full, self.label.fontMetrics(), max(40, self.label.width())))
 
     @Slot()
