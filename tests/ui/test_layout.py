@@ -13,6 +13,9 @@ from pathlib import Path
 
 from pytestqt.qtbot import QtBot
 
+from agentmux_companion.core.migration.plan import plan_every_store
+from agentmux_companion.core.paths import AppPaths
+from agentmux_companion.core.providers import ProviderRegistry
 from agentmux_companion.core.sandbox import DemoSandbox
 from agentmux_companion.ui.controller import ControllerOptions
 from tests.ui.conftest import MakeController, window_with_plan
@@ -76,3 +79,47 @@ def test_the_logins_table_fits_its_rows_again_when_the_window_is_resized(
     qtbot.waitUntil(lambda: [table.rowHeight(row) for row in range(table.rowCount())] != wide, timeout=5_000)
     narrow = [table.rowHeight(row) for row in range(table.rowCount())]
     assert max(narrow) > max(wide)  # the reasons wrap onto more lines
+
+
+def test_the_first_plan_lays_the_window_out_once_after_it_is_filled(
+        qtbot: QtBot, make_controller: MakeController, paths: AppPaths, registry: ProviderRegistry) -> None:
+    # widgets.set_shown: Qt lays the whole window out there and then each time a child of a shown
+    # window is shown, even one already on screen; the first fill of the window that says
+    # "Looking for…" did that for each line it showed. Now it is laid out once, when the fill is
+    # done: the notes have their old height when show_plan returns, their new one after.
+    from PySide6.QtWidgets import QApplication
+
+    controller = make_controller(options=ControllerOptions(use_tray=False))
+    window = controller.ensure_window()
+    window.show()
+    qtbot.waitExposed(window)
+    qtbot.wait(50)
+    notes = window.plan_page.notes_label
+    before = notes.geometry()
+    window.show_plan(plan_every_store(paths, registry))
+    assert notes.text()
+    assert notes.geometry() == before
+    QApplication.processEvents()
+    assert notes.geometry().height() > before.height()
+
+
+def test_set_shown_shows_and_hides_as_set_visible_does() -> None:
+    from PySide6.QtWidgets import QLabel, QVBoxLayout, QWidget
+
+    from agentmux_companion.ui.widgets import set_shown
+
+    window = QWidget()
+    children = [QLabel(str(n)) for n in range(4)]
+    column = QVBoxLayout(window)
+    for child in children:
+        column.addWidget(child)
+    set_shown(children[0], False)  # before the window is shown: it stays hidden when it is
+    set_shown(children[1], True)
+    window.show()
+    assert [child.isVisible() for child in children] == [False, True, True, True]
+    set_shown(children[0], True)
+    set_shown(children[2], False)
+    set_shown(children[3], True)  # on screen already: nothing to do
+    assert [child.isVisible() for child in children] == [True, True, False, True]
+    window.hide()
+    window.deleteLater()

@@ -44,6 +44,7 @@ from agentmux_companion.ui.widgets import (
     PathLabel,
     StatusBadge,
     badge_cell,
+    set_shown,
     table_item,
     wrapped_label,
 )
@@ -201,7 +202,7 @@ class PlanPage(QWidget):
         self.keyring_backend = backend
         self.keyring_status.setText(health_words(backend))
         self.keyring_reason.setText(reason_words(backend))
-        self.keyring_reason.setVisible(bool(self.keyring_reason.text()))
+        set_shown(self.keyring_reason, bool(self.keyring_reason.text()))
         unusable = backend.health in (Health.INSECURE, Health.UNAVAILABLE)
         if unusable:
             self.keyring_checkbox.setChecked(False)
@@ -266,7 +267,7 @@ class PlanPage(QWidget):
             self._add_provider_row(line)
         table.resizeRowsToContents()
         self.refused_label.setText(self.tr("<b>Cannot be migrated:</b> {0}").format(escape(store_plan.refused or "")))
-        self.refused_label.setVisible(bool(store_plan.refused))
+        set_shown(self.refused_label, bool(store_plan.refused))
         self.bundle_value.setText(bundle_words(store_plan.bundle))
         self.semantics_value.setText(semantics_words(store_plan) or "—")
         self.agents_value.setText(agent_records(store_plan.instances_to_backfill, store_plan.agents_to_backfill))
@@ -276,9 +277,9 @@ class PlanPage(QWidget):
             self.backup_value.set_path(self.tr("no backup needed (nothing is written)"), copyable=False)
         notes = relevant_notes(self.plan, store_plan)
         self.notes_label.setText("\n".join(notes))
-        self.notes_label.setVisible(bool(notes))
+        set_shown(self.notes_label, bool(notes))
         self.details.set_text(store_details(self.plan, store_plan))
-        self.details.show()
+        set_shown(self.details, True)
 
     def _add_provider_row(self, line: ProviderPlan) -> None:
         table = self.providers_table

@@ -34,7 +34,7 @@ from agentmux_companion.ui.keyring_health import BackendHealth
 from agentmux_companion.ui.messages import UserMessage, escape
 from agentmux_companion.ui.plan_page import PlanPage
 from agentmux_companion.ui.qt_values import set_enum_property
-from agentmux_companion.ui.widgets import MessageBanner, ProgressStrip, VerbButton, wrapped_label
+from agentmux_companion.ui.widgets import MessageBanner, ProgressStrip, VerbButton, set_shown, wrapped_label
 from agentmux_companion.ui.words import plan_status
 
 if TYPE_CHECKING:
@@ -251,7 +251,7 @@ class PlanWindow(QDialog):
         """Without a tray, the tray's menu lives behind *More*; with one, *More* is hidden."""
         if menu is not None:
             self.more_button.setMenu(menu)
-        self.more_button.setVisible(menu is not None)
+        set_shown(self.more_button, menu is not None)
 
     def show_status(self, text: str) -> None:
         """The one line above the page (what is going on, in words)."""
@@ -378,7 +378,7 @@ class PlanWindow(QDialog):
             chosen = set(self.checked_store_paths())
             can = any(s.will_write for s in plan.stores if s.path in chosen)
         self.migrate_button.setEnabled(can)
-        self.migrate_button.setVisible(self.state is not WindowState.RESULT)
+        set_shown(self.migrate_button, self.state is not WindowState.RESULT)
 
     @Slot()
     def _on_migrate_clicked(self) -> None:
