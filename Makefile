@@ -10,7 +10,7 @@ STAMP  := $(VENV)/.installed-$(shell cat pyproject.toml $(LOCK) | cksum | cut -d
 # Tests that need no Linux service, no frozen build and no long loop: `make check` runs these.
 FAST_TESTS := not slow and not frozen and not xvfb and not keyring_real
 
-.PHONY: run demo test check lint typecheck pytest fast-tests actionlint bench dist clean system-deps venv lock cli-docs
+.PHONY: run demo test check lint typecheck pytest fast-tests actionlint bench dist clean system-deps venv lock cli-docs registry-json
 
 $(STAMP): pyproject.toml $(LOCK)
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -69,6 +69,10 @@ fast-tests: $(STAMP)
 ## docs/cli.md, completions/ and README's exit-code table, from the CLI's parser (a test checks them).
 cli-docs: $(STAMP)
 	$(BIN)/python scripts/gen_cli_docs.py
+
+## The registry as the package reads it (resources/providers.json), after editing providers.toml.
+registry-json: $(STAMP)
+	$(BIN)/python scripts/gen_registry_json.py
 
 bench: $(STAMP)
 	@scripts/install-system-deps.sh --bench

@@ -37,9 +37,10 @@ def test_the_log_rotates_by_size_and_keeps_three_private_backups(tmp_path: Path)
 
 #: Loaded by none of `plan --json`'s steps on a home without logins: each costs start-up time
 #: (logging.handlers: socket and pickle; hashlib: OpenSSL; uuid: platform; dataclasses: inspect
-#: and compiled methods, CONTRIBUTING.md; the other commands).
+#: and compiled methods, CONTRIBUTING.md; tomllib: the registry is read as JSON, core/providers.py;
+#: the other commands).
 NOT_ON_THE_WAY_TO_A_PLAN = ("logging.handlers", "hashlib", "uuid", "difflib", "importlib.resources",
-                            "dataclasses", "inspect",
+                            "dataclasses", "inspect", "tomllib",
                             "agentmux_companion.core.migration.apply", "agentmux_companion.cli.keyring_snapshot",
                             "agentmux_companion.cli.doctor", "agentmux_companion.cli.demo")
 

@@ -2,16 +2,40 @@
 
 from __future__ import annotations
 
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
 
+from agentmux_companion.core import providers
 from agentmux_companion.core.errors import CompanionError
 from agentmux_companion.core.migration.plan import Action, build_plan
 from agentmux_companion.core.paths import AppPaths
-from agentmux_companion.core.providers import load_registry
+from agentmux_companion.core.providers import SHIPPED_REGISTRY, ProviderRegistry, load_registry
 from agentmux_companion.core.sandbox import StoreShape
 from tests.helpers.stores import NOW_MS, build_store, generic_creds, rows, write_creds
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def test_the_shipped_json_is_the_toml_registry_as_generated() -> None:
+    # The package reads providers.json (no TOML parser at start-up); people edit providers.toml.
+    result = subprocess.run([sys.executable, str(ROOT / "scripts" / "gen_registry_json.py"), "--check"],
+                            capture_output=True, text=True, check=False)
+    assert result.returncode == 0, result.stderr
+    assert load_registry() == ProviderRegistry.from_toml(SHIPPED_REGISTRY.read_text(encoding="utf-8"))
+
+
+def test_a_damaged_shipped_registry_is_a_clear_error(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    damaged = tmp_path / "providers.json"
+    damaged.write_text('{"provider": [', encoding="utf-8")
+    monkeypatch.setattr(providers, "SHIPPED_REGISTRY_JSON", damaged)
+    with pytest.raises(CompanionError, match=r"providers\.json: not valid JSON"):
+        load_registry()
+    damaged.write_text('{"provider": [{"id": "claude", "oauth": "yes"}]}', encoding="utf-8")
+    with pytest.raises(CompanionError, match=r"providers\.json: provider 'claude': 'oauth' must be true or false"):
+        load_registry()
 
 
 def test_shipped_registry_order_and_classes() -> None:

@@ -66,6 +66,7 @@ def test_one_folder_holds_both_executables_over_one_set_of_libraries(frozen_buil
     assert [p.name for p in folder.rglob("_internal")] == ["_internal"]
     internal = folder / "_internal"
     assert (internal / "agentmux_companion" / "resources" / "providers.toml").is_file()
+    assert (internal / "agentmux_companion" / "resources" / "providers.json").is_file()  # what it reads
     assert (internal / "agentmux_companion" / "resources" / "icons" / "agentmux-companion.svg").is_file()
 
 
