@@ -116,8 +116,9 @@ def run_python_offscreen(code: str) -> subprocess.CompletedProcess[str]:
     # Without a tray, the tray menu's module loads when the window's More menu first opens.
     "agentmux_companion.ui.tray_menu",
     # The standard library's costlier modules the first plan does without (uuid loads platform;
-    # hashlib loads OpenSSL: core/sha256.py; the registry is read as JSON: core/providers.py).
-    "uuid", "importlib.resources", "dataclasses", "hashlib", "tomllib",
+    # hashlib loads OpenSSL: core/sha256.py; the registry is read as JSON: core/providers.py;
+    # signal builds three enums: ui/quit_signals.py uses _signal).
+    "uuid", "importlib.resources", "dataclasses", "hashlib", "tomllib", "signal",
 ])
 def test_heavy_imports_stay_off_the_start_path(module: str) -> None:
     code = (

@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
+import _signal  # type: ignore[import-not-found]  # signal's C half: importing signal builds three enums
 import contextlib
 import os
-import signal
 
 from PySide6.QtCore import QSocketNotifier
 from PySide6.QtWidgets import QApplication
@@ -23,8 +23,8 @@ class QuitSignals:
         self._reader, self._writer = os.pipe()
         os.set_blocking(self._reader, False)
         os.set_blocking(self._writer, False)
-        self._previous_fd = signal.set_wakeup_fd(self._writer)
-        self._previous = {s: signal.signal(s, lambda *_: app.quit()) for s in (signal.SIGINT, signal.SIGTERM)}
+        self._previous_fd = _signal.set_wakeup_fd(self._writer)
+        self._previous = {s: _signal.signal(s, lambda *_: app.quit()) for s in (_signal.SIGINT, _signal.SIGTERM)}
         self._notifier = QSocketNotifier(self._reader, QSocketNotifier.Type.Read, app)
         self._notifier.activated.connect(self._drain)
 
@@ -35,9 +35,9 @@ class QuitSignals:
     def close(self) -> None:
         """Give the signals back to their previous handlers and close the pipe."""
         self._notifier.setEnabled(False)
-        signal.set_wakeup_fd(self._previous_fd)
+        _signal.set_wakeup_fd(self._previous_fd)
         for quit_signal, handler in self._previous.items():
             if handler is not None:  # None: set from outside Python, nothing to give back
-                signal.signal(quit_signal, handler)
+                _signal.signal(quit_signal, handler)
         os.close(self._reader)
         os.close(self._writer)
