@@ -186,9 +186,9 @@ def _start_and_run(launch: Launch, start_up_done: Callable[[], None]) -> int:
         sys.stderr.write(f"agentmux-companion: {exc.message}\n")
         return int(exc.exit_code)
     previous_crash = _sweep_and_enable_crash_log(launch)
-    # Run alone, before PySide6 loads and the window is built beside it, the scan takes a few
-    # milliseconds; beside the build, both are slower (core/scan_ahead.py). A slow one is not
-    # waited for past a bound: the first scan's job collects it.
+    # Run alone, before the window's modules load, the scan takes a few milliseconds; beside the
+    # window's construction, both were slower (core/scan_ahead.py). A slow one is not waited for
+    # past a bound: the first scan's job collects it.
     stores = list(args.store) if args.store else None
     first_scan = ScanAhead(lambda: plan_every_store(paths, registry, stores))
     first_scan.wait()

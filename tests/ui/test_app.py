@@ -203,8 +203,9 @@ def test_the_first_plan_is_shown_without_building_the_result_page() -> None:
 
 def test_the_first_scan_runs_alone_before_pyside_loads_and_is_the_first_plan_shown() -> None:
     # core/scan_ahead.py: run beside the window's construction, the scan and the build took turns
-    # at the interpreter lock and both were slower. It runs before PySide6 loads now, on its own
-    # thread, once: the first scan's job collects that plan rather than scanning again.
+    # at the interpreter lock and both were slower. It runs before the window's modules load now
+    # (with --smoke before PySide6 itself), on its own thread, once: the first scan's job collects
+    # that plan rather than scanning again.
     code = (
         "import sys, threading\n"
         "from agentmux_companion.core.migration import plan as plan_module\n"

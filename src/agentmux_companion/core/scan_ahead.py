@@ -1,17 +1,18 @@
-"""The GUI's first scan, run before the GUI toolkit loads, so its plan is ready when the window is.
+"""The GUI's first scan, run before the window's modules load, so its plan is ready when the window is.
 
 Every scan runs off the GUI thread. The first one used to start beside the window's
 construction, and both were slower for it: a scan is a few hundred small file reads and SQLite
 calls, each of which lets go of Python's interpreter lock, and each time the worker wants the
 lock back it waits for the busy GUI thread to give it up. Measured (``make bench``'s sandbox, a
 timeline of the launch), the window took about 8 ms longer to build and the plan came 5-8 ms
-after it. Run on its own, the same scan takes 3-5 ms. So the launcher starts it on a thread
-before the GUI toolkit loads and waits for it (:meth:`ScanAhead.wait`), with a bound: a store held by a
+after it. Run on its own, the same scan takes 3-8 ms. So the launcher starts it on a thread
+before the window's modules load and waits for it (:meth:`ScanAhead.wait`), with a bound: a store held by a
 writer can keep a scan waiting for its busy timeout, and the window must not wait for that. Past
 the bound the launcher goes on, and the first scan's job waits for the rest
 (:meth:`ScanAhead.result`), as any scan would have.
 
-Qt-free (a plain thread): Qt is not loaded yet when it starts.
+Qt-free (a plain thread): with ``--smoke`` Qt is not loaded yet when it starts; a normal launch
+has loaded Qt's core for its single-instance check, but none of the window's modules.
 """
 
 from __future__ import annotations

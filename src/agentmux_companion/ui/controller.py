@@ -200,7 +200,7 @@ class Controller(QObject):
     def start(self, first_scan: ScanAhead[MigrationPlan] | None = None) -> None:
         """Scan in the background and show the tray (or, without one, the window) meanwhile.
 
-        ``first_scan``: the first scan, started by the launcher before Qt loaded
+        ``first_scan``: the first scan, started by the launcher before the window's modules loaded
         (:mod:`agentmux_companion.core.scan_ahead`); the first scan's job collects its plan.
         """
         self.scanning.scan_first(first_scan)
