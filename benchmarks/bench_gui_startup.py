@@ -23,7 +23,8 @@ companion opens its plan window directly) and timed by when its lines arrive on 
 - ``agentmux-companion gui --demo --smoke``: plus building the demo sandbox (two SQLite stores).
 
 Runs alternate so machine noise hits all programs alike; the table reports medians and the ratios
-to the baseline (target: the plan shown within 1.5× of the bare window).
+to the baseline (target: the plan shown within 1.5× of the bare window), and a second table the
+ratios paired by round (the machine's speed drifts within a run).
 
 Python's bytecode cache is allowed for every program (``PYTHONDONTWRITEBYTECODE`` is dropped for
 the children), as on an installed copy: pip compiles the modules at install and frozen builds
@@ -264,6 +265,19 @@ def main() -> int:
           f"({medians[classes_floor][READY] / base:.2f}×), before any code of ours runs. Naming PySide6's "
           f"`Qt` namespace, which the companion's first window does without, would add "
           f"{(medians[QT_NAMESPACE][READY] - medians[TEXT_FLOOR][READY]) * 1000:.0f} ms.\n")
+    # The machine's speed drifts within a run (a bare window of 100 ms in one round, 150 ms a few
+    # rounds later), and a ratio of medians can pair a fast stretch's baseline with a slow
+    # stretch's program. Each round runs every program back to back, so the ratio within a round
+    # compares like with like: reported beside the ratio of medians, which the target is read on.
+    print("Paired by round (each program's time over the bare window's in the same round):\n")
+    print(table(
+        ["program", "median ratio", "middle half of the rounds"],
+        [[name, f"{statistics.median(r):.2f}×", f"{q[0]:.2f}–{q[2]:.2f}×"]
+         for name in (MAIN, NORMAL)
+         for r in [[t / b for t, b in zip(times[name][READY], times[BASELINE][READY], strict=True)]]
+         for q in [statistics.quantiles(r, n=4)]],
+    ))
+    print()
     print("## GUI idle CPU\n")
     print("`agentmux-companion-gui` on the same sandbox, offscreen, no tray (the window stays open); "
           "CPU time from /proc/<pid>/stat.\n")
