@@ -6,9 +6,9 @@ calls, each of which lets go of Python's interpreter lock, and each time the wor
 lock back it waits for the busy GUI thread to give it up. Measured (``make bench``'s sandbox, a
 timeline of the launch), the window took about 8 ms longer to build and the plan came 5-8 ms
 after it. Run on its own, the same scan takes 3-8 ms. So the launcher starts it on a thread
-before the window's modules load and waits for it (:meth:`ScanAhead.wait`), with a bound: a store held by a
-writer can keep a scan waiting for its busy timeout, and the window must not wait for that. Past
-the bound the launcher goes on, and the first scan's job waits for the rest
+before the window's modules load and waits for it (:meth:`ScanAhead.wait`), with a bound: a
+store held by a writer can keep a scan waiting for its busy timeout, and the window must not
+wait for that. Past the bound the launcher goes on, and the first scan's job waits for the rest
 (:meth:`ScanAhead.result`), as any scan would have.
 
 Qt-free (a plain thread): with ``--smoke`` Qt is not loaded yet when it starts; a normal launch
