@@ -168,7 +168,8 @@ def _run_gui(launch: Launch) -> int:
 def _start_and_run(launch: Launch, start_up_done: Callable[[], None]) -> int:
     args, paths = launch.args, launch.paths
     # The Qt-free part first: the core modules the scan needs and the registry (a bad registry
-    # fails here, before any window), then the first scan, then Qt (ui/__init__.py keeps PySide6
+    # fails here, before any window), then the first scan, then the GUI's modules (a normal
+    # launch's single-instance check has loaded Qt's core by then; ui/__init__.py keeps PySide6
     # from reading sources).
     from agentmux_companion.core.migration.plan import plan_every_store
     from agentmux_companion.core.providers import load_registry
