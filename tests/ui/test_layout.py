@@ -123,3 +123,20 @@ def test_set_shown_shows_and_hides_as_set_visible_does() -> None:
     assert [child.isVisible() for child in children] == [True, True, False, True]
     window.hide()
     window.deleteLater()
+
+
+def test_a_fit_still_pending_when_the_page_is_deleted_is_dropped(qtbot: QtBot) -> None:
+    # The page fits its rows a turn after its table's columns change (_on_section_resized). A
+    # window closed and deleted in between (a test's or the user's, at the end of a resize) used
+    # to get that call anyway: "Internal C++ object already deleted", raised in the event loop,
+    # which the companion reports as a bug. Seen once in the whole UI suite, in the demo test.
+    import shiboken6
+    from PySide6.QtCore import QCoreApplication
+
+    from agentmux_companion.ui.plan_page import PlanPage
+
+    page = PlanPage()
+    page.providers_table.horizontalHeader().resizeSection(0, 180)  # asks for a fit a turn later
+    shiboken6.delete(page)
+    QCoreApplication.processEvents()
+    qtbot.wait(20)

@@ -312,8 +312,9 @@ class PlanPage(QWidget):
     def _on_section_resized(self, _column: int, _old: int, _new: int) -> None:
         if not self._fit_pending:  # one fit for the sections a resize changes together
             self._fit_pending = True
-            # After this turn: the header is still laying out its sections when it says so.
-            QTimer.singleShot(0, self._fit_to_width)
+            # After this turn: the header is still laying out its sections when it says so. The
+            # page is the call's context: a page deleted meanwhile drops it.
+            QTimer.singleShot(0, self, self._fit_to_width)
 
     @Slot()
     def _fit_to_width(self) -> None:

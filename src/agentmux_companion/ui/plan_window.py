@@ -270,7 +270,7 @@ class PlanWindow(QDialog):
         self._scanning = False
         self.plan_page.show_plan(plan)
         if self._palette_watch is None:
-            QTimer.singleShot(0, self._watch_the_palette)
+            QTimer.singleShot(0, self, self._watch_the_palette)  # dropped if the window is deleted first
         if self.state is not WindowState.RESULT:
             self.status_label.setText(plan_status(plan))
         self._update_buttons()
