@@ -175,16 +175,18 @@ def test_the_check_boxes_are_restyled_when_the_palette_changes(
         qtbot: QtBot, make_controller: MakeController, monkeypatch: pytest.MonkeyPatch) -> None:
     # A light/dark switch restyles the unchecked boxes (plan_window.PaletteWatch, from the first
     # plan on), which keep the palette they were styled with otherwise.
-    _controller, window = window_with_plan(qtbot, make_controller)
+    # Counted on the class, before the window: the watch takes the page's method when it starts.
+    from agentmux_companion.ui.plan_page import PlanPage
+
     restyled: list[bool] = []
-    page = window.plan_page
-    original = page.style_check_boxes
+    original = PlanPage.style_check_boxes
 
-    def counting_restyle() -> None:
+    def counting_restyle(page: PlanPage) -> None:
         restyled.append(True)
-        original()
+        original(page)
 
-    monkeypatch.setattr(page, "style_check_boxes", counting_restyle)
+    monkeypatch.setattr(PlanPage, "style_check_boxes", counting_restyle)
+    _controller, _window = window_with_plan(qtbot, make_controller)
     qtbot.wait(50)
     restyled.clear()
     app = QApplication.instance()

@@ -71,11 +71,15 @@ class ControllerPort(Protocol):
     keyring_accounts: int
     status_line: str
     writes_started: int
-    settings: QSettings
     migrate_finished: SignalInstance
     undo_finished: SignalInstance
     keyring_copy_finished: SignalInstance
     quit_requested: SignalInstance
+
+    @property
+    def settings(self) -> QSettings:
+        """The GUI's own settings file."""
+        ...
 
     @property
     def demo(self) -> bool:
