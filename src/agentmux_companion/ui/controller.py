@@ -102,6 +102,7 @@ class Controller(QObject):
         self.outcome: tuple[TrayState, str] | None = None  # the last write's, kept until there is work again
         self.writes_started = 0
         self.plans_followed = 0  # plans whose follow-up (_follow_plan) has run; tests wait on it
+        self._shut_down = False
         self._settings: QSettings | None = None  # read when first needed (settings), after the first plan
         self._desktop: DesktopActions | None = None
         self._keyring: KeyringController | None = None
@@ -266,6 +267,7 @@ class Controller(QObject):
 
     def shutdown(self) -> None:
         """Stop watching and let running jobs finish (a write is never cut in half)."""
+        self._shut_down = True  # a plan that still arrives is not followed: nothing is watched again
         self.scanning.stop()
         self.keyring_check_timer.stop()
         if self._writes is not None:
@@ -357,7 +359,7 @@ class Controller(QObject):
     def _follow_plan(self, news: bool, *, first: bool) -> None:
         """What follows the plan just shown: refusals told, news announced, its files watched."""
         self.plans_followed += 1
-        if self.plan is None:
+        if self.plan is None or self._shut_down:
             return
         self.scanning.report_refusals(self.plan)
         if news:
