@@ -41,7 +41,8 @@ def test_the_log_rotates_by_size_and_keeps_three_private_backups(tmp_path: Path)
 #: the other commands).
 NOT_ON_THE_WAY_TO_A_PLAN = ("logging.handlers", "hashlib", "uuid", "difflib", "importlib.resources",
                             "dataclasses", "inspect", "tomllib",
-                            "agentmux_companion.core.migration.apply", "agentmux_companion.cli.keyring_snapshot",
+                            "agentmux_companion.core.migration.apply", "agentmux_companion.core.migration.ledger",
+                            "agentmux_companion.cli.keyring_snapshot",
                             "agentmux_companion.cli.doctor", "agentmux_companion.cli.demo")
 
 

@@ -113,6 +113,8 @@ def run_python_offscreen(code: str) -> subprocess.CompletedProcess[str]:
     # Writes, their confirmation and the desktop actions load when first asked for.
     "agentmux_companion.ui.writes", "agentmux_companion.ui.dialogs", "agentmux_companion.ui.desktop_actions",
     "agentmux_companion.core.migration.apply", "agentmux_companion.core.migration.undo",
+    # The run ledger's module is the write path's (a plan reads the files' leftovers without it).
+    "agentmux_companion.core.migration.ledger",
     # Without a tray, the tray menu's module loads when the window's More menu first opens.
     "agentmux_companion.ui.tray_menu",
     # The standard library's costlier modules the first plan does without (uuid loads platform;

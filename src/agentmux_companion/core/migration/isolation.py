@@ -34,7 +34,6 @@ from agentmux_companion.core.credentials import (
     probe_config_dir,
     read_credentials_bytes,
 )
-from agentmux_companion.core.migration import ledger
 from agentmux_companion.core.providers import CREDENTIALS_FILE_NAME, Provider
 from agentmux_companion.core.sha256 import sha256_hex
 
@@ -137,6 +136,10 @@ class FileJournal:
 
 
 def _open_files_ledger(ledger_path: Path) -> sqlite3.Connection:
+    # The ledger's module loads with the write path: a plan reads targets and leftovers only, and
+    # the GUI's first plan does without it (one module and a record class, about 1 ms).
+    from agentmux_companion.core.migration import ledger
+
     conn = ledger.open_ledger(ledger_path)
     if conn.execute("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'companion_files'").fetchone() is None:
         conn.executescript(FILES_SCHEMA)
@@ -379,6 +382,8 @@ def settle_finished_runs(ledger_path: Path, locked_store: Path | None = None) ->
     store) are final. A ``locked_store`` is one whose write transaction the caller holds: a run of
     it still ``started`` without recorded changes died before its COMMIT, and its files go too.
     """
+    from agentmux_companion.core.migration import ledger  # the write path's (see _open_files_ledger)
+
     pending = set(runs_with_unsettled_files(ledger_path))
     if not pending:
         return []
