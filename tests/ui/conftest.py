@@ -122,7 +122,7 @@ def start_and_scan(qtbot: QtBot, controller: Controller) -> None:
     with qtbot.waitSignal(controller.scan_finished, timeout=20_000):
         controller.start()
     # The first plan's messages, news and watch follow it a turn of the event loop later.
-    qtbot.waitUntil(lambda: controller.plans_followed > 0)
+    qtbot.waitUntil(lambda: controller.scanning.plans_followed > 0)
 
 
 def window_with_plan(qtbot: QtBot, make_controller: MakeController) -> tuple[Controller, PlanWindow]:

@@ -197,11 +197,11 @@ def test_the_window_gets_its_icon_once_the_first_plan_is_shown() -> None:
 
 
 def test_the_first_plan_is_shown_before_its_files_are_watched_and_the_settings_read() -> None:
-    # What the first plan does not show follows it a turn later (Controller._follow_plan): the
+    # What the first plan does not show follows it a turn later (Scanning.follow): the
     # watch on its files (a stat and a notification per file) and its news, which reads the
     # settings file (PySide6's QSettings class, its 19-member Format enum): about 2 ms.
-    probe = ("('QSettings' in vars(QtCore), self._settings is not None, len(self.watcher.files()) > 0, "
-             "self.plans_followed)")
+    probe = ("('QSettings' in vars(QtCore), self.scanning._settings is not None, len(self.watcher.files()) > 0, "
+             "self.scanning.plans_followed)")
     found = probed_at_the_first_plan(["--demo"], probe, again_a_turn_later=True)
     assert found == "0 [(False, False, False, 0), (True, True, True, 1)]"
 

@@ -71,7 +71,7 @@ def test_the_demo_writes_nothing_outside_its_sandbox(
     # The log, the settings and the backups are the sandbox's.
     assert paths.log_file.is_relative_to(sandbox.root)
     assert paths.log_file.is_file()
-    assert Path(controller.settings.fileName()).is_relative_to(sandbox.root)
+    assert Path(controller.scanning.settings.fileName()).is_relative_to(sandbox.root)
     assert snapshot(private_home) == before
 
 

@@ -261,13 +261,13 @@ def test_tray_mode_first_launch_opens_the_window_once(qtbot: QtBot, make_control
 def test_a_plan_that_arrives_as_the_companion_shuts_down_starts_no_watch(
     qtbot: QtBot, make_controller: MakeController
 ) -> None:
-    # The first plan's watch follows it a turn later (Controller._follow_plan); a shutdown in
+    # The first plan's watch follows it a turn later (Scanning.follow); a shutdown in
     # between (a quit in the same turn) stopped the watching for good, and it must stay stopped.
     controller = make_controller(options=ControllerOptions(use_tray=False))
     with qtbot.waitSignal(controller.scan_finished, timeout=20_000):
         controller.start()
     controller.shutdown()
-    qtbot.waitUntil(lambda: controller.plans_followed > 0)
+    qtbot.waitUntil(lambda: controller.scanning.plans_followed > 0)
     assert controller.watcher.files() == []
 
 

@@ -82,7 +82,7 @@ def test_no_notification_while_the_window_is_open(
     controller.start()
     assert controller.tray is not None
     controller.tray.notified.connect(lambda title, text: shown.append((title, text)))
-    qtbot.waitUntil(lambda: controller.plans_followed > 0 and not controller.runner.busy, timeout=20_000)
+    qtbot.waitUntil(lambda: controller.scanning.plans_followed > 0 and not controller.runner.busy, timeout=20_000)
     # The first launch opens the window itself: the "Ready to add … Open the companion" balloon
     # would only cover it.
     assert controller.window is not None

@@ -38,8 +38,6 @@ from agentmux_companion.ui.tray_state import MenuFacts, MenuFactsReader, keyring
 from agentmux_companion.ui.workers import JobFailure, JobRunner
 
 if TYPE_CHECKING:
-    from PySide6.QtCore import QSettings
-
     from agentmux_companion.core.scan_ahead import ScanAhead
 
     # Imported where first needed: none of them is on the way to the first window with its plan.
@@ -101,9 +99,6 @@ class Controller(QObject):
         self.dialog: ConfirmDialog | None = None
         self.outcome: tuple[TrayState, str] | None = None  # the last write's, kept until there is work again
         self.writes_started = 0
-        self.plans_followed = 0  # plans whose follow-up (_follow_plan) has run; tests wait on it
-        self._shut_down = False
-        self._settings: QSettings | None = None  # read when first needed (settings), after the first plan
         self._desktop: DesktopActions | None = None
         self._keyring: KeyringController | None = None
         self._writes: Writes | None = None
@@ -123,15 +118,6 @@ class Controller(QObject):
 
     # ------------------------------------------------------------------------------------------
     # Parts created when first needed
-
-    @property
-    def settings(self) -> QSettings:
-        """The GUI's own settings file (whether the plan window was ever shown), opened when first needed."""
-        if self._settings is None:
-            from PySide6.QtCore import QSettings
-
-            self._settings = QSettings(str(self.paths.config_dir / "gui.ini"), QSettings.Format.IniFormat)
-        return self._settings
 
     @property
     def demo(self) -> bool:
@@ -267,7 +253,6 @@ class Controller(QObject):
 
     def shutdown(self) -> None:
         """Stop watching and let running jobs finish (a write is never cut in half)."""
-        self._shut_down = True  # a plan that still arrives is not followed: nothing is watched again
         self.scanning.stop()
         self.keyring_check_timer.stop()
         if self._writes is not None:
@@ -344,27 +329,15 @@ class Controller(QObject):
             self.outcome = None
         self.publish_state(state, line)
         news = state is TrayState.ACTION_NEEDED and previous_state is not TrayState.ACTION_NEEDED
-        if first:
-            # The first plan goes on screen before what it does not show: its messages, its news
-            # (which reads the settings file) and the watch on its files follow a turn later.
-            QTimer.singleShot(0, self, lambda: self._follow_plan(news, first=True))
+        if first:  # on screen before what it does not show (Scanning.follow)
+            QTimer.singleShot(0, self, lambda: self.scanning.follow(news, first=True))
         else:
-            self._follow_plan(news, first=False)
+            self.scanning.follow(news, first=False)
         # The first read waits for the first paint: its job loads undo's and the keyring's core.
         self.facts.schedule(plan, self.writes_started, after_first_paint=first)
         if self._writes is not None:
             self._writes.on_plan(plan)
         self.scan_finished.emit(plan)
-
-    def _follow_plan(self, news: bool, *, first: bool) -> None:
-        """What follows the plan just shown: refusals told, news announced, its files watched."""
-        self.plans_followed += 1
-        if self.plan is None or self._shut_down:
-            return
-        self.scanning.report_refusals(self.plan)
-        if news:
-            self.scanning.announce_work(first)
-        self.scanning.watch(self.plan)
 
     @Slot(object)
     def _on_menu_facts_read(self, facts: MenuFacts) -> None:

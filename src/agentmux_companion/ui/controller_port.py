@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Protocol
 
 if TYPE_CHECKING:
-    from PySide6.QtCore import QSettings, SignalInstance
+    from PySide6.QtCore import SignalInstance
     from PySide6.QtWidgets import QWidget
 
     from agentmux_companion.core.migration.plan import MigrationPlan
@@ -75,11 +75,6 @@ class ControllerPort(Protocol):
     undo_finished: SignalInstance
     keyring_copy_finished: SignalInstance
     quit_requested: SignalInstance
-
-    @property
-    def settings(self) -> QSettings:
-        """The GUI's own settings file."""
-        ...
 
     @property
     def demo(self) -> bool:

@@ -6,7 +6,8 @@ changes cost one scan, not many. The files a plan depends on are watched
 (:mod:`.change_watcher`): a change is a scan request like any other. Of each plan, two pieces of
 news are told once rather than at every scan: a default store newly refused (one message each),
 and newly "something to migrate" (the window on the very first launch, else a notification when
-the window is not there to say it).
+the window is not there to say it). Both, and the watch, follow a plan once it is on screen
+(:meth:`Scanning.follow`): a turn later for the first, so the first plan waits for none of them.
 
 What a new plan means for the tray, the window and the writes stays the controller's
 (:meth:`Controller.on_plan`); this module reaches it through :class:`~.controller_port.ControllerPort`,
@@ -30,6 +31,8 @@ from agentmux_companion.ui.options import PlanBuilder
 from agentmux_companion.ui.workers import Job
 
 if TYPE_CHECKING:
+    from PySide6.QtCore import QSettings
+
     from agentmux_companion.core.scan_ahead import ScanAhead
     from agentmux_companion.ui.controller_port import ControllerPort
 
@@ -60,6 +63,9 @@ class Scanning(QObject):
         self.job: Job | None = None
         self.rescan_pending = False
         self._reported_refusals: set[tuple[Path, str]] = set()
+        self.plans_followed = 0  # plans whose follow-up (follow) has run; tests wait on it
+        self._stopped = False
+        self._settings: QSettings | None = None  # opened when the first news is told (settings)
         self.watcher = ChangeWatcher(controller.options.debounce_ms, self)
         self.watcher.changed.connect(self.scan)
         controller.runner.busy_changed.connect(self._on_busy_changed)
@@ -109,6 +115,30 @@ class Scanning(QObject):
         if not busy and self.rescan_pending:
             self.scan()  # after our own writes, and after changes noticed meanwhile, look again once
 
+    @property
+    def settings(self) -> QSettings:
+        """The GUI's own settings file (whether the plan window was ever shown), opened when first needed."""
+        if self._settings is None:
+            from PySide6.QtCore import QSettings
+
+            self._settings = QSettings(str(self.controller.paths.config_dir / "gui.ini"), QSettings.Format.IniFormat)
+        return self._settings
+
+    def follow(self, news: bool, *, first: bool) -> None:
+        """What follows the plan on screen: refused stores told, ``news`` announced, its files watched.
+
+        The controller calls it a turn after the first plan (which goes on screen before what it
+        does not show), at once after the others; after :meth:`stop`, it does nothing.
+        """
+        self.plans_followed += 1
+        plan = self.controller.plan
+        if plan is None or self._stopped:
+            return
+        self.report_refusals(plan)
+        if news:
+            self.announce_work(first)
+        self.watch(plan)
+
     def watch(self, plan: MigrationPlan) -> None:
         """Watch what ``plan`` depends on (the CLIs' login files, the stores, discovery's folders)."""
         c = self.controller
@@ -129,7 +159,7 @@ class Scanning(QObject):
         is not there to.
         """
         c = self.controller
-        settings = c.settings
+        settings = self.settings
         shown_before = settings.value("plan_window_shown", False, type=bool)
         if first_scan and c.options.first_launch_window and not shown_before:
             settings.setValue("plan_window_shown", True)
@@ -141,5 +171,6 @@ class Scanning(QObject):
                           _tr("{0}. Open the companion to review the migration.").format(c.status_line))
 
     def stop(self) -> None:
-        """Stop watching (shutting down)."""
+        """Stop watching (shutting down); a plan that still arrives is not followed."""
+        self._stopped = True
         self.watcher.stop()
