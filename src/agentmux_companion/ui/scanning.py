@@ -52,6 +52,7 @@ class Scanning(QObject):
         job: the scan running now, or None.
         rescan_pending: a scan was asked for while other work ran; it runs when that is done.
         watcher: the files and folders a plan depends on; a change asks for a scan.
+        plans_followed: how many plans were followed (:meth:`follow`; tests wait on it).
     """
 
     def __init__(self, controller: ControllerPort, plan_builder: PlanBuilder | None = None,
@@ -63,7 +64,7 @@ class Scanning(QObject):
         self.job: Job | None = None
         self.rescan_pending = False
         self._reported_refusals: set[tuple[Path, str]] = set()
-        self.plans_followed = 0  # plans whose follow-up (follow) has run; tests wait on it
+        self.plans_followed = 0
         self._stopped = False
         self._settings: QSettings | None = None  # opened when the first news is told (settings)
         self.watcher = ChangeWatcher(controller.options.debounce_ms, self)
