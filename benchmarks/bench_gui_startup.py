@@ -51,7 +51,7 @@ from pathlib import Path
 from agentmux_companion.core.migration.plan import now_ms
 from agentmux_companion.core.paths import COMPANION_DIR_ENV
 from agentmux_companion.core.sandbox import build_demo_sandbox
-from benchmarks.common import table
+from benchmarks.common import ratio_text, table
 
 #: The bare program: an empty window, shown; ``ready`` once the event loop has shown it.
 #: ``{before_window}`` and ``{in_window}`` are empty here; the references below fill them.
@@ -247,7 +247,7 @@ def main() -> int:
     print(table(
         ["program", "window visible (ms)", "plan shown (ms)", "window vs baseline", "plan vs baseline"],
         [[name, f"{m[WINDOW] * 1000:.0f}", "—" if name in references else f"{m[READY] * 1000:.0f}",
-          f"{m[WINDOW] / base:.2f}×", "—" if name in references else f"{m[READY] / base:.2f}×"]
+          f"{m[WINDOW] / base:.2f}×", "—" if name in references else ratio_text(m[READY] / base, TARGET)]
          for name, m in medians.items()],
     ))
     ratio = medians[MAIN][READY] / base
@@ -257,8 +257,9 @@ def main() -> int:
         return "within" if value <= TARGET else "over"
 
     print(f"\nThe companion shows its window at {medians[MAIN][WINDOW] / base:.2f}× and its plan at "
-          f"{ratio:.2f}× the bare window's start ({verdict(ratio)} the {TARGET}× target); launched normally, "
-          f"claiming the single instance, its plan at {normal:.2f}× ({verdict(normal)}). Of the companion's "
+          f"{ratio_text(ratio, TARGET)} the bare window's start ({verdict(ratio)} the {TARGET}× target); "
+          f"launched normally, claiming the single instance, its plan at {ratio_text(normal, TARGET)} "
+          f"({verdict(normal)}). Of the companion's "
           f"{(medians[MAIN][READY] - base) * 1000:.0f} ms beyond the bare window, a window showing one label "
           f"spends {(medians[TEXT_FLOOR][READY] - base) * 1000:.0f} ms, and with the PySide6 classes the "
           f"companion uses {(medians[classes_floor][READY] - base) * 1000:.0f} ms "

@@ -55,3 +55,17 @@ def table(headers: list[str], rows: list[list[str]]) -> str:
     lines = ["| " + " | ".join(headers) + " |", "|" + "|".join("---" for _ in headers) + "|"]
     lines += ["| " + " | ".join(row) + " |" for row in rows]
     return "\n".join(lines)
+
+
+def ratio_text(value: float, target: float | None = None) -> str:
+    """``value`` as a ratio ("1.43×"), with as many places as it takes to show its side of ``target``.
+
+    Two places hide it near the target: 1.504 printed as "1.50×" beside the verdict "over the
+    1.5× target" reads as a contradiction. Past two places, up to five, until the printed figure
+    falls on the same side of the target as the value itself.
+    """
+    places = 2
+    if target is not None:
+        while places < 5 and (round(value, places) <= target) != (value <= target):
+            places += 1
+    return f"{value:.{places}f}×"
