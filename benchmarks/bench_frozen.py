@@ -23,7 +23,7 @@ import time
 from pathlib import Path
 from types import ModuleType
 
-from benchmarks.common import ratio_text, table
+from benchmarks.common import ratio_text, table, verdict
 
 PROJECT_DIR = Path(__file__).resolve().parents[1]
 PACKAGING_DIR = PROJECT_DIR / "packaging"
@@ -102,7 +102,7 @@ def main() -> int:
     for what, (app_size, bare_size) in sizes.items():
         ratio = app_size / bare_size
         rows.append([what, mb(app_size), mb(bare_size), ratio_text(ratio, SIZE_TARGET),
-                     "within" if ratio <= SIZE_TARGET else "over"])
+                     verdict(ratio, SIZE_TARGET)])
     print(table(["size", "companion (MB)", "bare PySide6 window (MB)", "ratio",
                  f"target {SIZE_TARGET:.2f}×"], rows))
     print(f"\nStart-up to `ready`, median of {args.runs} runs each, alternating:\n")

@@ -51,7 +51,7 @@ from pathlib import Path
 from agentmux_companion.core.migration.plan import now_ms
 from agentmux_companion.core.paths import COMPANION_DIR_ENV
 from agentmux_companion.core.sandbox import build_demo_sandbox
-from benchmarks.common import ratio_text, table
+from benchmarks.common import ratio_text, table, verdict
 
 #: The bare program: an empty window, shown; ``ready`` once the event loop has shown it.
 #: ``{before_window}`` and ``{in_window}`` are empty here; the references below fill them.
@@ -253,13 +253,10 @@ def main() -> int:
     ratio = medians[MAIN][READY] / base
     normal = medians[NORMAL][READY] / base
 
-    def verdict(value: float) -> str:
-        return "within" if value <= TARGET else "over"
-
     print(f"\nThe companion shows its window at {medians[MAIN][WINDOW] / base:.2f}× and its plan at "
-          f"{ratio_text(ratio, TARGET)} the bare window's start ({verdict(ratio)} the {TARGET}× target); "
+          f"{ratio_text(ratio, TARGET)} the bare window's start ({verdict(ratio, TARGET)} the {TARGET}× target); "
           f"launched normally, claiming the single instance, its plan at {ratio_text(normal, TARGET)} "
-          f"({verdict(normal)}). Of the companion's "
+          f"({verdict(normal, TARGET)}). Of the companion's "
           f"{(medians[MAIN][READY] - base) * 1000:.0f} ms beyond the bare window, a window showing one label "
           f"spends {(medians[TEXT_FLOOR][READY] - base) * 1000:.0f} ms, and with the PySide6 classes the "
           f"companion uses {(medians[classes_floor][READY] - base) * 1000:.0f} ms "

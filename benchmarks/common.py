@@ -66,6 +66,11 @@ def ratio_text(value: float, target: float | None = None) -> str:
     """
     places = 2
     if target is not None:
-        while places < 5 and (round(value, places) <= target) != (value <= target):
+        while places < 5 and verdict(round(value, places), target) != verdict(value, target):
             places += 1
     return f"{value:.{places}f}×"
+
+
+def verdict(value: float, target: float) -> str:
+    """"within" a target (at most it) or "over" it: the one comparison every table and sentence uses."""
+    return "within" if value <= target else "over"
