@@ -1,10 +1,10 @@
 """GUI bootstrap: ``agentmux-companion gui`` and the ``agentmux-companion-gui`` launcher.
 
 Order matters here. Arguments and paths first (no Qt); then, on a machine without a display, the
-CLI's plan instead of a Qt abort; then the Qt-free part of the start (the core modules the scan
-needs, the provider registry, logging); then the single-instance check (a second launch leaves
-before paying for the GUI); then the crash hook, the QApplication, and the controller, which shows
-the tray icon (or the window) and scans in the background.
+CLI's plan instead of a Qt abort; then the core modules the scan needs and the provider registry;
+PySide6's core; the single-instance check (a second launch leaves before paying for the GUI);
+logging and the first scan; then the crash hook, the QApplication, and the controller, which
+shows the tray icon (or the window) and scans in the background.
 
 Only what the first window with its plan needs is imported on the way there: the keyring
 snapshot, undo, autostart, the tray menu's dialogs and the crash dialog load on first use.
@@ -33,6 +33,7 @@ from agentmux_companion.core.collector import pause_for_start_up, resume_after_s
 from agentmux_companion.core.errors import CompanionError, ExitCode
 from agentmux_companion.core.log import redact, setup_logging
 from agentmux_companion.core.paths import COMPANION_DIR_ENV, AppPaths
+from agentmux_companion.pyside_support_code import SupportCode
 
 if TYPE_CHECKING:
     from PySide6.QtWidgets import QApplication
@@ -168,14 +169,15 @@ def _run_gui(launch: Launch) -> int:
 def _start_and_run(launch: Launch, start_up_done: Callable[[], None]) -> int:
     args, paths = launch.args, launch.paths
     # The Qt-free part first: the core modules the scan needs and the registry (a bad registry
-    # fails here, before any window), then the first scan, then the GUI's modules (a normal
-    # launch's single-instance check has loaded Qt's core by then; ui/__init__.py keeps PySide6
-    # from reading sources).
+    # fails here, before any window); then PySide6's core, the first scan, the GUI's modules.
     from agentmux_companion.core.migration.plan import plan_every_store
     from agentmux_companion.core.providers import load_registry
     from agentmux_companion.core.scan_ahead import ScanAhead
 
     registry = load_registry()
+    support_code = SupportCode(paths.cache_dir)
+    with support_code.serving():  # PySide6's first import (ui/__init__.py): its support code kept
+        import agentmux_companion.ui  # noqa: F401
 
     instance_name = _claim_single_instance(launch)
     if instance_name is None:
@@ -231,11 +233,12 @@ def _start_and_run(launch: Launch, start_up_done: Callable[[], None]) -> int:
         instance.activation_requested.connect(controller.show_window)
 
     smoke = _SmokeCheck(app, controller) if args.smoke else None
-    _when_started(controller, start_up_done, instance)
+    _when_started(controller, start_up_done, instance, support_code)
     controller.start(first_scan)
     if smoke is not None:
         smoke.started()
     app.exec()
+    support_code.save()  # when the start did not get to it (``--smoke`` quits at its plan)
     controller.shutdown()
     if instance is not None:
         instance.close()
@@ -247,11 +250,13 @@ def _start_and_run(launch: Launch, start_up_done: Callable[[], None]) -> int:
     return exit_code
 
 
-def _when_started(controller: Controller, start_up_done: Callable[[], None], instance: SingleInstance | None) -> None:
+def _when_started(controller: Controller, start_up_done: Callable[[], None], instance: SingleInstance | None,
+                  support_code: SupportCode) -> None:
     """Once the first plan is painted (after START_UP_LIMIT_MS at the latest): the start is done.
 
     The application gets its icon, ``start_up_done`` runs, then ``instance`` answers the launches
-    that asked meanwhile: QIcon and QtNetwork load then, not on the way to the plan.
+    that asked meanwhile: QIcon and QtNetwork load then, not on the way to the plan. PySide6's
+    support code compiled at this start is kept for the next.
     """
     from PySide6.QtCore import QTimer
 
@@ -265,6 +270,7 @@ def _when_started(controller: Controller, start_up_done: Callable[[], None], ins
 
         QApplication.setWindowIcon(app_icon())
         start_up_done()
+        support_code.save()
         if instance is not None:
             instance.serve()
 

@@ -213,11 +213,11 @@ def test_the_first_plan_is_shown_without_building_the_result_page() -> None:
     assert found == "0 [2]"
 
 
-def test_the_first_scan_runs_alone_before_pyside_loads_and_is_the_first_plan_shown() -> None:
+def test_the_first_scan_runs_alone_before_the_windows_modules_load_and_is_the_first_plan_shown() -> None:
     # core/scan_ahead.py: run beside the window's construction, the scan and the build took turns
     # at the interpreter lock and both were slower. It runs before the window's modules load now
-    # (with --smoke before PySide6 itself), on its own thread, once: the first scan's job collects
-    # that plan rather than scanning again.
+    # (after PySide6's core, app.py), on its own thread, once: the first scan's job collects that
+    # plan rather than scanning again.
     code = (
         "import sys, threading\n"
         "from agentmux_companion.core.migration import plan as plan_module\n"
@@ -226,7 +226,7 @@ def test_the_first_scan_runs_alone_before_pyside_loads_and_is_the_first_plan_sho
         "build_plan = plan_module.build_plan\n"
         "def recorded(*args, **kwargs):\n"
         "    plan = build_plan(*args, **kwargs)\n"
-        "    scans.append(('PySide6' in sys.modules, threading.current_thread().name, plan))\n"
+        "    scans.append(('agentmux_companion.ui.controller' in sys.modules, threading.current_thread().name, plan))\n"
         "    return plan\n"
         "plan_module.build_plan = recorded\n"
         "when_started = app._when_started\n"
@@ -235,7 +235,7 @@ def test_the_first_scan_runs_alone_before_pyside_loads_and_is_the_first_plan_sho
         "    controller.scan_finished.connect(shown.append)\n"
         "app._when_started = also_record\n"
         "rc = app.main(['--demo', '--smoke'])\n"
-        "print(rc, [(pyside, thread) for pyside, thread, _plan in scans], shown[0] is scans[0][2])\n"
+        "print(rc, [(window, thread) for window, thread, _plan in scans], shown[0] is scans[0][2])\n"
     )
     result = run_python_offscreen(code)
     assert result.stdout.splitlines()[-1] == "0 [(False, 'first scan')] True", result.stderr

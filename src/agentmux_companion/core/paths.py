@@ -20,7 +20,7 @@ from agentmux_companion.core.errors import UnsafePath
 APP_NAME = "agentmux-companion"
 APP_AUTHOR = "AgentMux"
 
-#: Replaces the companion's own config/data/log folders with ``<dir>/{config,data,log}``.
+#: Replaces the companion's own config/data/log/cache folders with ``<dir>/{config,data,log,cache}``.
 #: Used by the demo sandbox and the tests so they never touch the user's real app folders.
 COMPANION_DIR_ENV = "AGENTMUX_COMPANION_DIR"
 
@@ -34,6 +34,7 @@ class AppPaths(NamedTuple):
         shared_dir: the shared store's folder (``<root>/shared`` or AGENTMUX_SHARED_DIR).
         channel: the AgentMux channel in use (AGENTMUX_CHANNEL or ``stable``).
         config_dir, data_dir, log_dir: the companion's own folders (platformdirs).
+        cache_dir: the companion's cache (platformdirs): what it can rebuild, never data.
     """
 
     home: Path
@@ -43,6 +44,7 @@ class AppPaths(NamedTuple):
     config_dir: Path
     data_dir: Path
     log_dir: Path
+    cache_dir: Path
 
     @property
     def backups_dir(self) -> Path:
@@ -88,10 +90,12 @@ class AppPaths(NamedTuple):
         if companion_dir:
             base = Path(companion_dir).expanduser()
             config_dir, data_dir, log_dir = base / "config", base / "data", base / "log"
+            cache_dir = base / "cache"
         else:
             config_dir = Path(platformdirs.user_config_dir(APP_NAME, APP_AUTHOR))
             data_dir = Path(platformdirs.user_data_dir(APP_NAME, APP_AUTHOR))
             log_dir = Path(platformdirs.user_log_dir(APP_NAME, APP_AUTHOR))
+            cache_dir = Path(platformdirs.user_cache_dir(APP_NAME, APP_AUTHOR))
         return cls(
             home=home_path,
             agentmux_root=root,
@@ -100,6 +104,7 @@ class AppPaths(NamedTuple):
             config_dir=config_dir,
             data_dir=data_dir,
             log_dir=log_dir,
+            cache_dir=cache_dir,
         )
 
 

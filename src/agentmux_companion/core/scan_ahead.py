@@ -11,8 +11,8 @@ store held by a writer can keep a scan waiting for its busy timeout, and the win
 wait for that. Past the bound the launcher goes on, and the first scan's job waits for the rest
 (:meth:`ScanAhead.result`), as any scan would have.
 
-Qt-free (a plain thread): with ``--smoke`` Qt is not loaded yet when it starts; a normal launch
-has loaded Qt's core for its single-instance check, but none of the window's modules.
+Qt-free (a plain thread): Qt's core is loaded when it starts (app.py loads it first, for the
+single-instance check), none of the window's modules.
 """
 
 from __future__ import annotations
