@@ -14,10 +14,11 @@ companion opens its plan window directly) and timed by when its lines arrive on 
   support code kept from an earlier start, as the companion keeps it (pyside_support_code.py):
   the companion's own part of the start read against that window too;
 - ``agentmux-companion-gui --smoke`` (the launcher desktops and start-at-login use) against a
-  prebuilt demo sandbox, started once before the timed rounds, as a user's second start: its
-  cache folder holds the support code its first start kept. It prints ``window shown`` once the event loop has shown the plan window
-  (still saying "Looking for AgentMux stores and logins…") and ``ready <state>`` once the
-  background scan's plan is in it: the two figures reported, "window visible" and "plan shown";
+  prebuilt demo sandbox, started once before the timed rounds, so each timed start is a user's
+  later one: its cache folder holds the support code its first start kept. It prints ``window
+  shown`` once the event loop has shown the plan window (still saying "Looking for AgentMux
+  stores and logins…") and ``ready <state>`` once the background scan's plan is in it: the two
+  figures reported, "window visible" and "plan shown";
 - a normal launch, as a user's (no ``--smoke``): it also claims the single instance, which the
   smoke check skips so that it can run beside a running companion. A small driver starts it
   through the same entry point and prints ``ready`` once its first plan is in the window (the
