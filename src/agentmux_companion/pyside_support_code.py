@@ -63,7 +63,8 @@ class SupportCode:
         self.path = cache_dir / CACHE_FILE
         self._kept: dict[_Key, tuple[bytes, CodeType]] = {}
         self._compiled: dict[_Key, tuple[bytes, CodeType]] = {}
-        self.reused = 0
+        #: How many sources :meth:`serving` found kept, and how many it compiled.
+        self.reused = self.compiled = 0
 
     @contextlib.contextmanager
     def serving(self) -> Iterator[None]:
@@ -72,19 +73,22 @@ class SupportCode:
         original = builtins.compile
 
         def compile_or_reuse(source, filename, mode, flags=0, dont_inherit=False, optimize=-1, **kwargs):  # type: ignore[no-untyped-def]
-            if not (isinstance(source, bytes) and isinstance(filename, str) and flags == 0 and not dont_inherit
-                    and optimize == -1 and not kwargs):
+            like_pysides = (isinstance(source, bytes) and isinstance(filename, str) and flags == 0
+                            and not dont_inherit and optimize == -1 and not kwargs)
+            if not dont_inherit:
+                # compile inherits its caller's __future__ flags; called from here it would take
+                # this module's: pass the caller's (PySide6's loader's, for its sources; a key).
+                flags, dont_inherit = flags | (sys._getframe(1).f_code.co_flags & FUTURE_FLAGS), True
+            if not like_pysides:
                 return original(source, filename, mode, flags, dont_inherit, optimize, **kwargs)
-            # What compile would inherit from its caller (PySide6's loader), made explicit so the
-            # key says it and this function's own module does not lend its flags.
-            inherited = sys._getframe(1).f_code.co_flags & FUTURE_FLAGS
-            key = (filename, mode, inherited)
+            key = (filename, mode, flags)
             kept = self._kept.get(key)
             if kept is not None and kept[0] == source:
                 self.reused += 1
                 return kept[1]
-            code = original(source, filename, mode, inherited, True)
+            code = original(source, filename, mode, flags, True)
             self._compiled[key] = (source, code)
+            self.compiled += 1
             return code
 
         builtins.compile = compile_or_reuse
