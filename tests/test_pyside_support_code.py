@@ -11,6 +11,7 @@ import builtins
 import json
 import marshal
 import os
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -260,3 +261,8 @@ def test_the_companion_keeps_it_from_its_first_start_in_the_users_cache_folder(t
     start()
     assert (cache.stat().st_mtime_ns, cache.stat().st_ino) == (written.st_mtime_ns, written.st_ino)
     assert str(cache).startswith(os.environ["XDG_CACHE_HOME"])
+    said = re.findall(r"PySide6's support code: (\d+) modules compiled, (\d+) kept from an earlier start; "
+                      r"loaded from (.*)", AppPaths.resolve(env=env).log_file.read_text(encoding="utf-8"))
+    compiled = int(said[0][0])
+    assert compiled > 10
+    assert said == [(str(compiled), "0", "PySide6's embedded copy"), ("0", str(compiled), "PySide6's embedded copy")]

@@ -65,6 +65,7 @@ class SupportCode:
         self._compiled: dict[_Key, tuple[bytes, CodeType]] = {}
         #: How many sources :meth:`serving` found kept, and how many it compiled.
         self.reused = self.compiled = 0
+        self._reported = False
 
     @contextlib.contextmanager
     def serving(self) -> Iterator[None]:
@@ -106,8 +107,13 @@ class SupportCode:
         """Write the code compiled in :meth:`serving` for the next start, if any was; never raises.
 
         Written to a new file beside the cache, then moved over it: a reader sees the old cache
-        or the new one, never a part.
+        or the new one, never a part. The first call logs what this start did.
         """
+        if not self._reported:
+            self._reported = True
+            support = getattr(sys.modules.get("shibokensupport"), "__spec__", None)
+            log.info("PySide6's support code: %d modules compiled, %d kept from an earlier start; loaded from %s",
+                     self.compiled, self.reused, getattr(support, "origin", None) or "PySide6's embedded copy")
         if not self._compiled:
             return
         from agentmux_companion.core.errors import UnsafePath

@@ -26,6 +26,9 @@ from typing import Any
 
 import pytest
 
+from agentmux_companion.core.paths import AppPaths
+from agentmux_companion.core.sandbox import StoreShape
+from tests.helpers.schema import create_store
 from tests.integration.conftest import PROJECT_DIR, RUN_TIMEOUT_S, FrozenBuild, run
 
 pytestmark = [pytest.mark.frozen, pytest.mark.slow]
@@ -212,6 +215,24 @@ def test_gui_reaches_ready_offscreen_against_the_demo_and_exits_cleanly(
     assert "Traceback" not in completed.stderr
     # The demo sandbox lives in the temp folder and goes away with the app.
     assert list(Path(frozen_env["TMPDIR"]).iterdir()) == []
+
+
+def test_the_frozen_gui_loads_pysides_support_code_compiled_when_it_was_built(
+        frozen_build: FrozenBuild, frozen_env: dict[str, str], tmp_path: Path) -> None:
+    # PyInstaller's PySide6 run-time hook imports PySide6 before any code of ours, so the cache an
+    # installed companion keeps cannot help here: the build ships the support package compiled
+    # (packaging/shiboken_support.py), where PySide6 loads it from instead of compiling its copy.
+    files_dir = (frozen_build.folder / "_internal" / "shiboken6" / "files.dir").resolve()
+    sources = sorted(files_dir.rglob("*.py"))
+    assert files_dir / "shibokensupport" / "signature" / "loader.py" in sources
+    assert all(Path(importlib.util.cache_from_source(str(source))).is_file() for source in sources)
+
+    store = create_store(tmp_path / "s" / "objects.db", StoreShape.WITH_AGENTS)
+    completed = run([frozen_build.gui, "--smoke", f"--store={store}"], frozen_env)
+    assert (completed.returncode, completed.stdout) == (0, "window shown\nready nothing_to_do\n"), completed.stderr
+    log = AppPaths.resolve(env=frozen_env).log_file.read_text(encoding="utf-8")
+    origin = files_dir / "shibokensupport" / "__init__.py"
+    assert f"PySide6's support code: 0 modules compiled, 0 kept from an earlier start; loaded from {origin}" in log
 
 
 @pytest.mark.xvfb
