@@ -1,10 +1,11 @@
 """PySide6's support code, compiled at one start and kept for the next: 20-30 ms of every start.
 
 At every start, PySide6 (``shiboken6``) runs the Python sources of its support package
-(``shibokensupport``, 14 modules embedded in ``libshiboken6`` as a zip) through the built-in
-``compile``. They never pass through the import system's file loader, so Python keeps no
-bytecode for them, and they are compiled again every time: about 120 million instructions, 20-30 ms
-here, about a fifth of PySide6's import (``make bench``, docs/benchmarks.md). PySide6's own
+(``shibokensupport``, 13 modules and a bootstrap embedded in ``libshiboken6`` as a zip) through
+the built-in ``compile``. They never pass through the import system's file loader, so Python
+keeps no bytecode for them, and they are compiled again every time: about 120 million
+instructions, 20-30 ms here, about a fifth of PySide6's import (``make bench``,
+docs/benchmarks.md). PySide6's own
 switch for this (``SBK_EMBED=0``) writes the sources into the installed ``shiboken6`` package,
 which an application must not do to its environment; this keeps the compiled code in the
 companion's own cache folder instead.
