@@ -5,10 +5,10 @@ At every start, PySide6 (``shiboken6``) runs the Python sources of its support p
 the built-in ``compile``. They never pass through the import system's file loader, so Python
 keeps no bytecode for them, and they are compiled again every time: about 120 million
 instructions, 20-30 ms here, about a fifth of PySide6's import (``make bench``,
-docs/benchmarks.md). PySide6's own
-switch for this (``SBK_EMBED=0``) writes the sources into the installed ``shiboken6`` package,
-which an application must not do to its environment; this keeps the compiled code in the
-companion's own cache folder instead.
+docs/benchmarks.md). PySide6's own switch for this (``SBK_EMBED=0``) writes the sources into the
+installed ``shiboken6`` package, which an application must not do to its environment; this keeps
+the compiled code in the companion's own cache folder instead (a frozen build carries it
+compiled: packaging/shiboken_support.py).
 
 :func:`SupportCode.serving` wraps the first import of PySide6: while it runs, ``compile`` called
 on a source compiled at an earlier start (the same bytes, file name, mode and ``__future__``
