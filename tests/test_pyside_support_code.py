@@ -266,3 +266,16 @@ def test_the_companion_keeps_it_from_its_first_start_in_the_users_cache_folder(t
     compiled = int(said[0][0])
     assert compiled > 10
     assert said == [(str(compiled), "0", "PySide6's embedded copy"), ("0", str(compiled), "PySide6's embedded copy")]
+
+
+def test_an_oversized_cache_is_never_read_whole(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    first = SupportCode(tmp_path)
+    with first.serving():
+        support_compile(b"x = 1\n")
+    first.save()
+    monkeypatch.setattr("agentmux_companion.pyside_support_code.MAX_CACHE_BYTES",
+                        (tmp_path / CACHE_FILE).stat().st_size - 1)
+    second = SupportCode(tmp_path)
+    with second.serving():
+        support_compile(b"x = 1\n")
+    assert (second.reused, second.compiled) == (0, 1)
