@@ -52,7 +52,11 @@ MAX_CACHE_BYTES = 16 * 1024 * 1024
 #: What a cached source is known by: its file name, mode and inherited ``__future__`` flags.
 _Key = tuple[str, str, int]
 
-#: Open the file itself, never a link in its place (0 where the platform has no such flag).
+#: Open the file itself, never a link in its place (0 where the platform has no such flag). The
+#: same flags as core/paths.py's, not imported from there: reading runs before PySide6's import
+#: with nothing but the standard library (so the benchmark's bare-window reference that keeps its
+#: support code pays no more than this), and checks the file it opened (``fstat``), not the path
+#: before opening it as ``check_private_file`` does. Writing uses core/paths.py's folder checks.
 _OPEN_FLAGS = getattr(os, "O_NOFOLLOW", 0) | getattr(os, "O_CLOEXEC", 0) | getattr(os, "O_BINARY", 0)
 
 
